@@ -1,0 +1,88 @@
+import * as C from '../constants.ts'
+
+export const Mode = { peer: 'peer', hub: 'hub', leaf: 'leaf' } as const
+export type Mode = typeof Mode[keyof typeof Mode]
+
+export const Encryption = { noise: 'noise', tls: 'tls' } as const
+export type Encryption = typeof Encryption[keyof typeof Encryption]
+
+/** Everything a node can be told. Every field has a default in defaultConfig(). */
+export interface OverlayConfig {
+  /** peer: symmetric mesh member. hub: listens, relays for leaves. leaf: dials hubs only. */
+  mode: Mode
+  /** Member name; undefined = derived from the peer ID ("node-" + its last 8 characters). */
+  name?: string
+  /** Multiaddrs to listen on; undefined = the mode's default (see node/modes.ts). */
+  listen?: string[]
+  /** Multiaddrs of peers (or hubs) to dial, each ending in /p2p/<peerId> or not. */
+  bootstrap: string[]
+  /** Shared secret; at most one of token and tokenFile. Neither = generated and stored in dataDir. */
+  token?: string
+  tokenFile?: string
+  /** Where identity, token and lock live; undefined = a per-node folder under the user's data home. */
+  dataDir?: string
+  /** Preferred encrypter when dialing; both are always accepted. */
+  encryption: Encryption
+  /** Accept the legacy text protocol (it carries the literal token). */
+  acceptText: boolean
+  limits: {
+    maxFrameBytes: number
+    maxSessions: number
+    maxStreamsPerPeer: number
+    inboundPerIpPerSecond: number
+  }
+  timeouts: {
+    authMs: number
+    banMs: number
+    dialMs: number
+  }
+  retry: {
+    attempts: number
+    intervalMs: number
+    maxIntervalMs: number
+  }
+  mesh: {
+    degree: number
+    heartbeatMs: number
+    suspectAfterMs: number
+    failAfterMs: number
+    hopLimit: number
+    directTimeoutMs: number
+    seenTtlMs: number
+  }
+}
+
+/** The single source of default values. Returns a fresh object every call. */
+export function defaultConfig (): OverlayConfig {
+  return {
+    mode: Mode.peer,
+    bootstrap: [],
+    encryption: Encryption.noise,
+    acceptText: true,
+    limits: {
+      maxFrameBytes: C.DEFAULT_MAX_FRAME_BYTES,
+      maxSessions: C.DEFAULT_MAX_SESSIONS,
+      maxStreamsPerPeer: C.DEFAULT_MAX_STREAMS_PER_PEER,
+      inboundPerIpPerSecond: C.DEFAULT_INBOUND_PER_IP_PER_SECOND
+    },
+    timeouts: {
+      authMs: C.DEFAULT_AUTH_TIMEOUT_MS,
+      banMs: C.DEFAULT_BAN_MS,
+      dialMs: C.DEFAULT_DIAL_TIMEOUT_MS
+    },
+    retry: {
+      attempts: C.DEFAULT_RETRY_ATTEMPTS,
+      intervalMs: C.DEFAULT_RETRY_INTERVAL_MS,
+      maxIntervalMs: C.DEFAULT_RETRY_MAX_INTERVAL_MS
+    },
+    mesh: {
+      degree: C.DEFAULT_TARGET_DEGREE,
+      heartbeatMs: C.DEFAULT_HEARTBEAT_MS,
+      suspectAfterMs: C.DEFAULT_SUSPECT_AFTER_MS,
+      failAfterMs: C.DEFAULT_FAIL_AFTER_MS,
+      hopLimit: C.DEFAULT_HOP_LIMIT,
+      directTimeoutMs: C.DEFAULT_DIRECT_TIMEOUT_MS,
+      seenTtlMs: C.DEFAULT_SEEN_TTL_MS
+    }
+  }
+}

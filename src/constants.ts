@@ -1,0 +1,46 @@
+/** Protocol IDs, negotiated by multistream-select. Our nodes prefer JSON between themselves. */
+export const TEXT_PROTOCOL = '/p2p-overlay/text/1.0.0'
+export const JSON_PROTOCOL = '/p2p-overlay/json/1.0.0'
+
+/** The original design's hub port. */
+export const DEFAULT_HUB_PORT = 9000
+
+/** Longest line (text) or frame (JSON), in bytes, excluding the line ending or length prefix. */
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024
+/** Sessions a node holds at once. */
+export const DEFAULT_MAX_SESSIONS = 1024
+/** Concurrent inbound overlay streams one peer may open on one connection. */
+export const DEFAULT_MAX_STREAMS_PER_PEER = 2
+/** New inbound connections accepted per second from one IP (libp2p's own default is 5). */
+export const DEFAULT_INBOUND_PER_IP_PER_SECOND = 1000
+
+/** AUTH must arrive within this time after the stream opens, in ms. */
+export const DEFAULT_AUTH_TIMEOUT_MS = 5_000
+/** How long a peer that failed AUTH is refused by the connection gater, in ms. */
+export const DEFAULT_BAN_MS = 60_000
+/** Budget for one dial (TCP + encryption + muxer + protocol negotiation), in ms. */
+export const DEFAULT_DIAL_TIMEOUT_MS = 5_000
+
+/** Bootstrap dial attempts and the pause between them (the original design: 5 tries, 1 s apart). */
+export const DEFAULT_RETRY_ATTEMPTS = 5
+export const DEFAULT_RETRY_INTERVAL_MS = 1_000
+/** After the first round fails, peers and hubs keep retrying with back-off capped here, in ms. */
+export const DEFAULT_RETRY_MAX_INTERVAL_MS = 30_000
+
+/** Mesh: connections each peer-mode node tries to keep. */
+export const DEFAULT_TARGET_DEGREE = 4
+/** Mesh: every member announces it is alive this often, in ms. */
+export const DEFAULT_HEARTBEAT_MS = 1_000
+/** Mesh: no heartbeat for this long makes a member suspect, in ms. */
+export const DEFAULT_SUSPECT_AFTER_MS = 2_500
+/** Mesh: a suspect that does not refute within this time is failed, in ms. */
+export const DEFAULT_FAIL_AFTER_MS = 1_500
+/** Mesh: a relayed frame crosses at most this many hops. */
+export const DEFAULT_HOP_LIMIT = 16
+/** Mesh: a direct message without an acknowledgement after this long fails, in ms. */
+export const DEFAULT_DIRECT_TIMEOUT_MS = 5_000
+/** Mesh: message ids are remembered this long for de-duplication, in ms. */
+export const DEFAULT_SEEN_TTL_MS = 120_000
+
+/** Names: 1-64 characters from [A-Za-z0-9._-]. */
+export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/

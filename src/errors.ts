@@ -1,0 +1,76 @@
+/**
+ * Every error this package throws. Match on `.name`, never on instanceof or message text.
+ * InvalidFrameError = bytes that do not parse; ProtocolViolationError = a well-formed frame at the wrong time.
+ */
+import type { ErrorCode } from './protocol/frames.ts'
+
+/** Bytes that are not a frame: bad UTF-8, unknown tag, bad JSON, too long, cut off. */
+export class InvalidFrameError extends Error {
+  static override readonly name = 'InvalidFrameError'
+  readonly code: ErrorCode
+  constructor (code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'InvalidFrameError'
+    this.code = code
+  }
+}
+
+/** A valid frame that the session may not accept now: MSG before JOIN, a wrong token, a taken name. */
+export class ProtocolViolationError extends Error {
+  static override readonly name = 'ProtocolViolationError'
+  readonly code: ErrorCode
+  constructor (code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ProtocolViolationError'
+    this.code = code
+  }
+}
+
+/** A bad config value, flag or environment variable; `key` names it (e.g. "limits.maxFrameBytes"). */
+export class ConfigError extends Error {
+  static override readonly name = 'ConfigError'
+  readonly key: string
+  constructor (key: string, message: string, options?: ErrorOptions) {
+    super(key === '' ? message : `${key}: ${message}`, options)
+    this.name = 'ConfigError'
+    this.key = key
+  }
+}
+
+/** The identity key file exists but cannot be used. It is never overwritten. */
+export class IdentityError extends Error {
+  static override readonly name = 'IdentityError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'IdentityError'
+  }
+}
+
+/** Another live process holds this data dir. */
+export class DataDirLockedError extends Error {
+  static override readonly name = 'DataDirLockedError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'DataDirLockedError'
+  }
+}
+
+/** No bootstrap peer could be reached after every attempt. */
+export class BootstrapFailedError extends Error {
+  static override readonly name = 'BootstrapFailedError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'BootstrapFailedError'
+  }
+}
+
+/** A direct message found no member, or got no acknowledgement in time. */
+export class DeliveryError extends Error {
+  static override readonly name = 'DeliveryError'
+  readonly code: 'unknown_member' | 'unreachable' | 'not_started'
+  constructor (code: 'unknown_member' | 'unreachable' | 'not_started', message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'DeliveryError'
+    this.code = code
+  }
+}

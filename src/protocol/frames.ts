@@ -1,0 +1,111 @@
+/**
+ * The typed frames both protocols carry. The text protocol carries the subset a line-based client
+ * needs; the JSON protocol carries all of them. See docs/PROTOCOL.md.
+ */
+export const FrameType = {
+  AUTH: 'AUTH',
+  JOIN: 'JOIN',
+  MSG: 'MSG',
+  EXIT: 'EXIT',
+  OK: 'OK',
+  ERR: 'ERR',
+  ACK: 'ACK',
+  MEMBER: 'MEMBER',
+  PING: 'PING',
+  PONG: 'PONG'
+} as const
+export type FrameType = typeof FrameType[keyof typeof FrameType]
+
+/** Machine-readable reasons carried by ERR frames and `rejected`/`error` events. */
+export const ErrorCode = {
+  /** Bytes that do not parse: unknown tag, bad JSON, missing field. */
+  badFrame: 'bad_frame',
+  badUtf8: 'bad_utf8',
+  frameTooLarge: 'frame_too_large',
+  /** The stream ended in the middle of a line or frame. */
+  truncated: 'truncated',
+  authTimeout: 'auth_timeout',
+  authRequired: 'auth_required',
+  badToken: 'bad_token',
+  alreadyAuthenticated: 'already_authenticated',
+  joinRequired: 'join_required',
+  alreadyJoined: 'already_joined',
+  badName: 'bad_name',
+  nameTaken: 'name_taken',
+  badExit: 'bad_exit',
+  unexpectedFrame: 'unexpected_frame',
+  /** This node's mode or config refuses the session (a leaf, or text disabled, or full). */
+  notAccepting: 'not_accepting',
+  tooManySessions: 'too_many_sessions',
+  duplicateSession: 'duplicate_session',
+  shuttingDown: 'shutting_down'
+} as const
+export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
+
+export const MemberState = {
+  alive: 'alive',
+  suspect: 'suspect',
+  failed: 'failed',
+  left: 'left'
+} as const
+export type MemberState = typeof MemberState[keyof typeof MemberState]
+
+/** AUTH. Text: `token`. JSON: a three-step challenge-response; the token itself never travels. */
+export interface AuthFrame {
+  type: 'AUTH'
+  token?: string
+  step?: 'challenge' | 'response' | 'proof'
+  nonce?: string
+  proof?: string
+}
+/** JOIN: the sender's member name. From a node to a text client it announces another member. */
+export interface JoinFrame { type: 'JOIN', name: string }
+/** EXIT: the sender leaves with the name it joined as. Node to text client: another member left. */
+export interface ExitFrame { type: 'EXIT', name: string }
+/**
+ * MSG. From a text client only `text` is set. Between nodes: id, origin (the signer's peer id),
+ * from (member name), ts (ms since epoch), hops (relays so far), to (a peer id, for direct messages),
+ * sig (base64url Ed25519 signature by origin; absent only when sent straight from origin to a neighbour).
+ */
+export interface MsgFrame {
+  type: 'MSG'
+  text: string
+  id?: string
+  origin?: string
+  from?: string
+  ts?: number
+  hops?: number
+  to?: string
+  sig?: string
+}
+/** ACK: a direct message `id` was delivered to `from`; routed back to `to` (the message's origin). */
+export interface AckFrame {
+  type: 'ACK'
+  id: string
+  from: string
+  origin: string
+  to: string
+  hops: number
+}
+/** MEMBER: one member's state, gossiped mesh-wide. (inc, state) order decides conflicts. */
+export interface MemberFrame {
+  type: 'MEMBER'
+  peerId: string
+  name: string
+  state: MemberState
+  inc: number
+  /** Heartbeat counter within an incarnation; makes each alive announcement unique. */
+  seq: number
+  addrs: string[]
+  /** Peer id of the node that speaks for this member (a hub hosting a text client), if not itself. */
+  host?: string
+  hops: number
+}
+export interface OkFrame { type: 'OK', of: FrameType }
+export interface ErrFrame { type: 'ERR', code: ErrorCode, message: string }
+/** PING/PONG: the health check, answered right after AUTH without joining. */
+export interface PingFrame { type: 'PING' }
+export interface PongFrame { type: 'PONG', name: string, mode: string, sessions: number, members: number }
+
+export type Frame = AuthFrame | JoinFrame | ExitFrame | MsgFrame | AckFrame | MemberFrame |
+OkFrame | ErrFrame | PingFrame | PongFrame

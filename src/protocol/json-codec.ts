@@ -1,0 +1,109 @@
+/**
+ * The structured wire format: each frame is an unsigned-varint length, then that many bytes of
+ * UTF-8 JSON (the same prefix as it-length-prefixed and libp2p's lpStream). Pure: no streams, no timers.
+ */
+import * as varint from 'uint8-varint'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { InvalidFrameError } from '../errors.ts'
+import { ErrorCode, MemberState } from './frames.ts'
+import type { Frame } from './frames.ts'
+
+const MAX_PREFIX_BYTES = 5
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+const encoder = new TextEncoder()
+
+/** Splits bytes into frame bodies, each at most `maxFrameBytes`. */
+export class LengthPrefixDecoder {
+  private readonly maxFrameBytes: number
+  private readonly buffer = new Uint8ArrayList()
+
+  constructor (maxFrameBytes: number) {
+    this.maxFrameBytes = maxFrameBytes
+  }
+
+  push (chunk: Uint8Array | Uint8ArrayList): Uint8Array[] {
+    this.buffer.append(chunk)
+    const bodies: Uint8Array[] = []
+    while (true) {
+      const prefix = this.prefixLength()
+      if (prefix === 0) break
+      const size = varint.decode(this.buffer)
+      if (size > this.maxFrameBytes) {
+        throw new InvalidFrameError(ErrorCode.frameTooLarge, `frame of ${size} bytes exceeds ${this.maxFrameBytes}`)
+      }
+      if (this.buffer.byteLength < prefix + size) break
+      bodies.push(this.buffer.subarray(prefix, prefix + size))
+      this.buffer.consume(prefix + size)
+    }
+    return bodies
+  }
+
+  end (): void {
+    if (this.buffer.byteLength > 0) {
+      throw new InvalidFrameError(ErrorCode.truncated, `stream ended in the middle of a frame (${this.buffer.byteLength} bytes)`)
+    }
+  }
+
+  /** Bytes in the complete varint at the front, or 0 when it is not all here yet. */
+  private prefixLength (): number {
+    const n = Math.min(this.buffer.byteLength, MAX_PREFIX_BYTES)
+    for (let i = 0; i < n; i++) {
+      if ((this.buffer.get(i) & 0x80) === 0) return i + 1
+    }
+    if (n === MAX_PREFIX_BYTES) throw new InvalidFrameError(ErrorCode.badFrame, 'length prefix too long')
+    return 0
+  }
+}
+
+/** Encodes one frame with its length prefix. */
+export function encodeJsonFrame (frame: Frame): Uint8Array {
+  const body = encoder.encode(JSON.stringify(frame))
+  const out = new Uint8Array(varint.encodingLength(body.length) + body.length)
+  varint.encode(body.length, out)
+  out.set(body, out.length - body.length)
+  return out
+}
+
+type Check = (v: unknown) => boolean
+const str: Check = v => typeof v === 'string'
+const optStr: Check = v => v === undefined || typeof v === 'string'
+const int: Check = v => Number.isSafeInteger(v) && (v as number) >= 0
+const optInt: Check = v => v === undefined || int(v)
+const strList: Check = v => Array.isArray(v) && v.length <= 64 && v.every(s => typeof s === 'string')
+const oneOf = (values: readonly string[]): Check => v => typeof v === 'string' && values.includes(v)
+
+/** Required shape of each frame type: field name to check. Unknown fields are ignored (forward compatibility). */
+const SHAPES: Record<Frame['type'], Record<string, Check>> = {
+  AUTH: { token: optStr, step: v => v === undefined || oneOf(['challenge', 'response', 'proof'])(v), nonce: optStr, proof: optStr },
+  JOIN: { name: str },
+  EXIT: { name: str },
+  MSG: { text: str, id: optStr, origin: optStr, from: optStr, ts: optInt, hops: optInt, to: optStr, sig: optStr },
+  ACK: { id: str, from: str, origin: str, to: str, hops: int },
+  MEMBER: { peerId: str, name: str, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, host: optStr, hops: int },
+  OK: { of: str },
+  ERR: { code: str, message: str },
+  PING: {},
+  PONG: { name: str, mode: str, sessions: int, members: int }
+}
+
+/** Decodes one frame body (without its prefix). Throws InvalidFrameError for anything malformed. */
+export function decodeJsonFrame (body: Uint8Array): Frame {
+  let value: unknown
+  try {
+    value = JSON.parse(utf8.decode(body))
+  } catch (err) {
+    const code = err instanceof SyntaxError ? ErrorCode.badFrame : ErrorCode.badUtf8
+    throw new InvalidFrameError(code, code === ErrorCode.badUtf8 ? 'frame is not valid UTF-8' : 'frame is not valid JSON', { cause: err })
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidFrameError(ErrorCode.badFrame, 'frame must be a JSON object')
+  }
+  const record = value as Record<string, unknown>
+  const type = record.type
+  const shape = typeof type === 'string' && Object.hasOwn(SHAPES, type) ? SHAPES[type as Frame['type']] : undefined
+  if (shape === undefined) throw new InvalidFrameError(ErrorCode.badFrame, `unknown frame type ${JSON.stringify(type)?.slice(0, 20)}`)
+  for (const [field, check] of Object.entries(shape)) {
+    if (!check(record[field])) throw new InvalidFrameError(ErrorCode.badFrame, `${String(type)}.${field} is missing or has the wrong type`)
+  }
+  return record as unknown as Frame
+}
