@@ -74,3 +74,17 @@ export class DeliveryError extends Error {
     this.code = code
   }
 }
+
+/** The remote refused our session with an ERR frame (`code`), or closed it before it opened. */
+export class SessionRejectedError extends Error {
+  static override readonly name = 'SessionRejectedError'
+  readonly code: string
+  /** The remote peer, when known. */
+  readonly peerId?: string
+  constructor (code: string, message: string, options?: ErrorOptions & { peerId?: string }) {
+    super(message, options)
+    this.name = 'SessionRejectedError'
+    this.code = code
+    if (options?.peerId !== undefined) this.peerId = options.peerId
+  }
+}

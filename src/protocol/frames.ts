@@ -59,7 +59,7 @@ export interface AuthFrame {
   proof?: string
 }
 /** JOIN: the sender's member name. From a node to a text client it announces another member. */
-export interface JoinFrame { type: 'JOIN', name: string }
+export interface JoinFrame { type: 'JOIN', name: string, mode?: string }
 /** EXIT: the sender leaves with the name it joined as. Node to text client: another member left. */
 export interface ExitFrame { type: 'EXIT', name: string }
 /**
@@ -97,8 +97,12 @@ export interface MemberFrame {
   /** Heartbeat counter within an incarnation; makes each alive announcement unique. */
   seq: number
   addrs: string[]
+  /** The member's mode (peer, hub, leaf, text); tells others whether to dial it. */
+  mode?: string
   /** Peer id of the node that speaks for this member (a hub hosting a text client), if not itself. */
   host?: string
+  /** For state left: exit (it said so) or disconnect (its host saw it drop). */
+  reason?: 'exit' | 'disconnect'
   hops: number
 }
 export interface OkFrame { type: 'OK', of: FrameType }

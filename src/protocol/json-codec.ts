@@ -75,11 +75,11 @@ const oneOf = (values: readonly string[]): Check => v => typeof v === 'string' &
 /** Required shape of each frame type: field name to check. Unknown fields are ignored (forward compatibility). */
 const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   AUTH: { token: optStr, step: v => v === undefined || oneOf(['challenge', 'response', 'proof'])(v), nonce: optStr, proof: optStr },
-  JOIN: { name: str },
+  JOIN: { name: str, mode: optStr },
   EXIT: { name: str },
   MSG: { text: str, id: optStr, origin: optStr, from: optStr, ts: optInt, hops: optInt, to: optStr, sig: optStr },
   ACK: { id: str, from: str, origin: str, to: str, hops: int },
-  MEMBER: { peerId: str, name: str, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, host: optStr, hops: int },
+  MEMBER: { peerId: str, name: str, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int },
   OK: { of: str },
   ERR: { code: str, message: str },
   PING: {},

@@ -23,6 +23,8 @@ export interface SessionContext {
   localPeerId: string
   remotePeerId: string
   localName: string
+  /** Sent in JSON JOINs so the remote knows whether we relay. */
+  localMode: string
   /** Whether this node takes JOINs at all (a leaf does not). */
   acceptsJoins: boolean
   /** Free, or held by this same peer id coming back. */
@@ -41,7 +43,7 @@ export type SessionAction =
   /** AUTH succeeded: stop the auth deadline. */
   | { type: 'authenticated' }
   /** Both sides joined: the remote is a session member named `name`. */
-  | { type: 'open', name: string }
+  | { type: 'open', name: string, mode?: string }
   /** A mesh frame for the node to handle. */
   | { type: 'frame', frame: MsgFrame | AckFrame | MemberFrame }
   /** The remote asked for health: answer PONG and close. */
@@ -97,7 +99,7 @@ function jsonAuth (state: Extract<SessionState, { phase: 'auth' }>, frame: Frame
     if (frame.type !== 'OK' || frame.of !== 'AUTH') throw violation(ErrorCode.unexpectedFrame, `expected OK:AUTH, got ${frame.type}`)
     const next: SessionAction = ctx.purpose === Purpose.health
       ? { type: 'send', frame: { type: 'PING' } }
-      : { type: 'send', frame: { type: 'JOIN', name: ctx.localName } }
+      : { type: 'send', frame: { type: 'JOIN', name: ctx.localName, mode: ctx.localMode } }
     return { state: { phase: 'join' }, actions: [{ type: 'authenticated' }, next] }
   }
   if (frame.type !== 'AUTH') throw violation(ErrorCode.authRequired, `${frame.type} before AUTH`)
@@ -136,7 +138,7 @@ function join (frame: Frame, ctx: SessionContext): Step {
     }
     if (frame.type !== 'JOIN') throw violation(ErrorCode.unexpectedFrame, `expected the listener's JOIN, got ${frame.type}`)
     checkName(frame.name)
-    return { state: { phase: 'open', remoteName: frame.name }, actions: [{ type: 'open', name: frame.name }] }
+    return { state: { phase: 'open', remoteName: frame.name }, actions: [{ type: 'open', name: frame.name, ...(frame.mode === undefined ? {} : { mode: frame.mode }) }] }
   }
   switch (frame.type) {
     case 'AUTH': throw violation(ErrorCode.alreadyAuthenticated, 'AUTH sent twice')
@@ -145,8 +147,9 @@ function join (frame: Frame, ctx: SessionContext): Step {
       if (!ctx.acceptsJoins) throw violation(ErrorCode.notAccepting, 'this node accepts no sessions')
       checkName(frame.name)
       if (!ctx.nameAvailable(frame.name, ctx.remotePeerId)) throw violation(ErrorCode.nameTaken, `the name "${frame.name}" is in use`)
-      const reply: Frame = ctx.wire === Wire.text ? { type: 'OK', of: 'JOIN' } : { type: 'JOIN', name: ctx.localName }
-      return { state: { phase: 'open', remoteName: frame.name }, actions: [{ type: 'send', frame: reply }, { type: 'open', name: frame.name }] }
+      const reply: Frame = ctx.wire === Wire.text ? { type: 'OK', of: 'JOIN' } : { type: 'JOIN', name: ctx.localName, mode: ctx.localMode }
+      const mode = ctx.wire === Wire.text ? 'text' : frame.mode
+      return { state: { phase: 'open', remoteName: frame.name }, actions: [{ type: 'send', frame: reply }, { type: 'open', name: frame.name, ...(mode === undefined ? {} : { mode }) }] }
     }
     default: throw violation(ErrorCode.joinRequired, `${frame.type} before JOIN`)
   }

@@ -1,0 +1,26 @@
+/** The typed events a node emits; the CLI's --json output is exactly these, one per line. */
+export type LeftReason = 'exit' | 'disconnect' | 'failed'
+
+export interface OverlayEvents {
+  listening: { peerId: string, addrs: string[], name: string, mode: string }
+  /** A direct session to a neighbour opened or closed. */
+  session: { action: 'open' | 'close', peerId: string, name: string, wire: string, mode: string, encryption: string, reason?: string }
+  /** A member became present (alive or suspect) in the mesh. */
+  joined: { name: string, peerId: string, reason: 'join' | 'rejoin' }
+  /** A member stopped being present. */
+  left: { name: string, peerId: string, reason: LeftReason }
+  suspect: { name: string, peerId: string, reason: 'silent' | 'reported' }
+  failed: { name: string, peerId: string, reason: 'timeout' | 'reported' }
+  /** A suspect or failed member is alive again. */
+  alive: { name: string, peerId: string, reason: 'refuted' | 'rejoined' }
+  message: { id: string, from: string, origin: string, text: string, ts: number, to?: string }
+  /** A peer was refused before it could join (bad or missing token, late AUTH, ...). */
+  rejected: { peerId: string, code: string, message: string }
+  error: { code: string, message: string }
+  /** Bootstrap progress: an attempt failed, or a peer was reached. */
+  bootstrap: { addr: string, attempt: number, ok: boolean, error?: string }
+}
+
+export type OverlayEventType = keyof OverlayEvents
+/** One event as a plain object: what --json prints. */
+export type OverlayEvent = { [K in OverlayEventType]: { type: K } & OverlayEvents[K] }[OverlayEventType]

@@ -1,0 +1,7 @@
+export { Mesh } from './mesh.ts'
+export type { MeshStats, MeshInit } from './mesh.ts'
+export { Roster, isPresent, newer, toFrame } from './roster.ts'
+export type { Member, Applied } from './roster.ts'
+export { SeenCache } from './seen.ts'
+export { Signer, Verifier, signedBytes } from './signing.ts'
+export type { OverlayEvents, OverlayEvent, OverlayEventType, LeftReason } from './events.ts'

@@ -1,0 +1,393 @@
+/**
+ * The mesh: membership gossip, failure detection, broadcast and direct messages over whatever
+ * sessions the node holds. It never opens streams itself; it sends through Session objects and
+ * asks the node to dial through `dialMember`.
+ */
+import { randomUUID } from 'node:crypto'
+import { DeliveryError } from '../errors.ts'
+import { encodeJsonFrame } from '../protocol/json-codec.ts'
+import { encodeTextLine } from '../protocol/text-codec.ts'
+import { MemberState } from '../protocol/frames.ts'
+import { isPresent, Roster, toFrame } from './roster.ts'
+import { SeenCache } from './seen.ts'
+import { Signer, Verifier } from './signing.ts'
+import type { OverlayEvent, OverlayEvents } from './events.ts'
+import type { Member } from './roster.ts'
+import type { AckFrame, Frame, MemberFrame, MsgFrame } from '../protocol/frames.ts'
+import type { CloseReason, Session } from '../protocol/overlay-protocol.ts'
+import type { ModeBehaviour } from '../node/modes.ts'
+import type { OverlayConfig } from '../config/defaults.ts'
+import type { PrivateKey } from '@libp2p/interface'
+
+const encoder = new TextEncoder()
+/** Messages stamped further than this from our clock are refused as replays or forgeries. */
+const MAX_CLOCK_SKEW_MS = 60_000
+/** Failed and left members are forgotten after this long. */
+const REAP_AFTER_MS = 10 * 60_000
+/** Every this many heartbeats, a peer tries to reach one failed member (heals partitions). */
+const HEAL_EVERY_TICKS = 3
+
+export interface MeshStats {
+  delivered: number
+  relayed: number
+  duplicate: number
+  forged: number
+  stale: number
+  hopLimit: number
+  malformed: number
+  nameConflicts: number
+}
+
+export interface MeshInit {
+  peerId: string
+  name: string
+  mode: string
+  privateKey: PrivateKey
+  behaviour: ModeBehaviour
+  config: OverlayConfig['mesh']
+  addrs: () => string[]
+  emit: (event: OverlayEvent) => void
+  /** Another member joined first with our name: the node must give it up. */
+  onNameTaken: (holder: string) => void
+  /** Ask the node to open a session to a member (peer exchange, healing). */
+  dialMember: (member: Member) => void
+  now?: () => number
+}
+
+interface PendingDirect { resolve: () => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout> }
+
+export class Mesh {
+  readonly roster = new Roster()
+  readonly sessions = new Map<string, Session>()
+  readonly stats: MeshStats = { delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0 }
+  private readonly init: MeshInit
+  private readonly cfg: OverlayConfig['mesh']
+  private readonly seen: SeenCache
+  private readonly signer: Signer
+  private readonly verifier = new Verifier()
+  private readonly routes = new Map<string, string>()
+  private readonly pending = new Map<string, PendingDirect>()
+  private readonly now: () => number
+  private readonly self: { inc: number, seq: number }
+  private timer?: ReturnType<typeof setInterval>
+  private ticks = 0
+  private leaving = false
+
+  constructor (init: MeshInit) {
+    this.init = init
+    this.cfg = init.config
+    this.now = init.now ?? Date.now
+    this.seen = new SeenCache(this.cfg.seenTtlMs)
+    this.signer = new Signer(init.privateKey)
+    this.self = { inc: this.now(), seq: 0 }
+  }
+
+  get name (): string { return this.init.name }
+
+  start (): void {
+    this.timer = setInterval(() => { this.tick() }, this.cfg.heartbeatMs)
+    this.timer.unref()
+  }
+
+  /** Announces our departure mesh-wide; the node then sends EXIT on every session. */
+  leave (): void {
+    this.leaving = true
+    clearInterval(this.timer)
+    this.spread(this.selfFrame(MemberState.left, 'exit'), undefined)
+    for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(new DeliveryError('not_started', 'the node is stopping')) }
+    this.pending.clear()
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+  }
+
+  // ---- sessions -------------------------------------------------------------------------------
+
+  sessionOpened (s: Session): void {
+    this.sessions.set(s.remotePeer, s)
+    this.routes.set(s.remotePeer, s.remotePeer)
+    this.signingNeeded = undefined
+    this.emit({ type: 'session', action: 'open', peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption })
+    if (s.wire === 'text') {
+      for (const m of this.roster.present()) if (m.peerId !== s.remotePeer) s.send({ type: 'JOIN', name: m.name })
+      s.send({ type: 'JOIN', name: this.init.name })
+      const frame: MemberFrame = { type: 'MEMBER', peerId: s.remotePeer, name: s.name, state: MemberState.alive, inc: this.now(), seq: 0, addrs: [], mode: 'text', host: this.init.peerId, hops: 0 }
+      this.accept(frame, undefined)
+      return
+    }
+    s.send(this.selfFrame(MemberState.alive))
+    for (const m of this.roster.all()) s.send(toFrame(m))
+  }
+
+  sessionClosed (s: Session, reason: CloseReason): void {
+    if (this.sessions.get(s.remotePeer) !== s) return
+    this.sessions.delete(s.remotePeer)
+    this.signingNeeded = undefined
+    for (const [target, via] of this.routes) if (via === s.remotePeer) this.routes.delete(target)
+    this.emit({ type: 'session', action: 'close', peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption, reason })
+    const member = this.roster.get(s.remotePeer)
+    if (member === undefined || !isPresent(member.state) || this.leaving) return
+    const hosted = member.host === this.init.peerId
+    if (reason === 'exit' || hosted) {
+      const why = reason === 'exit' ? 'exit' : 'disconnect'
+      this.accept({ ...toFrame(member, MemberState.left), reason: why }, undefined)
+    }
+  }
+
+  // ---- inbound frames -------------------------------------------------------------------------
+
+  onFrame (s: Session, frame: Frame): void {
+    switch (frame.type) {
+      case 'MEMBER': this.onMember(s, frame); break
+      case 'MSG': this.onMsg(s, frame); break
+      case 'ACK': this.onAck(s, frame); break
+    }
+  }
+
+  private onMember (s: Session, f: MemberFrame): void {
+    if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
+    if (f.peerId === this.init.peerId) { this.refuteIfNeeded(f); return }
+    const member = this.roster.get(f.peerId)
+    if (member?.host === this.init.peerId && this.sessions.has(f.peerId)) {
+      if (f.state !== MemberState.alive && f.inc >= member.inc) this.accept({ ...toFrame(member), inc: f.inc + 1 }, undefined)
+      return
+    }
+    if (f.name === this.init.name && isPresent(f.state) && (f.inc < this.self.inc || (f.inc === this.self.inc && f.peerId < this.init.peerId))) {
+      this.init.onNameTaken(f.peerId)
+      return
+    }
+    this.accept(f, s)
+  }
+
+  /** Applies a member update, reports what changed, and passes it on. `from` undefined = local. */
+  private accept (f: MemberFrame, from: Session | undefined): void {
+    const applied = this.roster.apply(f, this.now())
+    switch (applied.kind) {
+      case 'stale': return
+      case 'conflict': this.stats.nameConflicts++; return
+      case 'refresh':
+        if (from !== undefined) this.routes.set(f.peerId, from.remotePeer)
+        if (this.init.behaviour.relays) this.spread({ ...f, hops: f.hops + 1 }, from, true)
+        return
+      case 'state':
+        if (from !== undefined) this.routes.set(f.peerId, from.remotePeer)
+        this.report(applied.member, applied.previous, f.reason, from === undefined)
+        if (from === undefined || this.init.behaviour.relays) this.spread({ ...f, hops: from === undefined ? f.hops : f.hops + 1 }, from)
+    }
+  }
+
+  private report (m: Member, previous: MemberState | undefined, leftReason: 'exit' | 'disconnect' | undefined, local: boolean): void {
+    const who = { name: m.name, peerId: m.peerId }
+    const was = isPresent(previous)
+    if (m.state === MemberState.suspect) this.emit({ type: 'suspect', ...who, reason: local ? 'silent' : 'reported' })
+    if (m.state === MemberState.alive && (previous === MemberState.suspect || previous === MemberState.failed)) {
+      this.emit({ type: 'alive', ...who, reason: previous === MemberState.suspect ? 'refuted' : 'rejoined' })
+    }
+    if (!was && isPresent(m.state)) this.emit({ type: 'joined', ...who, reason: previous === undefined ? 'join' : 'rejoin' })
+    if (m.state === MemberState.failed) this.emit({ type: 'failed', ...who, reason: local ? 'timeout' : 'reported' })
+    if (was && !isPresent(m.state)) this.emit({ type: 'left', ...who, reason: m.state === MemberState.failed ? 'failed' : (leftReason ?? 'exit') })
+    if (was !== isPresent(m.state)) {
+      this.signingNeeded = undefined
+      this.tellTextClients(m, isPresent(m.state))
+    }
+  }
+
+  private refuteIfNeeded (f: MemberFrame): void {
+    if (this.leaving) return
+    if (f.inc > this.self.inc || (f.inc === this.self.inc && f.state !== MemberState.alive)) {
+      this.self.inc = f.inc + 1
+      this.spread(this.selfFrame(MemberState.alive), undefined)
+    }
+  }
+
+  private onMsg (s: Session, f: MsgFrame): void {
+    if (s.wire === 'text') { this.originate(f.text, s); return }
+    if (f.id === undefined || f.origin === undefined || f.from === undefined || f.ts === undefined || f.hops === undefined) { this.stats.malformed++; return }
+    if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
+    if (this.seen.has(f.id, this.now())) { this.stats.duplicate++; return }
+    if (Math.abs(this.now() - f.ts) > Math.min(this.cfg.seenTtlMs, MAX_CLOCK_SKEW_MS)) { this.stats.stale++; return }
+    // Straight from its origin, the session's Noise/TLS handshake already proved who sent it.
+    const direct = f.origin === s.remotePeer
+    if (direct ? false : f.sig === undefined || !this.verifier.verify(f)) { this.stats.forged++; return }
+    const claimed = this.roster.byName(f.from)
+    if (claimed !== undefined && isPresent(claimed.state) && claimed.peerId !== f.origin && claimed.host !== f.origin) { this.stats.forged++; return }
+    this.seen.add(f.id, this.now())
+    if (f.to !== undefined && f.to !== this.init.peerId) {
+      const hosted = this.sessions.get(f.to)
+      if (hosted?.wire === 'text') { this.deliverTo(hosted, f); this.ack(f, hosted.name); return }
+      this.route(f.to, { ...f, hops: f.hops + 1 }, s)
+      return
+    }
+    this.deliver(f)
+    if (f.to !== undefined) { this.ack(f, this.init.name); return }
+    if (this.init.behaviour.relays && f.sig !== undefined && f.hops + 1 <= this.cfg.hopLimit) this.spread({ ...f, hops: f.hops + 1 }, s)
+  }
+
+  private onAck (s: Session, f: AckFrame): void {
+    if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
+    if (!this.seen.add(`ack:${f.id}`, this.now())) { this.stats.duplicate++; return }
+    if (f.to === this.init.peerId) {
+      const p = this.pending.get(f.id)
+      if (p !== undefined) { clearTimeout(p.timer); this.pending.delete(f.id); p.resolve() }
+      return
+    }
+    this.route(f.to, { ...f, hops: f.hops + 1 }, s)
+  }
+
+  // ---- outbound -------------------------------------------------------------------------------
+
+  /** Broadcasts text from this node (or from a text client it hosts). Returns the message id. */
+  broadcast (text: string): MsgFrame {
+    return this.originate(text, undefined)
+  }
+
+  private originate (text: string, client: Session | undefined): MsgFrame {
+    const f: MsgFrame = { type: 'MSG', id: randomUUID(), origin: this.init.peerId, from: client?.name ?? this.init.name, ts: this.now(), hops: 0, text }
+    if (client !== undefined || this.needsSignature()) f.sig = this.signer.sign(f)
+    this.seen.add(f.id as string, this.now())
+    if (client !== undefined) this.deliver(f)
+    this.spread(f, client)
+    return f
+  }
+
+  /** Sends to one member by name; resolves on its acknowledgement. */
+  async sendTo (name: string, text: string, signal?: AbortSignal): Promise<MsgFrame> {
+    const target = this.roster.byName(name)
+    if (target === undefined || !isPresent(target.state)) throw new DeliveryError('unknown_member', `no member named "${name}"`)
+    const f: MsgFrame = { type: 'MSG', id: randomUUID(), origin: this.init.peerId, from: this.init.name, to: target.peerId, ts: this.now(), hops: 0, text }
+    f.sig = this.signer.sign(f)
+    this.seen.add(f.id as string, this.now())
+    const acked = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(f.id as string)
+        reject(new DeliveryError('unreachable', `no acknowledgement from "${name}" within ${this.cfg.directTimeoutMs} ms`))
+      }, this.cfg.directTimeoutMs)
+      this.pending.set(f.id as string, { resolve, reject, timer })
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer)
+        this.pending.delete(f.id as string)
+        reject(signal.reason)
+      }, { once: true })
+    })
+    this.route(target.peerId, f, undefined)
+    await acked
+    return f
+  }
+
+  private ack (f: MsgFrame, name: string): void {
+    const ack: AckFrame = { type: 'ACK', id: f.id as string, from: name, origin: this.init.peerId, to: f.origin as string, hops: 0 }
+    this.seen.add(`ack:${ack.id}`, this.now())
+    this.route(ack.to, ack, undefined)
+  }
+
+  /** Sends toward one peer: its own session, the neighbour we last heard it through, or a flood. */
+  private route (to: string, f: MsgFrame | AckFrame, from: Session | undefined): void {
+    const via = this.sessions.get(to) ?? this.sessions.get(this.routes.get(to) ?? '')
+    if (via !== undefined && via !== from && via.wire === 'json') { via.send(f); this.stats.relayed++; return }
+    this.spread(f, from, true)
+  }
+
+  /**
+   * Sends a frame to every session but `except`, encoding it once per wire. `coreOnly` keeps
+   * heartbeats and routed frames away from leaves and text clients, which never relay.
+   */
+  private spread (f: MemberFrame | MsgFrame | AckFrame, except: Session | undefined, coreOnly = false): void {
+    let json: Uint8Array | undefined
+    let text: Uint8Array | undefined
+    for (const s of this.sessions.values()) {
+      if (s === except) continue
+      if (s.wire === 'text') {
+        if (coreOnly || f.type !== 'MSG' || f.to !== undefined) continue
+        text ??= encoder.encode(encodeTextLine({ type: 'MSG', from: f.from ?? '', text: f.text }))
+        s.sendEncoded(text)
+        continue
+      }
+      if (coreOnly && s.remoteMode === 'leaf') continue
+      json ??= encodeJsonFrame(f)
+      s.sendEncoded(json)
+    }
+    if (except !== undefined) this.stats.relayed++
+  }
+
+  /** Text clients see presence changes as JOIN/EXIT lines. */
+  private tellTextClients (m: Member, present: boolean): void {
+    for (const s of this.sessions.values()) {
+      if (s.wire === 'text' && s.remotePeer !== m.peerId) s.send({ type: present ? 'JOIN' : 'EXIT', name: m.name })
+    }
+  }
+
+  private deliver (f: MsgFrame): void {
+    this.stats.delivered++
+    const event: OverlayEvents['message'] = { id: f.id as string, from: f.from as string, origin: f.origin as string, text: f.text, ts: f.ts as number }
+    if (f.to !== undefined) event.to = f.to
+    this.emit({ type: 'message', ...event })
+  }
+
+  private deliverTo (client: Session, f: MsgFrame): void {
+    client.send({ type: 'MSG', from: f.from ?? '', text: f.text })
+  }
+
+  // ---- periodic work --------------------------------------------------------------------------
+
+  private tick (): void {
+    const now = this.now()
+    this.ticks++
+    this.self.seq++
+    this.spread(this.selfFrame(MemberState.alive), undefined, true)
+    for (const s of this.sessions.values()) {
+      const m = this.roster.get(s.remotePeer)
+      if (s.wire === 'text' && m !== undefined) this.accept({ ...toFrame(m), seq: m.seq + 1 }, undefined)
+    }
+    if (this.init.behaviour.watchesLiveness) {
+      const watched = (m: Member): boolean => m.host !== this.init.peerId
+      for (const f of this.roster.expire(now, this.cfg.suspectAfterMs, this.cfg.failAfterMs, watched)) this.accept(f, undefined)
+    }
+    this.roster.reap(now, REAP_AFTER_MS)
+    this.seen.prune(now)
+    if (this.init.behaviour.keepsDegree) this.keepDegree()
+  }
+
+  /** Peer exchange: dial known members until we hold `degree` core sessions; now and then retry a failed one. */
+  private keepDegree (): void {
+    const core = [...this.sessions.values()].filter(s => s.wire === 'json' && s.remoteMode !== 'leaf').length
+    // Hubs mesh with hubs; peers with peers and hubs; nobody dials a leaf or a hosted client.
+    const wanted = this.init.mode === 'hub' ? ['hub'] : ['hub', 'peer']
+    const dialable = (m: Member): boolean => m.peerId !== this.init.peerId && m.host === undefined && m.addrs.length > 0 &&
+      wanted.includes(m.mode ?? 'peer') && !this.sessions.has(m.peerId)
+    if (core < this.cfg.degree) {
+      const candidates = this.roster.present().filter(dialable)
+      const pick = candidates[Math.floor(Math.random() * candidates.length)]
+      if (pick !== undefined) this.init.dialMember(pick)
+    }
+    if (this.ticks % HEAL_EVERY_TICKS === 0) {
+      const failed = this.roster.all().filter(m => m.state === MemberState.failed && dialable(m))
+      const pick = failed[Math.floor(Math.random() * failed.length)]
+      if (pick !== undefined) this.init.dialMember(pick)
+    }
+  }
+
+  private selfFrame (state: MemberState, reason?: 'exit'): MemberFrame {
+    const frame: MemberFrame = { type: 'MEMBER', peerId: this.init.peerId, name: this.init.name, state, inc: this.self.inc, seq: this.self.seq, addrs: this.init.addrs(), mode: this.init.mode, hops: 0 }
+    if (reason !== undefined) frame.reason = reason
+    return frame
+  }
+
+  /** Unsigned messages are never relayed, so sign whenever some member is not our direct neighbour. */
+  private signingNeeded: boolean | undefined
+  private needsSignature (): boolean {
+    this.signingNeeded ??= this.roster.present().some(m => !this.sessions.has(m.peerId))
+    return this.signingNeeded
+  }
+
+  // ---- views ----------------------------------------------------------------------------------
+
+  members (): Array<Pick<Member, 'name' | 'peerId' | 'state' | 'since' | 'addrs'> & { self: boolean }> {
+    const me = { name: this.init.name, peerId: this.init.peerId, state: MemberState.alive as MemberState, since: this.self.inc, addrs: this.init.addrs(), self: true }
+    return [me, ...this.roster.all().map(m => ({ name: m.name, peerId: m.peerId, state: m.state, since: m.since, addrs: m.addrs, self: false }))]
+  }
+
+  private emit (event: OverlayEvent): void {
+    this.init.emit(event)
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The membership roster: every member's latest (incarnation, state). Pure: the clock is passed in.
+ * Conflicts resolve the same way on every node: a higher incarnation wins; at equal incarnation the
+ * state ranks alive < suspect < failed < left; at equal (inc, alive) a higher heartbeat seq is fresher.
+ */
+import { MemberState } from '../protocol/frames.ts'
+import type { MemberFrame } from '../protocol/frames.ts'
+
+export interface Member {
+  peerId: string
+  name: string
+  state: MemberState
+  inc: number
+  seq: number
+  addrs: string[]
+  mode?: string
+  /** The node that speaks for this member, when it is not the member itself. */
+  host?: string
+  /** Local time it entered `state`. */
+  since: number
+  /** Local time of its latest fresh announcement. */
+  heardAt: number
+}
+
+const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, failed: 2, left: 3 }
+
+export const isPresent = (state: MemberState | undefined): boolean => state === MemberState.alive || state === MemberState.suspect
+
+/** What an update did: a new state (or a first sighting), a heartbeat refresh, or nothing (stale). */
+export type Applied =
+  | { kind: 'state', member: Member, previous?: MemberState }
+  | { kind: 'refresh', member: Member }
+  | { kind: 'conflict', holder: Member }
+  | { kind: 'stale' }
+
+export function newer (a: { inc: number, state: MemberState }, b: { inc: number, state: MemberState }): boolean {
+  return a.inc > b.inc || (a.inc === b.inc && RANK[a.state] > RANK[b.state])
+}
+
+/** The earlier joiner keeps a contested name: lower first incarnation, then lower peer id. */
+function keepsName (holder: Member, challenger: MemberFrame): boolean {
+  return holder.inc < challenger.inc || (holder.inc === challenger.inc && holder.peerId < challenger.peerId)
+}
+
+export class Roster {
+  private readonly members = new Map<string, Member>()
+  private readonly names = new Map<string, string>()
+
+  get size (): number { return this.members.size }
+  get (peerId: string): Member | undefined { return this.members.get(peerId) }
+  all (): Member[] { return [...this.members.values()] }
+  present (): Member[] { return this.all().filter(m => isPresent(m.state)) }
+  byName (name: string): Member | undefined {
+    const peerId = this.names.get(name)
+    return peerId === undefined ? undefined : this.members.get(peerId)
+  }
+
+  /** Free, or held by this same peer id coming back. */
+  nameAvailable (name: string, peerId: string): boolean {
+    const holder = this.byName(name)
+    return holder === undefined || holder.peerId === peerId || !isPresent(holder.state)
+  }
+
+  apply (f: MemberFrame, now: number): Applied {
+    const known = this.members.get(f.peerId)
+    if (known === undefined || newer(f, known)) {
+      const holder = this.byName(f.name)
+      if (isPresent(f.state) && holder !== undefined && holder.peerId !== f.peerId && isPresent(holder.state) && keepsName(holder, f)) {
+        return { kind: 'conflict', holder }
+      }
+      const previous = known?.state
+      const member: Member = {
+        peerId: f.peerId, name: f.name, state: f.state, inc: f.inc, seq: f.seq, addrs: f.addrs, since: now, heardAt: now
+      }
+      if (f.host !== undefined) member.host = f.host
+      if (f.mode !== undefined) member.mode = f.mode
+      if (known !== undefined && known.state === f.state) member.since = known.since
+      if (known !== undefined && known.name !== f.name && this.names.get(known.name) === f.peerId) this.names.delete(known.name)
+      this.members.set(f.peerId, member)
+      if (isPresent(f.state) || this.names.get(f.name) === f.peerId) this.names.set(f.name, f.peerId)
+      return { kind: 'state', member, ...(previous === undefined ? {} : { previous }) }
+    }
+    if (f.inc === known.inc && f.state === known.state && f.state === MemberState.alive && f.seq > known.seq) {
+      known.seq = f.seq
+      known.heardAt = now
+      return { kind: 'refresh', member: known }
+    }
+    return { kind: 'stale' }
+  }
+
+  /**
+   * Local failure detection: alive members silent for `suspectAfterMs` become suspect; suspects
+   * not refuted within `failAfterMs` become failed. Returns the frames to gossip.
+   */
+  expire (now: number, suspectAfterMs: number, failAfterMs: number, watched: (m: Member) => boolean): MemberFrame[] {
+    const out: MemberFrame[] = []
+    for (const m of this.members.values()) {
+      if (!watched(m)) continue
+      if (m.state === MemberState.alive && now - m.heardAt > suspectAfterMs) out.push(toFrame(m, MemberState.suspect))
+      else if (m.state === MemberState.suspect && now - m.since > failAfterMs) out.push(toFrame(m, MemberState.failed))
+    }
+    return out
+  }
+
+  /** Forgets failed and left members after `afterMs`. */
+  reap (now: number, afterMs: number): void {
+    for (const m of this.members.values()) {
+      if (!isPresent(m.state) && now - m.since > afterMs) {
+        this.members.delete(m.peerId)
+        if (this.names.get(m.name) === m.peerId) this.names.delete(m.name)
+      }
+    }
+  }
+}
+
+export function toFrame (m: Member, state: MemberState = m.state, hops = 0): MemberFrame {
+  const frame: MemberFrame = { type: 'MEMBER', peerId: m.peerId, name: m.name, state, inc: m.inc, seq: m.seq, addrs: m.addrs, hops }
+  if (m.host !== undefined) frame.host = m.host
+  if (m.mode !== undefined) frame.mode = m.mode
+  return frame
+}

@@ -1,0 +1,313 @@
+/**
+ * The one file that touches streams: registers both protocol handlers, dials, and runs each stream
+ * through codec -> session state machine -> actions. Everything per frame is synchronous; writes are
+ * coalesced per microtask into one `send()`.
+ */
+import { pEvent } from 'p-event'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { JSON_PROTOCOL, TEXT_PROTOCOL } from '../constants.ts'
+import { InvalidFrameError, ProtocolViolationError, SessionRejectedError } from '../errors.ts'
+import { AuthRole } from './auth.ts'
+import { ErrorCode } from './frames.ts'
+import { decodeJsonFrame, encodeJsonFrame, LengthPrefixDecoder } from './json-codec.ts'
+import { startSession, step, Purpose, Wire } from './session.ts'
+import { decodeClientLine, encodeTextLine, LineDecoder } from './text-codec.ts'
+import type { Frame, PongFrame } from './frames.ts'
+import type { SessionAction, SessionContext, SessionState } from './session.ts'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** A session's outgoing queue beyond this many bytes marks it a slow consumer, and it is closed. */
+export const MAX_QUEUED_BYTES = 32 * 1024 * 1024
+const CLOSE_GRACE_MS = 1_000
+const encoder = new TextEncoder()
+
+export type CloseReason = 'exit' | 'disconnect' | 'rejected' | 'error' | 'duplicate'
+
+/** What the node supplies to the protocol; the protocol never decides membership itself. */
+export interface SessionHost {
+  readonly token: string
+  readonly acceptsJoins: boolean
+  readonly acceptText: boolean
+  readonly authTimeoutMs: number
+  readonly maxFrameBytes: number
+  localName: () => string
+  readonly localMode: string
+  nameAvailable: (name: string, peerId: string) => boolean
+  /** A session finished its handshake. Return false to refuse it (full, or a duplicate). */
+  onOpen: (session: Session) => boolean
+  onFrame: (session: Session, frame: Frame) => void
+  /** Called once per session that opened, when it ends. */
+  onClose: (session: Session, reason: CloseReason, code?: string) => void
+  onPing: () => PongFrame
+  /** A peer failed before it authenticated (listener), or could not prove the token (dialer). */
+  onRejected: (peerId: string, code: string, message: string) => void
+}
+
+export class Session {
+  readonly wire: Wire
+  readonly role: AuthRole
+  readonly remotePeer: string
+  readonly connection: Connection
+  readonly stream: Stream
+  name = ''
+  /** The remote's mode from its JOIN (peer, hub, leaf), or 'text' for a text client. */
+  remoteMode = 'peer'
+  opened = false
+  private state: SessionState = { phase: 'auth' }
+  private readonly ctx: SessionContext
+  private readonly host: SessionHost
+  private readonly decode: (chunk: Uint8Array | Uint8ArrayList) => Frame[]
+  private readonly endInput: () => void
+  private queue: Uint8Array[] = []
+  private flushScheduled = false
+  private authTimer?: ReturnType<typeof setTimeout>
+  private closed = false
+  private readonly settle: { resolve: (s: Session | PongFrame) => void, reject: (e: Error) => void }
+
+  constructor (stream: Stream, connection: Connection, host: SessionHost, role: AuthRole, purpose: Purpose, settle?: Session['settle']) {
+    this.stream = stream
+    this.connection = connection
+    this.host = host
+    this.role = role
+    this.wire = stream.protocol === TEXT_PROTOCOL ? Wire.text : Wire.json
+    this.remotePeer = connection.remotePeer.toString()
+    this.settle = settle ?? { resolve: () => {}, reject: () => {} }
+    this.ctx = {
+      wire: this.wire,
+      role,
+      purpose,
+      token: host.token,
+      localPeerId: '',
+      remotePeerId: this.remotePeer,
+      localName: host.localName(),
+      localMode: host.localMode,
+      acceptsJoins: host.acceptsJoins,
+      nameAvailable: host.nameAvailable
+    }
+    if (this.wire === Wire.text) {
+      const lines = new LineDecoder(host.maxFrameBytes)
+      this.decode = chunk => lines.push(chunk instanceof Uint8Array ? chunk : chunk.subarray()).map(decodeClientLine)
+      this.endInput = () => { lines.end() }
+    } else {
+      const frames = new LengthPrefixDecoder(host.maxFrameBytes)
+      this.decode = chunk => frames.push(chunk).map(decodeJsonFrame)
+      this.endInput = () => { frames.end() }
+    }
+  }
+
+  /** Wires events and sends the first frames. `localPeerId` binds the JSON proofs to this connection. */
+  begin (localPeerId: string): void {
+    this.ctx.localPeerId = localPeerId
+    this.authTimer = setTimeout(() => { this.fail(ErrorCode.authTimeout, `no AUTH within ${this.host.authTimeoutMs} ms`) }, this.host.authTimeoutMs)
+    this.stream.addEventListener('message', evt => { this.receive(evt.data) })
+    this.stream.addEventListener('remoteCloseWrite', () => { this.remoteEnded() })
+    this.stream.addEventListener('close', evt => { this.finish(this.opened ? 'disconnect' : 'error', undefined, evt.error) })
+    const first = startSession(this.ctx)
+    this.apply(first.state, first.actions)
+  }
+
+  get encryption (): string { return this.connection.encryption ?? 'unknown' }
+  get remoteAddr (): string { return this.connection.remoteAddr.toString() }
+  /** Bytes waiting to be written (ours and the stream's). */
+  get queuedBytes (): number { return this.stream.writeBufferLength + this.queue.reduce((n, b) => n + b.length, 0) }
+
+  send (frame: Frame): void {
+    this.sendEncoded(this.wire === Wire.text ? encoder.encode(encodeTextLine(frame)) : encodeJsonFrame(frame))
+  }
+
+  /** Sends bytes already encoded for this session's wire (lets a broadcast encode once). */
+  sendEncoded (bytes: Uint8Array): void {
+    if (this.closed) return
+    this.queue.push(bytes)
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      queueMicrotask(() => { this.flush() })
+    }
+  }
+
+  /** Resolves once the outgoing queue has drained below the stream's high-water mark. */
+  async writable (signal?: AbortSignal): Promise<void> {
+    if (this.closed || !this.stream.writableNeedsDrain) return
+    await pEvent(this.stream, 'drain', { rejectionEvents: ['close'], signal })
+  }
+
+  /** Leaves cleanly: EXIT, flush, close. */
+  async exit (): Promise<void> {
+    if (this.closed) return
+    if (this.opened) this.send({ type: 'EXIT', name: this.host.localName() })
+    await this.end('exit')
+  }
+
+  /** Closes without EXIT, e.g. a duplicate of another session to the same peer. */
+  async drop (code: ErrorCode, message: string): Promise<void> {
+    if (this.closed) return
+    this.send({ type: 'ERR', code, message })
+    await this.end(code === ErrorCode.duplicateSession ? 'duplicate' : 'error', code)
+  }
+
+  private flush (): void {
+    this.flushScheduled = false
+    if (this.closed || this.queue.length === 0) return
+    const batch = this.queue.length === 1 ? this.queue[0] as Uint8Array : new Uint8ArrayList(...this.queue)
+    this.queue = []
+    try {
+      this.stream.send(batch)
+    } catch (err) {
+      this.finish('disconnect', undefined, err as Error)
+      return
+    }
+    if (this.stream.writeBufferLength > MAX_QUEUED_BYTES) this.fail(ErrorCode.unexpectedFrame, 'slow consumer: too much unread data')
+  }
+
+  private receive (data: Uint8Array | Uint8ArrayList): void {
+    if (this.closed) return
+    try {
+      for (const frame of this.decode(data)) {
+        const next = step(this.state, frame, this.ctx)
+        this.apply(next.state, next.actions)
+        if (this.closed) return
+      }
+    } catch (err) {
+      const e = err as Error
+      if (e.name === InvalidFrameError.name || e.name === ProtocolViolationError.name) {
+        this.fail((e as InvalidFrameError).code, e.message)
+      } else {
+        this.fail(ErrorCode.unexpectedFrame, `internal error: ${e.message}`)
+      }
+    }
+  }
+
+  private remoteEnded (): void {
+    if (this.closed) return
+    try {
+      this.endInput()
+    } catch (err) {
+      this.fail((err as InvalidFrameError).code, (err as Error).message)
+      return
+    }
+    void this.end(this.opened ? 'disconnect' : 'error')
+  }
+
+  private apply (state: SessionState, actions: SessionAction[]): void {
+    this.state = state
+    for (const action of actions) {
+      switch (action.type) {
+        case 'send': this.send(action.frame); break
+        case 'authenticated': clearTimeout(this.authTimer); break
+        case 'open': this.open(action.name, action.mode); break
+        case 'frame': this.host.onFrame(this, action.frame); break
+        case 'ping': this.send(this.host.onPing()); void this.end('exit'); break
+        case 'pong': this.settle.resolve(action.frame as PongFrame); void this.end('exit'); break
+        case 'close':
+          if (action.reason === 'rejected') {
+            const code = action.code ?? ErrorCode.unexpectedFrame
+            this.settle.reject(new SessionRejectedError(code, `${this.remotePeer} refused the session: ${code}: ${action.message ?? ''}`, { peerId: this.remotePeer }))
+            void this.end('rejected', code)
+          } else {
+            void this.end('exit')
+          }
+          break
+      }
+    }
+  }
+
+  private open (name: string, mode?: string): void {
+    this.name = name
+    if (mode !== undefined) this.remoteMode = mode
+    if (!this.host.onOpen(this)) return
+    this.opened = true
+    this.settle.resolve(this)
+  }
+
+  /** Refuses the remote: ERR, then close. Before AUTH the remote also gets reported (and banned). */
+  private fail (code: ErrorCode, message: string): void {
+    if (this.closed) return
+    const preAuth = this.state?.phase === 'auth'
+    this.send({ type: 'ERR', code, message })
+    this.settle.reject(new SessionRejectedError(code, message, { peerId: this.remotePeer }))
+    if (preAuth || code === ErrorCode.badToken) {
+      this.host.onRejected(this.remotePeer, code, message)
+      // A refused peer loses the whole connection, not just this stream.
+      void this.end('error', code).finally(() => { this.connection.close().catch(err => { this.connection.abort(err) }) })
+      return
+    }
+    void this.end('error', code)
+  }
+
+  private async end (reason: CloseReason, code?: string): Promise<void> {
+    if (this.closed) return
+    this.flush()
+    this.closed = true
+    clearTimeout(this.authTimer)
+    this.finish(reason, code)
+    try {
+      await this.stream.close({ signal: AbortSignal.timeout(CLOSE_GRACE_MS) })
+    } catch (err) {
+      this.stream.abort(err as Error)
+    }
+  }
+
+  private finished = false
+  private finish (reason: CloseReason, code?: string, error?: Error): void {
+    this.closed = true
+    clearTimeout(this.authTimer)
+    if (this.finished) return
+    this.finished = true
+    this.settle.reject(error ?? new SessionRejectedError(code ?? 'closed', `session with ${this.remotePeer} closed before it opened`, { peerId: this.remotePeer }))
+    if (this.opened) this.host.onClose(this, reason, code)
+  }
+}
+
+export interface OverlayProtocolInit {
+  host: SessionHost
+  /** Refuse new inbound sessions beyond this many open ones. */
+  maxSessions: number
+  maxStreamsPerPeer: number
+  openSessions: () => number
+}
+
+/** Registers the handlers and opens outbound sessions. */
+export class OverlayProtocol {
+  private readonly node: Libp2p
+  private readonly init: OverlayProtocolInit
+
+  constructor (node: Libp2p, init: OverlayProtocolInit) {
+    this.node = node
+    this.init = init
+  }
+
+  async start (): Promise<void> {
+    const options = { maxInboundStreams: this.init.maxStreamsPerPeer }
+    await this.node.handle(JSON_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, options)
+    if (this.init.host.acceptText) {
+      await this.node.handle(TEXT_PROTOCOL, (stream, connection) => { this.accept(stream, connection) }, options)
+    }
+  }
+
+  async stop (): Promise<void> {
+    await this.node.unhandle([JSON_PROTOCOL, TEXT_PROTOCOL])
+  }
+
+  /** Dials and runs the JSON handshake; resolves with the open session (or PONG for health). */
+  async open (target: PeerId | Multiaddr | Multiaddr[], purpose: Purpose, signal: AbortSignal): Promise<Session | PongFrame> {
+    const stream = await this.node.dialProtocol(target, JSON_PROTOCOL, { signal })
+    const connection = this.node.getConnections().find(c => c.streams.includes(stream))
+    if (connection === undefined) {
+      stream.abort(new Error('connection closed during negotiation'))
+      throw new SessionRejectedError('closed', 'connection closed during negotiation')
+    }
+    return await new Promise<Session | PongFrame>((resolve, reject) => {
+      const onAbort = (): void => { stream.abort(signal.reason as Error); reject(signal.reason) }
+      signal.addEventListener('abort', onAbort, { once: true })
+      const done = { resolve: (v: Session | PongFrame) => { signal.removeEventListener('abort', onAbort); resolve(v) }, reject: (e: Error) => { signal.removeEventListener('abort', onAbort); reject(e) } }
+      new Session(stream, connection, this.init.host, AuthRole.dialer, purpose, done).begin(this.node.peerId.toString())
+    })
+  }
+
+  private accept (stream: Stream, connection: Connection): void {
+    const session = new Session(stream, connection, this.init.host, AuthRole.listener, Purpose.join)
+    session.begin(this.node.peerId.toString())
+    if (this.init.openSessions() >= this.init.maxSessions) void session.drop(ErrorCode.tooManySessions, `this node holds ${this.init.maxSessions} sessions`)
+  }
+}
