@@ -71,7 +71,7 @@ async function keepUp (init: BootstrapInit, addr: string): Promise<void> {
       }
       if (n < init.retry.attempts) await sleep(init.retry.intervalMs, undefined, { signal: init.signal })
     }
-    init.emit({ type: 'error', code: 'bootstrap_failed', message: `${addr}: no answer after ${init.retry.attempts} attempts; retrying in ${pause} ms` })
+    init.emit({ type: 'error', code: 'bootstrap_unreachable', message: `${addr}: no answer after ${init.retry.attempts} attempts; retrying in ${pause} ms` })
     await sleep(pause, undefined, { signal: init.signal })
     pause = Math.min(pause * 2, init.retry.maxIntervalMs)
   }

@@ -16,7 +16,7 @@ import { OverlayProtocol, Session } from '../protocol/overlay-protocol.ts'
 import { ErrorCode } from '../protocol/frames.ts'
 import { Purpose } from '../protocol/session.ts'
 import { runBootstrap } from './bootstrap.ts'
-import { acquireDataDir } from './data-dir.ts'
+import { acquireDataDir, removeStatus, writeStatus } from './data-dir.ts'
 import { Banlist } from './gater.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { MODES } from './modes.ts'
@@ -64,6 +64,11 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   private readonly dialing = new Set<string>()
   private readonly closed = new EventTarget()
   private state: 'new' | 'started' | 'stopped' = 'new'
+  private resolveStopped!: () => void
+  /** Resolves once the node has stopped, whether asked to or on a fatal error. */
+  readonly stopped = new Promise<void>(resolve => { this.resolveStopped = resolve })
+  /** Set when the node stopped itself because it cannot work (no hub, name taken). */
+  fatalError?: { code: string, message: string }
 
   constructor (init: { config: OverlayConfig, libp2p: Libp2p, token: TokenSource, lock: DataDir, bans: Banlist, privateKey: PrivateKey }) {
     super()
@@ -130,6 +135,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     await this.libp2p.start()
     await this.protocol.start()
     this.mesh.start()
+    await writeStatus(this.dataDir, { peerId: this.peerId, name: this.name, mode: this.mode, addrs: this.getMultiaddrs(), pid: process.pid })
     this.emitEvent({ type: 'listening', peerId: this.peerId, addrs: this.getMultiaddrs(), name: this.name, mode: this.mode })
     const behaviour = MODES[this.config.mode]
     runBootstrap({
@@ -159,7 +165,9 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       await this.protocol.stop().catch(() => {})
     }
     await this.libp2p.stop()
+    await removeStatus(this.dataDir)
     await this.lock.release()
+    this.resolveStopped()
   }
 
   /** Broadcasts to every member. Resolves once every session can take more (backpressure). */
@@ -267,6 +275,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 
   private async fail (code: string, message: string): Promise<void> {
+    if (this.state === 'stopped') return
+    this.fatalError = { code, message }
     this.emitEvent({ type: 'error', code, message })
     await this.stop()
   }

@@ -2,12 +2,40 @@
  * Where a node keeps its identity and token, and the lock that stops two processes from sharing it.
  * Without --data-dir, a node uses <data home>/p2p-overlay/<name>, or the first free "node", "node-2", …
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises'
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { DataDirLockedError } from '../errors.ts'
 
 const LOCK_FILE = 'lock'
+/** Written while a node runs, so `overlay health` and `overlay id` can find it. */
+export const STATUS_FILE = 'node.json'
+
+export interface NodeStatus { peerId: string, name: string, mode: string, addrs: string[], pid: number }
+
+export async function writeStatus (dir: string, status: NodeStatus): Promise<void> {
+  await writeFile(join(dir, STATUS_FILE), JSON.stringify(status, null, 2) + '\n', { mode: 0o600 })
+}
+
+export async function removeStatus (dir: string): Promise<void> {
+  await rm(join(dir, STATUS_FILE), { force: true })
+}
+
+/** The running node's status, or undefined when none runs from this dir. */
+export async function readStatus (dir: string): Promise<NodeStatus | undefined> {
+  try {
+    const status = JSON.parse(await readFile(join(dir, STATUS_FILE), 'utf8')) as NodeStatus
+    return alive(status.pid) ? status : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The dir a node with this config uses, without locking it (for commands that only read). */
+export function dataDirFor (configured: string | undefined, name: string | undefined, home = dataHome()): string {
+  if (configured !== undefined) return resolve(configured)
+  return join(home, name ?? 'node')
+}
 const MAX_SLOTS = 100
 
 export function dataHome (env: Record<string, string | undefined> = process.env): string {

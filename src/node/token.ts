@@ -8,7 +8,8 @@ export const TOKEN_FILE = 'token'
 
 export interface TokenSource { token: string, generated: boolean, file?: string }
 
-export async function resolveToken (opts: { token?: string, tokenFile?: string, dataDir: string }): Promise<TokenSource> {
+/** `generate: false` (for commands that only read) fails instead of creating a token. */
+export async function resolveToken (opts: { token?: string, tokenFile?: string, dataDir: string, generate?: boolean }): Promise<TokenSource> {
   if (opts.token !== undefined) return { token: opts.token, generated: false }
   if (opts.tokenFile !== undefined) return { token: await readTokenFile(opts.tokenFile, 'tokenFile'), generated: false, file: opts.tokenFile }
   const file = join(opts.dataDir, TOKEN_FILE)
@@ -16,6 +17,7 @@ export async function resolveToken (opts: { token?: string, tokenFile?: string, 
     return { token: await readTokenFile(file, 'token'), generated: false, file }
   } catch (err) {
     if ((err as ConfigError).cause === undefined || ((err as ConfigError).cause as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    if (opts.generate === false) throw err
   }
   const token = generateToken()
   await writeFile(file, token + '\n', { mode: 0o600, flag: 'wx' })

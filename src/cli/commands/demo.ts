@@ -1,0 +1,90 @@
+/**
+ * `overlay demo`: N peers on loopback, each its own `overlay start` process. Prints their events,
+ * has each say hello once the mesh has converged, and stops them all on Ctrl-C.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { extname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { generateToken } from '../../protocol/auth.ts'
+import { UsageError } from '../args.ts'
+import type { ChildProcess } from 'node:child_process'
+import type { ParsedArgs } from '../args.ts'
+import type { Io } from '../main.ts'
+
+const DEFAULT_NODES = 5
+const MAX_NODES = 50
+const STOP_GRACE_MS = 10_000
+const BIN = fileURLToPath(new URL(`../bin${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
+
+interface DemoNode { name: string, child: ChildProcess, members: Set<string>, said: boolean }
+
+export async function runDemo (values: ParsedArgs['values'], io: Io): Promise<number> {
+  const count = values.nodes === undefined ? DEFAULT_NODES : Number(values.nodes)
+  if (!Number.isSafeInteger(count) || count < 2 || count > MAX_NODES) throw new UsageError(`--nodes must be a whole number from 2 to ${MAX_NODES}`, 'demo')
+  const dir = await mkdtemp(join(tmpdir(), 'overlay-demo-'))
+  const token = generateToken()
+  const nodes: DemoNode[] = []
+  const json = values.json === true
+  const say = (name: string, text: string): void => { io.stdout.write(json ? text + '\n' : `[${name}] ${text}\n`) }
+
+  const launch = (i: number, bootstrap: string[]): DemoNode => {
+    const name = `node-${i}`
+    const args = [BIN, 'start', '--mode', 'peer', '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--token', token, '--data-dir', join(dir, name), '--json', ...bootstrap.flatMap(b => ['--bootstrap', b])]
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] })
+    const node: DemoNode = { name, child, members: new Set([name]), said: false }
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', line => { onEvent(node, line) })
+    nodes.push(node)
+    return node
+  }
+
+  let seed: ((addr: string) => void) | undefined
+  const seedAddr = new Promise<string>(resolve => { seed = resolve })
+  const onEvent = (node: DemoNode, line: string): void => {
+    let e: { type: string, [k: string]: unknown }
+    try { e = JSON.parse(line) } catch { say(node.name, line); return }
+    if (e.type === 'listening' && node.name === 'node-1') seed?.((e.addrs as string[])[0] as string)
+    if (e.type === 'joined') node.members.add(e.name as string)
+    if (e.type === 'left') node.members.delete(e.name as string)
+    if (['joined', 'left', 'failed', 'message', 'error'].includes(e.type)) say(node.name, json ? line : describe(e))
+    // Once every node sees the whole mesh, each says hello once.
+    if (nodes.length === count && nodes.every(n => n.members.size === count)) {
+      for (const n of nodes) {
+        if (!n.said) { n.said = true; n.child.stdin?.write(`hello from ${n.name}\n`) }
+      }
+    }
+  }
+
+  launch(1, [])
+  const addr = await Promise.race([seedAddr, new Promise<never>((_resolve, reject) => { setTimeout(() => { reject(new Error('the first node did not start within 10 s')) }, STOP_GRACE_MS).unref() })])
+  for (let i = 2; i <= count; i++) launch(i, [addr])
+  if (!json) io.stdout.write(`demo: ${count} nodes on loopback; Ctrl-C stops them all\n`)
+
+  await new Promise<void>(resolve => {
+    const stop = (): void => { io.signals.off('SIGINT', stop); io.signals.off('SIGTERM', stop); resolve() }
+    io.signals.on('SIGINT', stop)
+    io.signals.on('SIGTERM', stop)
+  })
+  await Promise.all(nodes.map(async n => { await stopChild(n.child) }))
+  await rm(dir, { recursive: true, force: true })
+  return 0
+}
+
+async function stopChild (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
+  await exited
+  clearTimeout(timer)
+}
+
+function describe (e: { type: string, [k: string]: unknown }): string {
+  switch (e.type) {
+    case 'message': return `<${String(e.from)}> ${String(e.text)}`
+    case 'error': return `! ${String(e.code)}: ${String(e.message)}`
+    default: return `* ${String(e.name)} ${e.type}${e.reason === undefined ? '' : ` (${String(e.reason)})`}`
+  }
+}

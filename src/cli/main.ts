@@ -1,0 +1,55 @@
+/** The CLI: argv in, exit code out. Exit 0 = clean, 1 = the node failed, 2 = bad usage or config. */
+import { createRequire } from 'node:module'
+import { parseArgs, usage, UsageError } from './args.ts'
+import { runDemo } from './commands/demo.ts'
+import { runHealth } from './commands/health.ts'
+import { runId } from './commands/id.ts'
+import { runStart } from './commands/start.ts'
+
+export interface Io {
+  stdin: NodeJS.ReadableStream & { fd?: number }
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+  env: Record<string, string | undefined>
+  /** Where SIGINT/SIGTERM arrive (the process, or a test's emitter). */
+  signals: NodeJS.EventEmitter
+}
+
+export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
+
+export async function main (argv: string[], io: Io): Promise<number> {
+  let args
+  try {
+    args = parseArgs(argv)
+  } catch (err) {
+    if ((err as Error).name !== UsageError.name) throw err
+    io.stderr.write(`overlay: ${(err as Error).message}\n\n${usage((err as UsageError).command as never)}\n`)
+    return ExitCode.usage
+  }
+  try {
+    switch (args.command) {
+      case 'help': io.stdout.write(usage(args.helpFor) + '\n'); return ExitCode.ok
+      case 'version': io.stdout.write(version() + '\n'); return ExitCode.ok
+      case 'start': return await runStart(args.values, io)
+      case 'id': return await runId(args.values, io)
+      case 'health': return await runHealth(args.values, io)
+      case 'demo': return await runDemo(args.values, io)
+    }
+  } catch (err) {
+    const e = err as Error
+    if (e.name === 'ConfigError' || e.name === UsageError.name) {
+      io.stderr.write(`overlay: ${e.message}\n\n${usage(args.command === 'help' || args.command === 'version' ? undefined : args.command)}\n`)
+      return ExitCode.usage
+    }
+    io.stderr.write(`overlay: ${e.name}: ${e.message}\n`)
+    return ExitCode.failed
+  }
+}
+
+function version (): string {
+  const require = createRequire(import.meta.url)
+  for (const path of ['../../package.json', '../../../package.json']) {
+    try { return (require(path) as { version: string }).version } catch {}
+  }
+  return 'unknown'
+}
