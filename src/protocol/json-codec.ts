@@ -4,6 +4,7 @@
  */
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { NAME_PATTERN } from '../constants.ts'
 import { InvalidFrameError } from '../errors.ts'
 import { ErrorCode, MemberState } from './frames.ts'
 import type { Frame } from './frames.ts'
@@ -71,15 +72,19 @@ const int: Check = v => Number.isSafeInteger(v) && (v as number) >= 0
 const optInt: Check = v => v === undefined || int(v)
 const strList: Check = v => Array.isArray(v) && v.length <= 64 && v.every(s => typeof s === 'string')
 const oneOf = (values: readonly string[]): Check => v => typeof v === 'string' && values.includes(v)
+/** Member names, and message text that reaches text clients, must stay one line. */
+const name: Check = v => typeof v === 'string' && NAME_PATTERN.test(v)
+const optName: Check = v => v === undefined || name(v)
+const line: Check = v => typeof v === 'string' && !/[\r\n]/.test(v)
 
 /** Required shape of each frame type: field name to check. Unknown fields are ignored (forward compatibility). */
 const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   AUTH: { token: optStr, step: v => v === undefined || oneOf(['challenge', 'response', 'proof'])(v), nonce: optStr, proof: optStr },
   JOIN: { name: str, mode: optStr },
   EXIT: { name: str },
-  MSG: { text: str, id: optStr, origin: optStr, from: optStr, ts: optInt, hops: optInt, to: optStr, sig: optStr },
-  ACK: { id: str, from: str, origin: str, to: str, hops: int },
-  MEMBER: { peerId: str, name: str, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int },
+  MSG: { text: line, id: optStr, origin: optStr, from: optName, ts: optInt, hops: optInt, to: optStr, sig: optStr },
+  ACK: { id: str, from: name, origin: str, to: str, hops: int },
+  MEMBER: { peerId: str, name, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int },
   OK: { of: str },
   ERR: { code: str, message: str },
   PING: {},

@@ -226,7 +226,8 @@ export class Session {
     const preAuth = this.state?.phase === 'auth'
     this.send({ type: 'ERR', code, message })
     this.settle.reject(new SessionRejectedError(code, message, { peerId: this.remotePeer }))
-    if (preAuth || code === ErrorCode.badToken) {
+    // A listener reports (and so bans) peers that fail AUTH; a dialer only a listener that failed its proof.
+    if ((preAuth && this.role === AuthRole.listener) || code === ErrorCode.badToken) {
       this.host.onRejected(this.remotePeer, code, message)
       // A refused peer loses the whole connection, not just this stream.
       void this.end('error', code).finally(() => { this.connection.close().catch(err => { this.connection.abort(err) }) })

@@ -51,7 +51,8 @@ export class LineDecoder {
 
   private keep (part: Uint8Array): void {
     this.pendingBytes += part.length
-    if (this.pendingBytes > this.maxLineBytes) this.tooLong()
+    // +1: the CR of a CRLF ending may already be here, waiting for its LF.
+    if (this.pendingBytes > this.maxLineBytes + 1) this.tooLong()
     this.pending.push(part)
   }
 
@@ -116,8 +117,16 @@ export function decodeNodeLine (line: string): TextNodeFrame {
   }
 }
 
-/** Encodes one frame as a line, `\n` included. Only the frames the text protocol knows. */
+/** Encodes one frame as a line, `\n` included. Refuses payloads that would break the line. */
 export function encodeTextLine (frame: Frame): string {
+  const line = textLine(frame)
+  if (line.indexOf('\n') !== line.length - 1 || line.includes('\r')) {
+    throw new InvalidFrameError(ErrorCode.badFrame, `${frame.type} payload holds a line break`)
+  }
+  return line
+}
+
+function textLine (frame: Frame): string {
   switch (frame.type) {
     case 'AUTH': return `AUTH:${frame.token ?? ''}\n`
     case 'JOIN': return `JOIN:${frame.name}\n`
