@@ -83,6 +83,9 @@ export class Roster {
     if (f.inc === known.inc && f.state === known.state && f.state === MemberState.alive && f.seq > known.seq) {
       known.seq = f.seq
       known.heardAt = now
+      known.addrs = f.addrs
+      if (f.mode !== undefined) known.mode = f.mode
+      if (f.host !== undefined) known.host = f.host
       return { kind: 'refresh', member: known }
     }
     return { kind: 'stale' }

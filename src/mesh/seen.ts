@@ -20,6 +20,7 @@ export class SeenCache {
   add (id: string, now: number): boolean {
     const until = this.expiry.get(id)
     if (until !== undefined && until > now) return false
+    this.expiry.delete(id) // re-insert at the end, so the Map stays ordered by expiry
     if (this.expiry.size >= this.maxEntries) this.prune(now, true)
     this.expiry.set(id, now + this.ttlMs)
     return true

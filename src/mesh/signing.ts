@@ -16,7 +16,7 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 const encoder = new TextEncoder()
 
 export function signedBytes (f: MsgFrame): Uint8Array {
-  return encoder.encode(JSON.stringify(['p2p-overlay/msg/v1', f.id, f.origin, f.from, f.to ?? '', f.ts, f.text]))
+  return encoder.encode(JSON.stringify(['p2p-overlay/msg/v1', f.id, f.origin, f.from, f.to ?? null, f.ts, f.text]))
 }
 
 export class Signer {

@@ -82,7 +82,7 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   AUTH: { token: optStr, step: v => v === undefined || oneOf(['challenge', 'response', 'proof'])(v), nonce: optStr, proof: optStr },
   JOIN: { name: str, mode: optStr },
   EXIT: { name: str },
-  MSG: { text: line, id: optStr, origin: optStr, from: optName, ts: optInt, hops: optInt, to: optStr, sig: optStr },
+  MSG: { text: line, id: optStr, origin: optStr, from: optName, ts: optInt, hops: optInt, to: v => v === undefined || (typeof v === 'string' && v !== ''), sig: optStr },
   ACK: { id: str, from: name, origin: str, to: str, hops: int },
   MEMBER: { peerId: str, name, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int },
   OK: { of: str },

@@ -1,0 +1,384 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { decodeJsonFrame, encodeJsonFrame, LengthPrefixDecoder } from '../../../src/protocol/json-codec.ts'
+import type { Frame } from '../../../src/protocol/frames.ts'
+
+const FIXTURES = join(import.meta.dirname, '../../fixtures/frames')
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+
+/** Runs fn and checks it throws an InvalidFrameError with `code`. */
+function throwsInvalidFrame (fn: () => unknown, code: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof Error, 'expected an Error')
+    assert.equal(err.name, 'InvalidFrameError')
+    assert.equal((err as Error & { code: string }).code, code, err.message)
+    return true
+  })
+}
+
+const body = (json: string): Uint8Array => enc.encode(json)
+const concat = (parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) { out.set(p, at); at += p.length }
+  return out
+}
+
+/** One frame of every type, with optional fields both set and unset. */
+const EVERY_FRAME: Frame[] = [
+  { type: 'AUTH', token: 'letmein123' },
+  { type: 'AUTH', step: 'challenge', nonce: 'n'.repeat(43) },
+  { type: 'AUTH', step: 'response', nonce: 'm'.repeat(43), proof: 'p'.repeat(43) },
+  { type: 'AUTH', step: 'proof', proof: 'q'.repeat(43) },
+  { type: 'JOIN', name: 'alice' },
+  { type: 'JOIN', name: 'alice', mode: 'peer' },
+  { type: 'EXIT', name: 'alice' },
+  { type: 'MSG', text: 'hello' },
+  { type: 'MSG', text: 'héllo 👋 "quoted" \\ \t', id: 'id-1', origin: '12D3KooWabc', from: 'alice', ts: 1700000000000, hops: 3, to: '12D3KooWdef', sig: 'c2ln' },
+  { type: 'ACK', id: 'id-1', from: 'bob', origin: '12D3KooWabc', to: '12D3KooWabc', hops: 0 },
+  { type: 'MEMBER', peerId: '12D3KooWabc', name: 'alice', state: 'alive', inc: 1, seq: 0, addrs: [], hops: 0 },
+  { type: 'MEMBER', peerId: '12D3KooWabc', name: 'alice', state: 'suspect', inc: 2, seq: 5, addrs: ['/ip4/1.2.3.4/tcp/9000'], mode: 'hub', hops: 4 },
+  { type: 'MEMBER', peerId: '12D3KooWabc', name: 'alice', state: 'failed', inc: 2, seq: 5, addrs: [], hops: 1 },
+  { type: 'MEMBER', peerId: '12D3KooWabc', name: 'carol', state: 'left', inc: 9, seq: 1, addrs: [], mode: 'text', host: '12D3KooWhub', reason: 'exit', hops: 2 },
+  { type: 'MEMBER', peerId: '12D3KooWabc', name: 'carol', state: 'left', inc: 9, seq: 1, addrs: [], reason: 'disconnect', hops: 2 },
+  { type: 'OK', of: 'AUTH' },
+  { type: 'OK', of: 'JOIN' },
+  { type: 'ERR', code: 'bad_token', message: 'wrong token' },
+  { type: 'PING' },
+  { type: 'PONG', name: 'hub-1', mode: 'hub', sessions: 3, members: 7 }
+]
+
+describe('json-codec encode/decode', () => {
+  for (const frame of EVERY_FRAME) {
+    it(`json-codec - ${frame.type} ${JSON.stringify(frame).slice(0, 60)} round trips`, () => {
+      const wire = encodeJsonFrame(frame)
+      const bodies = new LengthPrefixDecoder(1024).push(wire)
+      assert.equal(bodies.length, 1)
+      assert.deepEqual(decodeJsonFrame(bodies[0] as Uint8Array), frame)
+    })
+  }
+
+  it('json-codec - the prefix is the body length as an unsigned varint', () => {
+    const small = encodeJsonFrame({ type: 'PING' })
+    assert.equal(small[0], small.length - 1)
+    const big = encodeJsonFrame({ type: 'MSG', text: 'x'.repeat(300) })
+    const len = big.length - 2
+    assert.equal(big[0], (len & 0x7f) | 0x80)
+    assert.equal(big[1], len >> 7)
+    assert.equal(dec.decode(big.subarray(2)), JSON.stringify({ type: 'MSG', text: 'x'.repeat(300) }))
+  })
+
+  it('json-codec - the body is UTF-8 JSON, length counted in bytes', () => {
+    const frame: Frame = { type: 'MSG', text: '€€€' }
+    const wire = encodeJsonFrame(frame)
+    const json = JSON.stringify(frame)
+    assert.equal(wire[0], enc.encode(json).length)
+    assert.notEqual(wire[0], json.length)
+  })
+
+  it('json-codec - unknown fields are kept (forward compatibility)', () => {
+    const f = decodeJsonFrame(body('{"type":"JOIN","name":"a","future":{"x":1}}'))
+    assert.deepEqual(f, { type: 'JOIN', name: 'a', future: { x: 1 } })
+  })
+})
+
+describe('json-codec golden bytes', () => {
+  const manifest = JSON.parse(readFileSync(join(FIXTURES, 'frames.json'), 'utf8')) as Record<string, Frame>
+
+  it('json-codec - the fixture set covers JOIN and the AUTH challenge', () => {
+    assert.ok('join' in manifest)
+    assert.ok('auth-challenge' in manifest)
+    assert.ok(Object.keys(manifest).length >= 2)
+  })
+
+  for (const [name, frame] of Object.entries(manifest)) {
+    it(`json-codec - encodeJsonFrame matches the golden bytes of ${name}.bin`, () => {
+      const golden = new Uint8Array(readFileSync(join(FIXTURES, `${name}.bin`)))
+      assert.deepEqual(encodeJsonFrame(frame), golden)
+    })
+    it(`json-codec - ${name}.bin decodes to its frame`, () => {
+      const golden = new Uint8Array(readFileSync(join(FIXTURES, `${name}.bin`)))
+      const d = new LengthPrefixDecoder(64 * 1024)
+      const bodies = d.push(golden)
+      d.end()
+      assert.equal(bodies.length, 1)
+      assert.deepEqual(decodeJsonFrame(bodies[0] as Uint8Array), frame)
+    })
+  }
+
+  it('json-codec - the JOIN golden bytes are literally 0x2c then the JSON', () => {
+    const golden = new Uint8Array(readFileSync(join(FIXTURES, 'join.bin')))
+    const json = '{"type":"JOIN","name":"alice","mode":"peer"}'
+    assert.equal(json.length, 0x2c)
+    assert.deepEqual(golden, concat([Uint8Array.of(0x2c), enc.encode(json)]))
+  })
+
+  it('json-codec - the AUTH challenge golden bytes carry no token', () => {
+    const golden = dec.decode(readFileSync(join(FIXTURES, 'auth-challenge.bin')).subarray(1))
+    assert.equal(golden, JSON.stringify(manifest['auth-challenge']))
+    assert.doesNotMatch(golden, /token/)
+  })
+
+  it('json-codec - frames longer than 127 bytes have a two-byte prefix in the fixtures', () => {
+    const golden = new Uint8Array(readFileSync(join(FIXTURES, 'member.bin')))
+    assert.ok((golden[0] as number) & 0x80)
+    assert.equal((golden[1] as number) & 0x80, 0)
+    assert.equal(((golden[0] as number) & 0x7f) + ((golden[1] as number) << 7), golden.length - 2)
+  })
+})
+
+describe('json-codec LengthPrefixDecoder', () => {
+  const wires = EVERY_FRAME.map(encodeJsonFrame)
+  const all = concat(wires)
+
+  it('json-codec - every frame in one chunk comes out in order', () => {
+    const d = new LengthPrefixDecoder(1024)
+    const bodies = d.push(all)
+    d.end()
+    assert.deepEqual(bodies.map(decodeJsonFrame), EVERY_FRAME)
+  })
+
+  it('json-codec - byte-at-a-time feeding gives the same frames', () => {
+    const d = new LengthPrefixDecoder(1024)
+    const bodies: Uint8Array[] = []
+    for (let i = 0; i < all.length; i++) bodies.push(...d.push(all.subarray(i, i + 1)))
+    d.end()
+    assert.deepEqual(bodies.map(decodeJsonFrame), EVERY_FRAME)
+  })
+
+  it('json-codec - every two-chunk split gives the same frames', () => {
+    const some = concat(wires.slice(0, 4))
+    for (let cut = 0; cut <= some.length; cut++) {
+      const d = new LengthPrefixDecoder(1024)
+      const bodies = [...d.push(some.subarray(0, cut)), ...d.push(some.subarray(cut))]
+      d.end()
+      assert.deepEqual(bodies.map(decodeJsonFrame), EVERY_FRAME.slice(0, 4), `cut at ${cut}`)
+    }
+  })
+
+  it('json-codec - a two-byte prefix split between chunks still works', () => {
+    const wire = encodeJsonFrame({ type: 'MSG', text: 'x'.repeat(200) })
+    const d = new LengthPrefixDecoder(1024)
+    assert.deepEqual(d.push(wire.subarray(0, 1)), [])
+    assert.deepEqual(d.push(wire.subarray(1, 2)), [])
+    const bodies = d.push(wire.subarray(2))
+    assert.deepEqual(bodies.map(decodeJsonFrame), [{ type: 'MSG', text: 'x'.repeat(200) }])
+  })
+
+  it('json-codec - accepts a Uint8ArrayList chunk', () => {
+    const list = new Uint8ArrayList(wires[0] as Uint8Array, wires[1] as Uint8Array)
+    const bodies = new LengthPrefixDecoder(1024).push(list)
+    assert.deepEqual(bodies.map(decodeJsonFrame), EVERY_FRAME.slice(0, 2))
+  })
+
+  it('json-codec - a returned body stays intact after later pushes', () => {
+    const d = new LengthPrefixDecoder(1024)
+    const [first] = d.push(concat([wires[0] as Uint8Array, (wires[1] as Uint8Array).subarray(0, 3)]))
+    const copy = Uint8Array.from(first as Uint8Array)
+    d.push((wires[1] as Uint8Array).subarray(3))
+    d.push(concat(wires.slice(2)))
+    assert.deepEqual(first, copy)
+  })
+
+  it('json-codec - a frame of exactly maxFrameBytes is accepted', () => {
+    const wire = encodeJsonFrame({ type: 'MSG', text: 'x'.repeat(100) })
+    const size = wire.length - 1
+    const bodies = new LengthPrefixDecoder(size).push(wire)
+    assert.equal(bodies.length, 1)
+  })
+
+  it('json-codec - an oversize length prefix is frame_too_large before the body arrives', () => {
+    const d = new LengthPrefixDecoder(100)
+    // 101 = 0x65: one prefix byte, no body bytes at all.
+    throwsInvalidFrame(() => d.push(Uint8Array.of(101)), 'frame_too_large')
+  })
+
+  it('json-codec - a multi-byte oversize prefix is frame_too_large as soon as the prefix is complete', () => {
+    const d = new LengthPrefixDecoder(64 * 1024)
+    // 2^32 - 1 in five varint bytes.
+    assert.deepEqual(d.push(Uint8Array.of(0xff, 0xff, 0xff)), [])
+    throwsInvalidFrame(() => d.push(Uint8Array.of(0xff, 0x0f)), 'frame_too_large')
+  })
+
+  it('json-codec - an oversize frame after a good one in the same chunk is frame_too_large', () => {
+    const d = new LengthPrefixDecoder(64)
+    throwsInvalidFrame(() => d.push(concat([wires[0] as Uint8Array, Uint8Array.of(0x80, 0x01)])), 'frame_too_large')
+  })
+
+  it('json-codec - a length prefix longer than 5 bytes is bad_frame', () => {
+    const d = new LengthPrefixDecoder(64 * 1024)
+    throwsInvalidFrame(() => d.push(Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x00)), 'bad_frame')
+  })
+
+  it('json-codec - byte-at-a-time, an over-long prefix fails on its fifth continuation byte', () => {
+    const d = new LengthPrefixDecoder(64 * 1024)
+    for (let i = 0; i < 4; i++) assert.deepEqual(d.push(Uint8Array.of(0x80)), [])
+    throwsInvalidFrame(() => d.push(Uint8Array.of(0x80)), 'bad_frame')
+  })
+
+  it('json-codec - a five-byte (non-minimal) prefix is still a prefix', () => {
+    const json = enc.encode('{"type":"PING"}')
+    const prefix = Uint8Array.of(0x80 | json.length, 0x80, 0x80, 0x80, 0x00)
+    const bodies = new LengthPrefixDecoder(1024).push(concat([prefix, json]))
+    assert.deepEqual(bodies.map(decodeJsonFrame), [{ type: 'PING' }])
+  })
+
+  it('json-codec - end() with nothing buffered is fine', () => {
+    const d = new LengthPrefixDecoder(1024)
+    d.end()
+    d.push(wires[0] as Uint8Array)
+    d.end()
+  })
+
+  it('json-codec - end() mid-body is truncated', () => {
+    const d = new LengthPrefixDecoder(1024)
+    const wire = wires[4] as Uint8Array
+    assert.deepEqual(d.push(wire.subarray(0, wire.length - 1)), [])
+    throwsInvalidFrame(() => { d.end() }, 'truncated')
+  })
+
+  it('json-codec - end() mid-prefix is truncated', () => {
+    const d = new LengthPrefixDecoder(1024)
+    d.push(Uint8Array.of(0x80))
+    throwsInvalidFrame(() => { d.end() }, 'truncated')
+  })
+
+  it('json-codec - end() after a whole frame and part of the next is truncated', () => {
+    const d = new LengthPrefixDecoder(1024)
+    assert.equal(d.push(concat([wires[0] as Uint8Array, (wires[1] as Uint8Array).subarray(0, 2)])).length, 1)
+    throwsInvalidFrame(() => { d.end() }, 'truncated')
+  })
+
+  it('json-codec - a zero-length frame is an empty body, which is not a frame', () => {
+    const bodies = new LengthPrefixDecoder(1024).push(Uint8Array.of(0))
+    assert.equal(bodies.length, 1)
+    assert.equal(bodies[0]?.length, 0)
+    throwsInvalidFrame(() => decodeJsonFrame(bodies[0] as Uint8Array), 'bad_frame')
+  })
+})
+
+describe('json-codec decodeJsonFrame rejects', () => {
+  const notObjects = ['null', '[]', '[{"type":"PING"}]', '1', '"PING"', 'true', 'false']
+  for (const json of notObjects) {
+    it(`json-codec - non-object JSON ${json} is bad_frame`, () => {
+      throwsInvalidFrame(() => decodeJsonFrame(body(json)), 'bad_frame')
+    })
+  }
+
+  const notJson = ['', '{', '{"type":"PING"', "{'type':'PING'}", '{"type":"PING"} x', 'PING', '\u0000']
+  for (const text of notJson) {
+    it(`json-codec - invalid JSON ${JSON.stringify(text)} is bad_frame`, () => {
+      throwsInvalidFrame(() => decodeJsonFrame(body(text)), 'bad_frame')
+    })
+  }
+
+  const badTypes = [
+    '{}',
+    '{"type":null}',
+    '{"type":1}',
+    '{"type":["PING"]}',
+    '{"type":{"x":1}}',
+    '{"type":"ping"}',
+    '{"type":"NOPE"}',
+    '{"type":""}',
+    '{"type":"__proto__"}',
+    '{"type":"constructor"}',
+    '{"type":"toString"}',
+    '{"type":"hasOwnProperty"}',
+    '{"type":"valueOf"}',
+    '{"__proto__":{"type":"PING"}}'
+  ]
+  for (const json of badTypes) {
+    it(`json-codec - unknown or missing type ${json} is bad_frame`, () => {
+      throwsInvalidFrame(() => decodeJsonFrame(body(json)), 'bad_frame')
+    })
+  }
+
+  const wrongFields = [
+    '{"type":"AUTH","token":1}',
+    '{"type":"AUTH","step":"bogus"}',
+    '{"type":"AUTH","step":null}',
+    '{"type":"AUTH","step":"challenge","nonce":123}',
+    '{"type":"AUTH","step":"proof","proof":["x"]}',
+    '{"type":"JOIN"}',
+    '{"type":"JOIN","name":42}',
+    '{"type":"JOIN","name":"a","mode":false}',
+    '{"type":"EXIT"}',
+    '{"type":"EXIT","name":null}',
+    '{"type":"MSG"}',
+    '{"type":"MSG","text":1}',
+    '{"type":"MSG","text":"t","ts":"1"}',
+    '{"type":"MSG","text":"t","ts":1.5}',
+    '{"type":"MSG","text":"t","ts":-1}',
+    '{"type":"MSG","text":"t","hops":-1}',
+    '{"type":"MSG","text":"t","hops":9007199254740992}',
+    '{"type":"MSG","text":"t","id":1}',
+    '{"type":"MSG","text":"t","origin":{}}',
+    '{"type":"MSG","text":"t","from":null}',
+    '{"type":"MSG","text":"line\\nbreak"}',
+    '{"type":"MSG","text":"line\\rbreak"}',
+    '{"type":"MSG","text":"t","from":"a b"}',
+    '{"type":"MSG","text":"t","from":""}',
+    '{"type":"MSG","text":"t","from":"x\\nJOIN:ghost"}',
+    '{"type":"ACK","id":"i","from":"a\\nb","origin":"o","to":"t","hops":0}',
+    '{"type":"MEMBER","peerId":"p","name":"a\\nJOIN:ghost","state":"alive","inc":1,"seq":0,"addrs":[],"hops":0}',
+    '{"type":"MEMBER","peerId":"p","name":"","state":"alive","inc":1,"seq":0,"addrs":[],"hops":0}',
+    '{"type":"MEMBER","peerId":"p","name":"ü","state":"alive","inc":1,"seq":0,"addrs":[],"hops":0}',
+    `{"type":"MEMBER","peerId":"p","name":"${'a'.repeat(65)}","state":"alive","inc":1,"seq":0,"addrs":[],"hops":0}`,
+    '{"type":"MSG","text":"t","to":7}',
+    '{"type":"MSG","text":"t","sig":true}',
+    '{"type":"ACK","id":"i","from":"f","origin":"o","to":"t"}',
+    '{"type":"ACK","id":"i","from":"f","origin":"o","to":"t","hops":"0"}',
+    '{"type":"ACK","from":"f","origin":"o","to":"t","hops":0}',
+    '{"type":"MEMBER","peerId":"p","name":"n","state":"zombie","inc":1,"seq":0,"addrs":[],"hops":0}',
+    '{"type":"MEMBER","peerId":"p","name":"n","state":"alive","inc":-1,"seq":0,"addrs":[],"hops":0}',
+    '{"type":"MEMBER","peerId":"p","name":"n","state":"alive","inc":1,"seq":0.5,"addrs":[],"hops":0}',
+    '{"type":"MEMBER","peerId":"p","name":"n","state":"alive","inc":1,"seq":0,"addrs":"x","hops":0}',
+    '{"type":"MEMBER","peerId":"p","name":"n","state":"alive","inc":1,"seq":0,"addrs":[1],"hops":0}',
+    `{"type":"MEMBER","peerId":"p","name":"n","state":"alive","inc":1,"seq":0,"addrs":${JSON.stringify(Array(65).fill('/ip4/1.2.3.4'))},"hops":0}`,
+    '{"type":"MEMBER","peerId":"p","name":"n","state":"alive","inc":1,"seq":0,"addrs":[]}',
+    '{"type":"MEMBER","peerId":"p","name":"n","state":"left","inc":1,"seq":0,"addrs":[],"hops":0,"reason":"bored"}',
+    '{"type":"MEMBER","peerId":"p","name":"n","state":"alive","inc":1,"seq":0,"addrs":[],"hops":0,"host":1}',
+    '{"type":"MEMBER","name":"n","state":"alive","inc":1,"seq":0,"addrs":[],"hops":0}',
+    '{"type":"OK"}',
+    '{"type":"OK","of":1}',
+    '{"type":"ERR","code":"bad_token"}',
+    '{"type":"ERR","message":"m"}',
+    '{"type":"PONG","name":"n","mode":"hub","sessions":-1,"members":0}',
+    '{"type":"PONG","name":"n","mode":"hub","sessions":0}'
+  ]
+  for (const json of wrongFields) {
+    it(`json-codec - wrong or missing field ${json.slice(0, 90)} is bad_frame`, () => {
+      throwsInvalidFrame(() => decodeJsonFrame(body(json)), 'bad_frame')
+    })
+  }
+
+  it('json-codec - MEMBER with exactly 64 addrs is accepted', () => {
+    const json = `{"type":"MEMBER","peerId":"p","name":"n","state":"alive","inc":1,"seq":0,"addrs":${JSON.stringify(Array(64).fill('/ip4/1.2.3.4'))},"hops":0}`
+    assert.equal((decodeJsonFrame(body(json)) as { addrs: string[] }).addrs.length, 64)
+  })
+
+  const badUtf8 = [
+    Uint8Array.of(0xff),
+    concat([body('{"type":"MSG","text":"'), Uint8Array.of(0xff), body('"}')]),
+    concat([body('{"type":"MSG","text":"'), Uint8Array.of(0xc3), body('"}')]),
+    concat([body('{"type":"MSG","text":"'), Uint8Array.of(0xed, 0xa0, 0x80), body('"}')])
+  ]
+  badUtf8.forEach((bytes, i) => {
+    it(`json-codec - invalid UTF-8 (case ${i + 1}) is bad_utf8`, () => {
+      throwsInvalidFrame(() => decodeJsonFrame(bytes), 'bad_utf8')
+    })
+  })
+
+  it('json-codec - decoding errors keep the parser error as cause', () => {
+    assert.throws(() => decodeJsonFrame(body('{')), (err: unknown) => {
+      assert.ok(err instanceof Error)
+      assert.ok(err.cause instanceof SyntaxError)
+      return true
+    })
+  })
+})
