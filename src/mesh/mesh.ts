@@ -4,10 +4,11 @@
  * asks the node to dial through `dialMember`.
  */
 import { randomUUID } from 'node:crypto'
-import { DeliveryError } from '../errors.ts'
+import * as varint from 'uint8-varint'
+import { DeliveryError, InvalidFrameError } from '../errors.ts'
 import { encodeJsonFrame } from '../protocol/json-codec.ts'
 import { encodeTextLine } from '../protocol/text-codec.ts'
-import { MemberState } from '../protocol/frames.ts'
+import { ErrorCode, MemberState } from '../protocol/frames.ts'
 import { isPresent, Roster, toFrame } from './roster.ts'
 import { SeenCache } from './seen.ts'
 import { Signer, Verifier } from './signing.ts'
@@ -45,6 +46,8 @@ export interface MeshInit {
   privateKey: PrivateKey
   behaviour: ModeBehaviour
   config: OverlayConfig['mesh']
+  /** Largest frame body peers accept (limits.maxFrameBytes). */
+  maxFrameBytes: number
   addrs: () => string[]
   emit: (event: OverlayEvent) => void
   /** Another member joined first with our name: the node must give it up. */
@@ -94,6 +97,10 @@ export class Mesh {
     this.leaving = true
     clearInterval(this.timer)
     this.spread(this.selfFrame(MemberState.left, 'exit'), undefined)
+    for (const s of this.sessions.values()) {
+      const client = s.wire === 'text' ? this.roster.get(s.remotePeer) : undefined
+      if (client !== undefined) this.spread({ ...toFrame(client, MemberState.left), reason: 'exit' }, s)
+    }
     for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(new DeliveryError('not_started', 'the node is stopping')) }
     this.pending.clear()
   }
@@ -245,10 +252,22 @@ export class Mesh {
   private originate (text: string, client: Session | undefined): MsgFrame {
     const f: MsgFrame = { type: 'MSG', id: randomUUID(), origin: this.init.peerId, from: client?.name ?? this.init.name, ts: this.now(), hops: 0, text }
     if (client !== undefined || this.needsSignature()) f.sig = this.signer.sign(f)
+    const bytes = this.fitted(f)
+    if (bytes === undefined) {
+      if (client === undefined) throw new InvalidFrameError(ErrorCode.frameTooLarge, `the message does not fit in limits.maxFrameBytes (${this.init.maxFrameBytes}) with its envelope`)
+      void client.drop(ErrorCode.frameTooLarge, `the message does not fit in ${this.init.maxFrameBytes} bytes with its envelope`)
+      return f
+    }
     this.seen.add(f.id as string, this.now())
     if (client !== undefined) this.deliver(f)
-    this.spread(f, client)
+    this.spread(f, client, false, bytes)
     return f
+  }
+
+  /** The frame's wire bytes, or undefined when they exceed what peers accept. */
+  private fitted (f: MsgFrame): Uint8Array | undefined {
+    const bytes = encodeJsonFrame(f)
+    return bytes.length - varint.encodingLength(bytes.length) > this.init.maxFrameBytes ? undefined : bytes
   }
 
   /** Sends to one member by name; resolves on its acknowledgement. */
@@ -257,7 +276,10 @@ export class Mesh {
     if (target === undefined || !isPresent(target.state)) throw new DeliveryError('unknown_member', `no member named "${name}"`)
     const f: MsgFrame = { type: 'MSG', id: randomUUID(), origin: this.init.peerId, from: this.init.name, to: target.peerId, ts: this.now(), hops: 0, text }
     f.sig = this.signer.sign(f)
+    if (this.fitted(f) === undefined) throw new InvalidFrameError(ErrorCode.frameTooLarge, `the message does not fit in limits.maxFrameBytes (${this.init.maxFrameBytes}) with its envelope`)
     this.seen.add(f.id as string, this.now())
+    const client = this.sessions.get(target.peerId)
+    if (client?.wire === 'text') { this.deliverTo(client, f); return f } // our own text client: handed over here
     const acked = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(f.id as string)
@@ -292,8 +314,8 @@ export class Mesh {
    * Sends a frame to every session but `except`, encoding it once per wire. `coreOnly` keeps
    * heartbeats and routed frames away from leaves and text clients, which never relay.
    */
-  private spread (f: MemberFrame | MsgFrame | AckFrame, except: Session | undefined, coreOnly = false): void {
-    let json: Uint8Array | undefined
+  private spread (f: MemberFrame | MsgFrame | AckFrame, except: Session | undefined, coreOnly = false, encoded?: Uint8Array): void {
+    let json = encoded
     let text: Uint8Array | undefined
     for (const s of this.sessions.values()) {
       if (s === except) continue

@@ -32,8 +32,6 @@ import type { TokenSource } from './token.ts'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** Bytes a MSG envelope may add around its text (ids, names, signature). */
-const ENVELOPE_BYTES = 1024
 const STOP_GRACE_MS = 2_000
 
 export type OverlayEventMap = { [K in keyof OverlayEvents]: CustomEvent<OverlayEvents[K]> }
@@ -88,6 +86,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       privateKey: init.privateKey,
       behaviour,
       config: this.config.mesh,
+      maxFrameBytes: this.config.limits.maxFrameBytes,
       addrs: () => behaviour.acceptsJoins ? this.getMultiaddrs() : [],
       emit: event => { this.emitEvent(event) },
       onNameTaken: holder => { void this.fail('name_taken', `the name "${this.name}" is held by ${holder}, who joined first; pick another --name`) },
@@ -269,9 +268,6 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   private checkText (text: string): void {
     if (this.state !== 'started') throw new DeliveryError('not_started', 'start the node before sending')
     if (typeof text !== 'string' || /[\r\n]/.test(text)) throw new TypeError('a message is one line of text: no CR or LF')
-    if (Buffer.byteLength(text) > this.config.limits.maxFrameBytes - ENVELOPE_BYTES) {
-      throw new RangeError(`a message may hold at most ${this.config.limits.maxFrameBytes - ENVELOPE_BYTES} bytes (limits.maxFrameBytes minus ${ENVELOPE_BYTES} for the envelope)`)
-    }
   }
 
   private async fail (code: string, message: string): Promise<void> {

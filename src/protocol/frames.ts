@@ -34,7 +34,7 @@ export const ErrorCode = {
   nameTaken: 'name_taken',
   badExit: 'bad_exit',
   unexpectedFrame: 'unexpected_frame',
-  /** This node's mode or config refuses the session (a leaf, or text disabled, or full). */
+  /** This node takes no JOINs (a leaf answers only PING). */
   notAccepting: 'not_accepting',
   tooManySessions: 'too_many_sessions',
   duplicateSession: 'duplicate_session',

@@ -99,7 +99,7 @@ export class Session {
   /** Wires events and sends the first frames. `localPeerId` binds the JSON proofs to this connection. */
   begin (localPeerId: string): void {
     this.ctx.localPeerId = localPeerId
-    this.authTimer = setTimeout(() => { this.fail(ErrorCode.authTimeout, `no AUTH within ${this.host.authTimeoutMs} ms`) }, this.host.authTimeoutMs)
+    this.authTimer = setTimeout(() => { this.fail(ErrorCode.authTimeout, `no AUTH and JOIN within ${this.host.authTimeoutMs} ms`) }, this.host.authTimeoutMs)
     this.stream.addEventListener('message', evt => { this.receive(evt.data) })
     this.stream.addEventListener('remoteCloseWrite', () => { this.remoteEnded() })
     this.stream.addEventListener('close', evt => { this.finish(this.opened ? 'disconnect' : 'error', undefined, evt.error) })
@@ -194,7 +194,7 @@ export class Session {
     for (const action of actions) {
       switch (action.type) {
         case 'send': this.send(action.frame); break
-        case 'authenticated': clearTimeout(this.authTimer); break
+        case 'authenticated': break // the same deadline also covers JOIN; open() clears it
         case 'open': this.open(action.name, action.mode); break
         case 'frame': this.host.onFrame(this, action.frame); break
         case 'ping': this.send(this.host.onPing()); void this.end('exit'); break
@@ -213,6 +213,7 @@ export class Session {
   }
 
   private open (name: string, mode?: string): void {
+    clearTimeout(this.authTimer)
     this.name = name
     if (mode !== undefined) this.remoteMode = mode
     if (!this.host.onOpen(this)) return

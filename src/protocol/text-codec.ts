@@ -89,6 +89,7 @@ function splitTag (line: string): [string, string] {
 /** Parses a line a client sent to a node. */
 export function decodeClientLine (line: string): TextClientFrame {
   const [tag, payload] = splitTag(line)
+  if (payload.includes('\r')) throw new InvalidFrameError(ErrorCode.badFrame, 'a bare CR inside a line')
   switch (tag) {
     case FrameType.AUTH: return { type: 'AUTH', token: payload }
     case FrameType.JOIN: return { type: 'JOIN', name: payload }
