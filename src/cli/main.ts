@@ -13,6 +13,8 @@ export interface Io {
   env: Record<string, string | undefined>
   /** Where SIGINT/SIGTERM arrive (the process, or a test's emitter). */
   signals: NodeJS.EventEmitter
+  /** Forced exit on a second signal; defaults to process.exit. */
+  exit?: (code: number) => void
 }
 
 export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const

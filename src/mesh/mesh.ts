@@ -175,12 +175,12 @@ export class Mesh {
       case 'conflict': this.stats.nameConflicts++; return
       case 'refresh':
         if (from !== undefined) this.routes.set(f.peerId, from.remotePeer)
-        if (this.init.behaviour.relays) this.spread({ ...f, hops: f.hops + 1 }, from, true)
+        if (this.init.behaviour.relays && f.hops < this.cfg.hopLimit) this.spread({ ...f, hops: from === undefined ? f.hops : f.hops + 1 }, from, true)
         return
       case 'state':
         if (from !== undefined) this.routes.set(f.peerId, from.remotePeer)
         this.report(applied.member, applied.previous, f.reason, from === undefined)
-        if (from === undefined || this.init.behaviour.relays) this.spread({ ...f, hops: from === undefined ? f.hops : f.hops + 1 }, from)
+        if (from === undefined || (this.init.behaviour.relays && f.hops < this.cfg.hopLimit)) this.spread({ ...f, hops: from === undefined ? f.hops : f.hops + 1 }, from)
     }
   }
 
@@ -214,9 +214,9 @@ export class Mesh {
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
     if (this.seen.has(f.id, this.now())) { this.stats.duplicate++; return }
     if (Math.abs(this.now() - f.ts) > Math.min(this.cfg.seenTtlMs, MAX_CLOCK_SKEW_MS)) { this.stats.stale++; return }
-    // Straight from its origin, the session's Noise/TLS handshake already proved who sent it.
+    // Unsigned is fine only straight from its origin: the session's Noise/TLS handshake proved who sent it.
     const direct = f.origin === s.remotePeer
-    if (direct ? false : f.sig === undefined || !this.verifier.verify(f)) { this.stats.forged++; return }
+    if (f.sig === undefined ? !direct : !this.verifier.verify(f)) { this.stats.forged++; return }
     const claimed = this.roster.byName(f.from)
     if (claimed !== undefined && isPresent(claimed.state) && claimed.peerId !== f.origin && claimed.host !== f.origin) { this.stats.forged++; return }
     this.seen.add(f.id, this.now())
@@ -235,6 +235,7 @@ export class Mesh {
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
     if (!this.seen.add(`ack:${f.id}`, this.now())) { this.stats.duplicate++; return }
     if (f.to === this.init.peerId) {
+      if (!this.verifier.verify(f)) { this.stats.forged++; return }
       const p = this.pending.get(f.id)
       if (p !== undefined) { clearTimeout(p.timer); this.pending.delete(f.id); p.resolve() }
       return
@@ -299,12 +300,14 @@ export class Mesh {
 
   private ack (f: MsgFrame, name: string): void {
     const ack: AckFrame = { type: 'ACK', id: f.id as string, from: name, origin: this.init.peerId, to: f.origin as string, hops: 0 }
+    ack.sig = this.signer.sign(ack)
     this.seen.add(`ack:${ack.id}`, this.now())
     this.route(ack.to, ack, undefined)
   }
 
   /** Sends toward one peer: its own session, the neighbour we last heard it through, or a flood. */
   private route (to: string, f: MsgFrame | AckFrame, from: Session | undefined): void {
+    if ((f.hops ?? 0) > this.cfg.hopLimit) return
     const via = this.sessions.get(to) ?? this.sessions.get(this.routes.get(to) ?? '')
     if (via !== undefined && via !== from && via.wire === 'json') { via.send(f); this.stats.relayed++; return }
     this.spread(f, from, true)

@@ -6,7 +6,7 @@
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { KeyObject } from 'node:crypto'
-import type { MsgFrame } from '../protocol/frames.ts'
+import type { AckFrame, MsgFrame } from '../protocol/frames.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 // DER prefixes that wrap a raw 32-byte Ed25519 key as PKCS#8 / SPKI (RFC 8410).
@@ -15,8 +15,10 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 
 const encoder = new TextEncoder()
 
-export function signedBytes (f: MsgFrame): Uint8Array {
-  return encoder.encode(JSON.stringify(['p2p-overlay/msg/v1', f.id, f.origin, f.from, f.to ?? null, f.ts, f.text]))
+export function signedBytes (f: MsgFrame | AckFrame): Uint8Array {
+  return encoder.encode(JSON.stringify(f.type === 'ACK'
+    ? ['p2p-overlay/ack/v1', f.id, f.from, f.origin, f.to]
+    : ['p2p-overlay/msg/v1', f.id, f.origin, f.from, f.to ?? null, f.ts, f.text]))
 }
 
 export class Signer {
@@ -28,7 +30,7 @@ export class Signer {
     this.key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
   }
 
-  sign (f: MsgFrame): string {
+  sign (f: MsgFrame | AckFrame): string {
     return sign(null, signedBytes(f), this.key).toString('base64url')
   }
 }
@@ -37,7 +39,7 @@ export class Verifier {
   private readonly keys = new Map<string, KeyObject | null>()
 
   /** True when `sig` is origin's signature over the frame. Unknown key types fail. */
-  verify (f: MsgFrame): boolean {
+  verify (f: MsgFrame | AckFrame): boolean {
     if (f.sig === undefined || f.origin === undefined) return false
     const key = this.keyFor(f.origin)
     if (key === null) return false

@@ -131,8 +131,15 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   async start (): Promise<void> {
     if (this.state !== 'new') return
     this.state = 'started'
+    this.starting = this.startServices()
+    await this.starting
+  }
+
+  private starting?: Promise<void>
+  private async startServices (): Promise<void> {
     await this.libp2p.start()
     await this.protocol.start()
+    if (this.stopping.signal.aborted) return // stop() was called meanwhile; it finishes the teardown
     this.mesh.start()
     await writeStatus(this.dataDir, { peerId: this.peerId, name: this.name, mode: this.mode, addrs: this.getMultiaddrs(), pid: process.pid })
     this.emitEvent({ type: 'listening', peerId: this.peerId, addrs: this.getMultiaddrs(), name: this.name, mode: this.mode })
@@ -156,6 +163,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     const wasStarted = this.state === 'started'
     this.state = 'stopped'
     this.stopping.abort()
+    await this.starting?.catch(() => {})
     if (wasStarted) {
       this.mesh.leave()
       const exits = Promise.allSettled([...this.mesh.sessions.values()].map(async s => { await s.exit() }))

@@ -78,7 +78,7 @@ export interface MsgFrame {
   to?: string
   sig?: string
 }
-/** ACK: a direct message `id` was delivered to `from`; routed back to `to` (the message's origin). */
+/** ACK: a direct message `id` was delivered to `from`; routed back to `to` (the message's origin), signed by `origin`. */
 export interface AckFrame {
   type: 'ACK'
   id: string
@@ -86,6 +86,7 @@ export interface AckFrame {
   origin: string
   to: string
   hops: number
+  sig?: string
 }
 /** MEMBER: one member's state, gossiped mesh-wide. (inc, state) order decides conflicts. */
 export interface MemberFrame {

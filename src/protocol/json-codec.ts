@@ -83,7 +83,7 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   JOIN: { name: str, mode: optStr },
   EXIT: { name: str },
   MSG: { text: line, id: optStr, origin: optStr, from: optName, ts: optInt, hops: optInt, to: v => v === undefined || (typeof v === 'string' && v !== ''), sig: optStr },
-  ACK: { id: str, from: name, origin: str, to: str, hops: int },
+  ACK: { id: str, from: name, origin: str, to: str, hops: int, sig: optStr },
   MEMBER: { peerId: str, name, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int },
   OK: { of: str },
   ERR: { code: str, message: str },

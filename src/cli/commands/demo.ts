@@ -57,19 +57,26 @@ export async function runDemo (values: ParsedArgs['values'], io: Io): Promise<nu
     }
   }
 
-  launch(1, [])
-  const addr = await Promise.race([seedAddr, new Promise<never>((_resolve, reject) => { setTimeout(() => { reject(new Error('the first node did not start within 10 s')) }, STOP_GRACE_MS).unref() })])
-  for (let i = 2; i <= count; i++) launch(i, [addr])
-  if (!json) io.stdout.write(`demo: ${count} nodes on loopback; Ctrl-C stops them all\n`)
-
-  await new Promise<void>(resolve => {
-    const stop = (): void => { io.signals.off('SIGINT', stop); io.signals.off('SIGTERM', stop); resolve() }
-    io.signals.on('SIGINT', stop)
-    io.signals.on('SIGTERM', stop)
-  })
-  await Promise.all(nodes.map(async n => { await stopChild(n.child) }))
-  await rm(dir, { recursive: true, force: true })
-  return 0
+  // Handlers first, so a Ctrl-C at any point still stops every child and removes the temp dir.
+  let stop: () => void = () => {}
+  const stopped = new Promise<void>(resolve => { stop = resolve })
+  io.signals.on('SIGINT', stop)
+  io.signals.on('SIGTERM', stop)
+  try {
+    launch(1, [])
+    const seedTimeout = new Promise<never>((_resolve, reject) => { setTimeout(() => { reject(new Error('the first node did not start within 10 s')) }, STOP_GRACE_MS).unref() })
+    const addr = await Promise.race([seedAddr, seedTimeout, stopped])
+    if (typeof addr !== 'string') return 0
+    for (let i = 2; i <= count; i++) launch(i, [addr])
+    if (!json) io.stdout.write(`demo: ${count} nodes on loopback; Ctrl-C stops them all\n`)
+    await stopped
+    return 0
+  } finally {
+    io.signals.off('SIGINT', stop)
+    io.signals.off('SIGTERM', stop)
+    await Promise.all(nodes.map(async n => { await stopChild(n.child) }))
+    await rm(dir, { recursive: true, force: true })
+  }
 }
 
 async function stopChild (child: ChildProcess): Promise<void> {

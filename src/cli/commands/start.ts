@@ -31,7 +31,7 @@ export async function runStart (values: ParsedArgs['values'], io: Io): Promise<n
 
   let signals = 0
   const onSignal = (): void => {
-    if (++signals > 1) process.exit(130) // a second signal forces the exit
+    if (++signals > 1) (io.exit ?? process.exit)(130) // a second signal forces the exit
     void node.stop()
   }
   io.signals.on('SIGINT', onSignal)
@@ -75,7 +75,7 @@ function handleLine (node: OverlayNode, line: string, print: Printer): void {
     node.send(text).catch(fail)
     return
   }
-  const [command = '', ...rest] = text.split(/\s+/)
+  const command = text.split(/\s/, 1)[0] ?? ''
   switch (command) {
     case '/peers': {
       const sessions = node.sessions()
@@ -88,9 +88,12 @@ function handleLine (node: OverlayNode, line: string, print: Printer): void {
       return
     }
     case '/to': {
-      const [name, ...words] = rest
-      if (name === undefined || words.length === 0) { fail(new Error('usage: /to NAME TEXT')); return }
-      node.sendTo(name, words.join(' '))
+      const match = /^\/to\s+(\S+)\s+(.+)$/.exec(text)
+      const name = match?.[1]
+      const body = match?.[2]
+      if (name === undefined || body === undefined) { fail(new Error('usage: /to NAME TEXT')); return }
+      if (name === node.name) { fail(new Error(`"${name}" is this node; /to sends to another member`)); return }
+      node.sendTo(name, body)
         .then(({ id }) => { print.reply('delivered', { id, to: name }, `* delivered to ${name}`) })
         .catch(fail)
       return
