@@ -55,17 +55,25 @@ export async function acquireDataDir (configured: string | undefined, name: stri
   throw new DataDirLockedError(`all ${MAX_SLOTS} default data dirs under ${home} are in use; pass --data-dir`)
 }
 
+/** Dirs locked by nodes of this process: a lock file with our own pid is only stale when it is not here. */
+const heldHere = new Set<string>()
+
 async function lock (dir: string, required: true): Promise<DataDir>
 async function lock (dir: string, required: false): Promise<DataDir | undefined>
 async function lock (dir: string, required: boolean): Promise<DataDir | undefined> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const file = join(dir, LOCK_FILE)
   for (let tries = 0; tries < 2; tries++) {
+    if (heldHere.has(dir)) {
+      if (!required) return undefined
+      throw new DataDirLockedError(`${dir} is in use by another node in this process; pass another dataDir`)
+    }
     try {
       const handle = await open(file, 'wx', 0o600)
       await handle.writeFile(String(process.pid))
       await handle.close()
-      return { path: dir, release: async () => { await rm(file, { force: true }) } }
+      heldHere.add(dir)
+      return { path: dir, release: async () => { heldHere.delete(dir); await rm(file, { force: true }) } }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
@@ -74,7 +82,7 @@ async function lock (dir: string, required: boolean): Promise<DataDir | undefine
       if (!required) return undefined
       throw new DataDirLockedError(`${dir} is in use by process ${holder}; stop it or pass another --data-dir`)
     }
-    await rm(file, { force: true }) // stale: its process is gone (or it is us after a container restart)
+    await rm(file, { force: true }) // stale: its process is gone (or it had our pid before a container restart)
   }
   throw new DataDirLockedError(`cannot lock ${dir}`)
 }

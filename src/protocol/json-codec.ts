@@ -23,8 +23,14 @@ export class LengthPrefixDecoder {
   }
 
   push (chunk: Uint8Array | Uint8ArrayList): Uint8Array[] {
-    this.buffer.append(chunk)
     const bodies: Uint8Array[] = []
+    this.each(chunk, body => { bodies.push(body) })
+    return bodies
+  }
+
+  /** Like push, but hands over each body as soon as it is complete, so a bad frame cannot swallow earlier good ones. */
+  each (chunk: Uint8Array | Uint8ArrayList, onBody: (body: Uint8Array) => void): void {
+    this.buffer.append(chunk)
     while (true) {
       const prefix = this.prefixLength()
       if (prefix === 0) break
@@ -33,10 +39,10 @@ export class LengthPrefixDecoder {
         throw new InvalidFrameError(ErrorCode.frameTooLarge, `frame of ${size} bytes exceeds ${this.maxFrameBytes}`)
       }
       if (this.buffer.byteLength < prefix + size) break
-      bodies.push(this.buffer.subarray(prefix, prefix + size))
+      const body = this.buffer.subarray(prefix, prefix + size)
       this.buffer.consume(prefix + size)
+      onBody(body)
     }
-    return bodies
   }
 
   end (): void {

@@ -57,7 +57,8 @@ export class Session {
   private state: SessionState = { phase: 'auth' }
   private readonly ctx: SessionContext
   private readonly host: SessionHost
-  private readonly decode: (chunk: Uint8Array | Uint8ArrayList) => Frame[]
+  /** Decodes a chunk, handing each frame over as soon as it is complete. */
+  private readonly decode: (chunk: Uint8Array | Uint8ArrayList, onFrame: (frame: Frame) => void) => void
   private readonly endInput: () => void
   private queue: Uint8Array[] = []
   private flushScheduled = false
@@ -87,11 +88,11 @@ export class Session {
     }
     if (this.wire === Wire.text) {
       const lines = new LineDecoder(host.maxFrameBytes)
-      this.decode = chunk => lines.push(chunk instanceof Uint8Array ? chunk : chunk.subarray()).map(decodeClientLine)
+      this.decode = (chunk, onFrame) => { lines.each(chunk instanceof Uint8Array ? chunk : chunk.subarray(), line => { onFrame(decodeClientLine(line)) }) }
       this.endInput = () => { lines.end() }
     } else {
       const frames = new LengthPrefixDecoder(host.maxFrameBytes)
-      this.decode = chunk => frames.push(chunk).map(decodeJsonFrame)
+      this.decode = (chunk, onFrame) => { frames.each(chunk, body => { onFrame(decodeJsonFrame(body)) }) }
       this.endInput = () => { frames.end() }
     }
   }
@@ -163,11 +164,11 @@ export class Session {
   private receive (data: Uint8Array | Uint8ArrayList): void {
     if (this.closed) return
     try {
-      for (const frame of this.decode(data)) {
+      this.decode(data, frame => {
+        if (this.closed) return
         const next = step(this.state, frame, this.ctx)
         this.apply(next.state, next.actions)
-        if (this.closed) return
-      }
+      })
     } catch (err) {
       const e = err as Error
       if (e.name === InvalidFrameError.name || e.name === ProtocolViolationError.name) {
@@ -180,6 +181,10 @@ export class Session {
 
   private remoteEnded (): void {
     if (this.closed) return
+    if (this.role === AuthRole.listener && this.preAuth) {
+      this.fail(ErrorCode.authRequired, 'the stream ended before AUTH completed')
+      return
+    }
     try {
       this.endInput()
     } catch (err) {
@@ -190,6 +195,7 @@ export class Session {
   }
 
   private apply (state: SessionState, actions: SessionAction[]): void {
+    const wasAuth = this.preAuth
     this.state = state
     for (const action of actions) {
       switch (action.type) {
@@ -202,6 +208,8 @@ export class Session {
         case 'close':
           if (action.reason === 'rejected') {
             const code = action.code ?? ErrorCode.unexpectedFrame
+            // A dialer that refuses our proof does not share our token: a failed AUTH like any other.
+            if (this.role === AuthRole.listener && wasAuth) this.host.onRejected(this.remotePeer, code, action.message ?? '')
             this.settle.reject(new SessionRejectedError(code, `${this.remotePeer} refused the session: ${code}: ${action.message ?? ''}`, { peerId: this.remotePeer }))
             void this.end('rejected', code)
           } else {
@@ -221,10 +229,13 @@ export class Session {
     this.settle.resolve(this)
   }
 
+  /** Still proving tokens: failures now are failed AUTHs. */
+  private get preAuth (): boolean { return this.state.phase === 'auth' }
+
   /** Refuses the remote: ERR, then close. Before AUTH the remote also gets reported (and banned). */
   private fail (code: ErrorCode, message: string): void {
     if (this.closed) return
-    const preAuth = this.state?.phase === 'auth'
+    const preAuth = this.preAuth
     this.send({ type: 'ERR', code, message })
     this.settle.reject(new SessionRejectedError(code, message, { peerId: this.remotePeer }))
     // A listener reports (and so bans) peers that fail AUTH; a dialer only a listener that failed its proof.

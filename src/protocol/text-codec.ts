@@ -28,6 +28,12 @@ export class LineDecoder {
   /** Returns the lines this chunk completes, without their line endings. Blank lines are dropped. */
   push (chunk: Uint8Array): string[] {
     const lines: string[] = []
+    this.each(chunk, line => { lines.push(line) })
+    return lines
+  }
+
+  /** Like push, but hands over each line as soon as it is complete, so a bad line cannot swallow earlier good ones. */
+  each (chunk: Uint8Array, onLine: (line: string) => void): void {
     let start = 0
     while (start < chunk.length) {
       const lf = chunk.indexOf(LF, start)
@@ -36,10 +42,9 @@ export class LineDecoder {
         break
       }
       const line = this.take(chunk.subarray(start, lf))
-      if (line !== '') lines.push(line)
       start = lf + 1
+      if (line !== '') onLine(line)
     }
-    return lines
   }
 
   /** Call when the stream ends: a half-written line is an error, never silently dropped. */
