@@ -1,0 +1,61 @@
+/**
+ * Figure: round trip of a 100-byte message on an already open connection/stream.
+ *
+ * Echo server process + client process. The client keeps exactly one message
+ * in flight: write 100 bytes, wait until 100 bytes came back, repeat.
+ * Each run: untimed warm-up round trips (at least warmupMin and warmupMs,
+ * V8 needs that long to optimise the libp2p path), then `count` timed ones measured
+ * with process.hrtime. Per run we take the median and p99 of the samples;
+ * the figure reports the median over runs of those, with min/max over runs.
+ *
+ * Variants: raw-tcp (reference; node:net echo), libp2p (/bench/echo/1.0.0 on
+ * one yamux stream, 'message' listener, send() with 'drain' backpressure).
+ * EXTENSION POINT (overlay): variant 'overlay' = sendTo(name, text) of a
+ * 100-byte text to a peer that answers on receipt; same (case, metric) keys.
+ */
+import { startWorker, stopAll } from '../lib/proc.ts'
+import type { Msg } from '../lib/proc.ts'
+import { Collector, runCount, fmt } from '../lib/results.ts'
+import type { LatencySummary } from '../lib/stats.ts'
+import type { Figure, Result, RunOpts } from '../lib/types.ts'
+
+const VARIANTS = [
+  { variant: 'raw-tcp', file: 'raw-tcp.ts' },
+  { variant: 'libp2p', file: 'bare-libp2p.ts' }
+] as const
+
+export const figure: Figure = {
+  id: 'rtt',
+  title: 'Round trip of a 100-byte message on an open stream',
+  async run (opts: RunOpts): Promise<Result[]> {
+    const col = new Collector('rtt')
+    const runs = runCount(opts, 5, 2)
+    const size = 100
+    // warm-up is time-based: the libp2p stack needs ~5000 round trips to be optimised by V8
+    const warmupMs = opts.quick ? 700 : 2000
+    const warmupMin = 500
+    const count = opts.quick ? 1500 : 5000
+    const c = `${size} B`
+    for (let r = 0; r < runs; r++) {
+      for (const v of VARIANTS) {
+        const server = startWorker(v.file, { label: `${v.variant}-echo` })
+        const client = startWorker(v.file, { label: `${v.variant}-client` })
+        try {
+          await Promise.all([server.next('ready', 15_000), client.next('ready', 15_000)])
+          const l = await server.request<Msg & { port?: number, addr?: string }>({ type: 'listen', mode: 'echo' }, 'listening', 15_000)
+          const target = v.variant === 'raw-tcp' ? { port: l.port } : { addr: l.addr }
+          const res = await client.request<Msg & { us: LatencySummary, warmup: { iterations: number, ms: number } }>({ type: 'rtt', ...target, size, warmupMs, warmupMin, count }, 'rtt', 120_000)
+          col.add(c, 'RTT median', 'µs', 'lower', v.variant, 'raw-tcp', res.us.median, { ...res.us, warmupRoundTrips: res.warmup.iterations })
+          col.add(c, 'RTT p99', 'µs', 'lower', v.variant, 'raw-tcp', res.us.p99)
+          opts.log(`run ${r + 1}/${runs} ${v.variant.padEnd(7)} median ${fmt(res.us.median)} µs  p99 ${fmt(res.us.p99)} µs  max ${fmt(res.us.max)} µs (n=${res.us.n}, after ${res.warmup.iterations} warm-up)`)
+        } finally {
+          await stopAll([server, client])
+        }
+      }
+    }
+    for (const m of ['RTT median', 'RTT p99']) {
+      for (const v of VARIANTS) col.setDetails(c, m, v.variant, { size, warmupMs, warmupMin, count, perRunStatistic: m === 'RTT median' ? 'median' : 'p99' })
+    }
+    return col.results()
+  }
+}

@@ -1,0 +1,68 @@
+/** Helpers for building Result objects in figure modules. */
+import { summarize } from './stats.ts'
+import type { Better, Result, RunOpts } from './types.ts'
+
+export function runCount (opts: RunOpts, full: number, quick: number): number {
+  if (opts.runs != null && opts.runs > 0) return opts.runs
+  return opts.quick ? quick : full
+}
+
+export interface ResultSpec {
+  figure: string
+  case: string
+  metric: string
+  unit: string
+  better: Better
+  variant: string
+  reference: string
+  runs: number[]
+  details?: Record<string, unknown>
+}
+
+export function makeResult (spec: ResultSpec): Result {
+  return { ...spec, summary: summarize(spec.runs) }
+}
+
+/** Collects per-run values keyed by case/metric/variant, then turns them into Results. */
+export class Collector {
+  private readonly figure: string
+  private readonly entries = new Map<string, ResultSpec>()
+
+  constructor (figure: string) {
+    this.figure = figure
+  }
+
+  add (c: string, metric: string, unit: string, better: Better, variant: string, reference: string, value: number, details?: Record<string, unknown>): void {
+    const key = `${c}\u0000${metric}\u0000${variant}`
+    let e = this.entries.get(key)
+    if (e == null) {
+      e = { figure: this.figure, case: c, metric, unit, better, variant, reference, runs: [], details: {} }
+      this.entries.set(key, e)
+    }
+    e.runs.push(value)
+    if (details != null) {
+      const d = (e.details ??= {})
+      const perRun = (d.perRun ??= []) as unknown[]
+      perRun.push(details)
+    }
+  }
+
+  setDetails (c: string, metric: string, variant: string, details: Record<string, unknown>): void {
+    const e = this.entries.get(`${c}\u0000${metric}\u0000${variant}`)
+    if (e != null) e.details = { ...(e.details ?? {}), ...details }
+  }
+
+  results (): Result[] {
+    return [...this.entries.values()].map(makeResult)
+  }
+}
+
+export function fmt (v: number, digits = 3): string {
+  if (!Number.isFinite(v)) return String(v)
+  const a = Math.abs(v)
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US')
+  if (a >= 100) return v.toFixed(0)
+  if (a >= 10) return v.toFixed(1)
+  if (a >= 1) return v.toFixed(2)
+  return v.toPrecision(digits)
+}

@@ -1,0 +1,129 @@
+/**
+ * Benchmark driver: `npm run bench` (= node bench/run.ts).
+ *
+ *   node bench/run.ts [--quick] [--only=throughput,rtt,dial,broadcast,memory]
+ *                     [--runs=N] [--docs | --no-docs]
+ *
+ * --quick   reduced sizes/runs, broadcast N=10 only; finishes in < 60 s.
+ * --only    run a subset of figures (by id).
+ * --runs=N  override the number of runs of every figure.
+ * --docs    also rewrite docs/BENCHMARKS.md + docs/benchmarks.svg (default for
+ *           a full run of all figures); --no-docs never touches docs/.
+ *
+ * Writes bench/results/<timestamp>[-quick].json, bench/results/latest.json
+ * and bench/results/latest.svg. Every measurement runs in worker processes
+ * (bench/workers/*.ts, forked with process.execPath); all of them are killed
+ * at the end, on error, on Ctrl-C and when the global watchdog fires.
+ * Set BENCH_VERBOSE=1 to see worker stderr/logs.
+ */
+import os from 'node:os'
+import { figures } from './figures/index.ts'
+import { installCleanup, killAll, liveCount } from './lib/proc.ts'
+import { machineInfo, machineLine } from './lib/machine.ts'
+import { textTable } from './lib/table.ts'
+import { writeResultFiles, updateDocs } from './lib/report.ts'
+import { overlayApiStatus } from './lib/overlay.ts'
+import type { BenchReport, Result } from './lib/types.ts'
+
+const argv = process.argv.slice(2)
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log('usage: node bench/run.ts [--quick] [--only=id,id] [--runs=N] [--docs|--no-docs]')
+  console.log(`figures: ${figures.map(f => f.figure.id).join(', ')}`)
+  process.exit(0)
+}
+const quick = argv.includes('--quick')
+const onlyArg = argv.find(a => a.startsWith('--only='))
+const only = onlyArg != null ? new Set(onlyArg.slice('--only='.length).split(',').map(s => s.trim()).filter(Boolean)) : null
+const runsArg = argv.find(a => a.startsWith('--runs='))
+const runs = runsArg != null ? Number(runsArg.slice('--runs='.length)) : undefined
+if (runs != null && !(Number.isInteger(runs) && runs > 0 && runs <= 50)) {
+  console.error('--runs must be an integer 1..50')
+  process.exit(2)
+}
+const unknown = argv.filter(a => !(a === '--quick' || a === '--docs' || a === '--no-docs' || a.startsWith('--only=') || a.startsWith('--runs=')))
+if (unknown.length > 0) {
+  console.error(`unknown argument(s): ${unknown.join(' ')} (try --help)`)
+  process.exit(2)
+}
+if (only != null) {
+  const ids = new Set(figures.map(f => f.figure.id))
+  const bad = [...only].filter(id => !ids.has(id))
+  if (bad.length > 0) { console.error(`unknown figure(s): ${bad.join(', ')}`); process.exit(2) }
+}
+const selected = figures.filter(f => only == null || only.has(f.figure.id))
+const writeDocs = argv.includes('--no-docs') ? false : (argv.includes('--docs') || (!quick && only == null && runs == null))
+
+installCleanup()
+const WATCHDOG_MS = quick ? 180_000 : 1_800_000
+const watchdog = setTimeout(() => {
+  const n = killAll()
+  console.error(`\nbench: watchdog (${WATCHDOG_MS / 1000} s) fired, killed ${n} worker process(es)`)
+  process.exit(1)
+}, WATCHDOG_MS)
+watchdog.unref()
+
+const machine = machineInfo()
+const started = new Date()
+const t0 = performance.now()
+const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(1).padStart(6)}s`
+
+console.log(`bench: ${quick ? 'QUICK' : 'FULL'} run, figures: ${selected.map(f => f.figure.id).join(', ')}`)
+console.log(`machine: ${machineLine(machine)}`)
+const overlay = overlayApiStatus()
+console.log(`overlay: ${overlay === 'found' ? 'src/index.ts exports createOverlayNode, but no figure has an overlay variant wired yet' : 'API not available yet'}; every figure reports baselines only (see bench/lib/overlay.ts)`)
+console.log('')
+
+const results: Result[] = []
+const figureInfo: BenchReport['figures'] = []
+let failed = 0
+for (const { figure, pending } of selected) {
+  const f0 = performance.now()
+  console.log(`${elapsed()} ▶ ${figure.id}: ${figure.title}`)
+  try {
+    const rs = await figure.run({ quick, runs, machine, log: (msg) => { console.log(`${elapsed()}   [${figure.id}] ${msg}`) } })
+    results.push(...rs)
+    figureInfo.push({ id: figure.id, title: figure.title, durationSec: (performance.now() - f0) / 1000, pending })
+    console.log(`${elapsed()} ✔ ${figure.id} (${((performance.now() - f0) / 1000).toFixed(1)} s)`)
+  } catch (err) {
+    failed++
+    const msg = err instanceof Error ? (err.stack ?? err.message) : String(err)
+    figureInfo.push({ id: figure.id, title: figure.title, durationSec: (performance.now() - f0) / 1000, error: msg, pending })
+    console.error(`${elapsed()} ✘ ${figure.id} failed: ${msg}`)
+  }
+  const leftover = liveCount()
+  if (leftover > 0) {
+    console.error(`${elapsed()}   ${leftover} worker(s) still alive after ${figure.id}; killing`)
+    killAll()
+  }
+}
+
+const finished = new Date()
+const report: BenchReport = {
+  version: 1,
+  startedAt: started.toISOString(),
+  finishedAt: finished.toISOString(),
+  durationSec: (performance.now() - t0) / 1000,
+  mode: quick ? 'quick' : 'full',
+  argv,
+  machine,
+  loadAvgAtEnd: os.loadavg().map(v => Math.round(v * 100) / 100),
+  figures: figureInfo,
+  results
+}
+
+console.log('')
+console.log(textTable(results))
+console.log('')
+const files = writeResultFiles(report)
+console.log(`wrote ${files.json}`)
+console.log(`wrote ${files.latest}`)
+console.log(`wrote ${files.svg}`)
+if (writeDocs) {
+  console.log(`wrote ${updateDocs(report)} (+ docs/benchmarks.svg)`)
+} else {
+  console.log('docs/BENCHMARKS.md not touched (only a full run of all figures, or --docs, rewrites it)')
+}
+console.log(`load average: start ${machine.loadAvgAtStart.join('/')}, end ${report.loadAvgAtEnd.join('/')}`)
+console.log(`bench: done in ${report.durationSec.toFixed(1)} s${failed > 0 ? `, ${failed} figure(s) FAILED` : ''}`)
+killAll()
+process.exit(failed > 0 ? 1 : 0)
