@@ -64,10 +64,13 @@ export class LengthPrefixDecoder {
 
 /** Encodes one frame with its length prefix. */
 export function encodeJsonFrame (frame: Frame): Uint8Array {
-  const body = encoder.encode(JSON.stringify(frame))
-  const out = new Uint8Array(varint.encodingLength(body.length) + body.length)
-  varint.encode(body.length, out)
-  out.set(body, out.length - body.length)
+  const json = JSON.stringify(frame)
+  // Measure first, then encode in place: one copy of a possibly large body, not two.
+  const size = Buffer.byteLength(json)
+  const prefix = varint.encodingLength(size)
+  const out = new Uint8Array(prefix + size)
+  varint.encode(size, out)
+  encoder.encodeInto(json, out.subarray(prefix))
   return out
 }
 
@@ -97,6 +100,8 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   PONG: { name: str, mode: str, sessions: int, members: int }
 }
 
+const SHAPE_ENTRIES = Object.fromEntries(Object.entries(SHAPES).map(([t, shape]) => [t, Object.entries(shape)])) as Record<Frame['type'], Array<[string, Check]>>
+
 /** Decodes one frame body (without its prefix). Throws InvalidFrameError for anything malformed. */
 export function decodeJsonFrame (body: Uint8Array): Frame {
   let value: unknown
@@ -113,7 +118,7 @@ export function decodeJsonFrame (body: Uint8Array): Frame {
   const type = record.type
   const shape = typeof type === 'string' && Object.hasOwn(SHAPES, type) ? SHAPES[type as Frame['type']] : undefined
   if (shape === undefined) throw new InvalidFrameError(ErrorCode.badFrame, `unknown frame type ${JSON.stringify(type)?.slice(0, 20)}`)
-  for (const [field, check] of Object.entries(shape)) {
+  for (const [field, check] of SHAPE_ENTRIES[type as Frame['type']]) {
     if (!check(record[field])) throw new InvalidFrameError(ErrorCode.badFrame, `${String(type)}.${field} is missing or has the wrong type`)
   }
   return record as unknown as Frame
