@@ -106,10 +106,12 @@ function handleLine (node: OverlayNode, line: string, print: Printer): void {
 
 function tellHowToJoin (node: OverlayNode, io: Io): void {
   const addr = node.getMultiaddrs()[0]
+  // Under `npm start` the binary is not on PATH; show the command that works from here.
+  const start = io.env.npm_lifecycle_event === 'start' ? 'npm start --' : 'overlay start'
   io.stderr.write([
     `No token was configured, so this node made one and saved it in ${node.token.file ?? 'its data dir'}.`,
     'Start a second node that joins this one with:',
-    `  overlay start --bootstrap ${addr ?? '<this node\'s address>'} --token-file ${node.token.file ?? '<token file>'}`,
+    `  ${start} --bootstrap ${addr ?? '<this node\'s address>'} --token-file ${node.token.file ?? '<token file>'}`,
     ''
   ].join('\n'))
 }
