@@ -221,6 +221,7 @@ export class Mesh {
     if (claimed !== undefined && isPresent(claimed.state) && claimed.peerId !== f.origin && claimed.host !== f.origin) { this.stats.forged++; return }
     this.seen.add(f.id, this.now())
     if (f.to !== undefined && f.to !== this.init.peerId) {
+      if (f.sig === undefined) { this.stats.forged++; return } // unsigned frames are for the receiver only
       const hosted = this.sessions.get(f.to)
       if (hosted?.wire === 'text') { this.deliverTo(hosted, f); this.ack(f, hosted.name); return }
       this.route(f.to, { ...f, hops: f.hops + 1 }, s)
@@ -235,11 +236,12 @@ export class Mesh {
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
     if (!this.seen.add(`ack:${f.id}`, this.now())) { this.stats.duplicate++; return }
     if (f.to === this.init.peerId) {
-      if (!this.verifier.verify(f)) { this.stats.forged++; return }
+      if (f.sig === undefined ? f.origin !== s.remotePeer : !this.verifier.verify(f)) { this.stats.forged++; return }
       const p = this.pending.get(f.id)
       if (p !== undefined) { clearTimeout(p.timer); this.pending.delete(f.id); p.resolve() }
       return
     }
+    if (f.sig === undefined) { this.stats.forged++; return } // unsigned ACKs are for the receiver only
     this.route(f.to, { ...f, hops: f.hops + 1 }, s)
   }
 
@@ -276,7 +278,8 @@ export class Mesh {
     const target = this.roster.byName(name)
     if (target === undefined || !isPresent(target.state)) throw new DeliveryError('unknown_member', `no member named "${name}"`)
     const f: MsgFrame = { type: 'MSG', id: randomUUID(), origin: this.init.peerId, from: this.init.name, to: target.peerId, ts: this.now(), hops: 0, text }
-    f.sig = this.signer.sign(f)
+    // A direct neighbour knows who sent it from the session itself; only relayed frames need a signature.
+    if (this.sessions.get(target.peerId)?.wire !== 'json') f.sig = this.signer.sign(f)
     if (this.fitted(f) === undefined) throw new InvalidFrameError(ErrorCode.frameTooLarge, `the message does not fit in limits.maxFrameBytes (${this.init.maxFrameBytes}) with its envelope`)
     this.seen.add(f.id as string, this.now())
     const client = this.sessions.get(target.peerId)
@@ -300,7 +303,7 @@ export class Mesh {
 
   private ack (f: MsgFrame, name: string): void {
     const ack: AckFrame = { type: 'ACK', id: f.id as string, from: name, origin: this.init.peerId, to: f.origin as string, hops: 0 }
-    ack.sig = this.signer.sign(ack)
+    if (this.sessions.get(ack.to)?.wire !== 'json') ack.sig = this.signer.sign(ack)
     this.seen.add(`ack:${ack.id}`, this.now())
     this.route(ack.to, ack, undefined)
   }
