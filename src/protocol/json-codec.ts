@@ -84,7 +84,7 @@ const oneOf = (values: readonly string[]): Check => v => typeof v === 'string' &
 /** Member names, and message text that reaches text clients, must stay one line. */
 const name: Check = v => typeof v === 'string' && NAME_PATTERN.test(v)
 const optName: Check = v => v === undefined || name(v)
-const line: Check = v => typeof v === 'string' && !/[\r\n]/.test(v)
+const line: Check = v => typeof v === 'string' && !v.includes('\n') && !v.includes('\r')
 
 /** Required shape of each frame type: field name to check. Unknown fields are ignored (forward compatibility). */
 const SHAPES: Record<Frame['type'], Record<string, Check>> = {
