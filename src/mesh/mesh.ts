@@ -54,6 +54,8 @@ export interface MeshInit {
   onNameTaken: (holder: string) => void
   /** Ask the node to open a session to a member (peer exchange, healing). */
   dialMember: (member: Member) => void
+  /** Session dials still in flight (bootstrap and peer exchange); they count toward the degree. */
+  pendingDials: () => number
   now?: () => number
 }
 
@@ -383,7 +385,7 @@ export class Mesh {
     const wanted = this.init.mode === 'hub' ? ['hub'] : ['hub', 'peer']
     const dialable = (m: Member): boolean => m.peerId !== this.init.peerId && m.host === undefined && m.addrs.length > 0 &&
       wanted.includes(m.mode ?? 'peer') && !this.sessions.has(m.peerId)
-    if (core < this.cfg.degree) {
+    if (core + this.init.pendingDials() < this.cfg.degree) {
       const candidates = this.roster.present().filter(dialable)
       const pick = candidates[Math.floor(Math.random() * candidates.length)]
       if (pick !== undefined) this.init.dialMember(pick)

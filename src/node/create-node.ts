@@ -60,6 +60,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   private readonly lock: DataDir
   private readonly stopping = new AbortController()
   private readonly dialing = new Set<string>()
+  private inFlight = 0
   private readonly closed = new EventTarget()
   private state: 'new' | 'started' | 'stopped' = 'new'
   private resolveStopped!: () => void
@@ -90,7 +91,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       addrs: () => behaviour.acceptsJoins ? this.getMultiaddrs() : [],
       emit: event => { this.emitEvent(event) },
       onNameTaken: holder => { void this.fail('name_taken', `the name "${this.name}" is held by ${holder}, who joined first; pick another --name`) },
-      dialMember: member => { this.dialMember(member) }
+      dialMember: member => { this.dialMember(member) },
+      pendingDials: () => this.inFlight
     })
     this.protocol = new OverlayProtocol(this.libp2p, {
       maxSessions: this.config.limits.maxSessions,
@@ -206,6 +208,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
 
   /** Opens a session (used by bootstrap and peer exchange); resolves with the remote peer id. */
   async openSession (target: Multiaddr | Multiaddr[], signal: AbortSignal): Promise<string> {
+    this.inFlight++
     try {
       const session = await this.protocol.open(target, Purpose.join, signal) as Session
       return session.remotePeer
@@ -214,6 +217,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       // Both sides dialled at once: the other session won, and we are connected all the same.
       if (e.code === ErrorCode.duplicateSession && e.peerId !== undefined && this.mesh.sessions.has(e.peerId)) return e.peerId
       throw err
+    } finally {
+      this.inFlight--
     }
   }
 
