@@ -110,8 +110,6 @@ export class Session {
 
   get encryption (): string { return this.connection.encryption ?? 'unknown' }
   get remoteAddr (): string { return this.connection.remoteAddr.toString() }
-  /** Bytes waiting to be written (ours and the stream's). */
-  get queuedBytes (): number { return this.stream.writeBufferLength + this.queue.reduce((n, b) => n + b.length, 0) }
 
   send (frame: Frame): void {
     this.sendEncoded(this.wire === Wire.text ? encoder.encode(encodeTextLine(frame)) : encodeJsonFrame(frame))
