@@ -1,14 +1,19 @@
 /**
  * Benchmark driver: `npm run bench` (= node bench/run.ts).
  *
- *   node bench/run.ts [--quick] [--only=throughput,rtt,dial,broadcast,memory]
- *                     [--runs=N] [--docs | --no-docs]
+ *   node bench/run.ts [--quick] [--only=throughput,rtt,dial,broadcast,membership,memory,fanin,soak]
+ *                     [--runs=N] [--soak[=SECONDS]] [--docs | --no-docs]
  *
- * --quick   reduced sizes/runs, broadcast N=10 only; finishes in < 60 s.
+ * --quick   reduced sizes/runs, N=10 only, 100 instead of 500 leaves; < 60 s.
  * --only    run a subset of figures (by id).
  * --runs=N  override the number of runs of every figure.
+ * --soak    also run the opt-in 'soak' figure: an idle overlay mesh of 50 for
+ *           10 minutes (or SECONDS), counting false suspect/failed events.
  * --docs    also rewrite docs/BENCHMARKS.md + docs/benchmarks.svg (default for
  *           a full run of all figures); --no-docs never touches docs/.
+ * --render=FILE  measure nothing: rewrite the docs block and docs/benchmarks.svg
+ *           from an earlier result file (targets re-checked), e.g. after editing
+ *           the text around the block.
  *
  * Writes bench/results/<timestamp>[-quick].json, bench/results/latest.json
  * and bench/results/latest.svg. Every measurement runs in worker processes
@@ -17,18 +22,27 @@
  * Set BENCH_VERBOSE=1 to see worker stderr/logs.
  */
 import os from 'node:os'
+import path from 'node:path'
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs'
 import { figures } from './figures/index.ts'
 import { installCleanup, killAll, liveCount } from './lib/proc.ts'
-import { machineInfo, machineLine } from './lib/machine.ts'
+import { machineInfo, machineLine, sourceState, sourceLine } from './lib/machine.ts'
 import { textTable } from './lib/table.ts'
 import { writeResultFiles, updateDocs } from './lib/report.ts'
-import { overlayApiStatus } from './lib/overlay.ts'
+import { checkTargets, targetsText } from './lib/targets.ts'
 import type { BenchReport, Result } from './lib/types.ts'
 
 const argv = process.argv.slice(2)
 if (argv.includes('--help') || argv.includes('-h')) {
-  console.log('usage: node bench/run.ts [--quick] [--only=id,id] [--runs=N] [--docs|--no-docs]')
+  console.log('usage: node bench/run.ts [--quick] [--only=id,id] [--runs=N] [--soak[=SECONDS]] [--docs|--no-docs] | --render=RESULT.json')
   console.log(`figures: ${figures.map(f => f.figure.id).join(', ')}`)
+  process.exit(0)
+}
+const renderArg = argv.find(a => a.startsWith('--render='))
+if (renderArg !== undefined) {
+  const report = JSON.parse(readFileSync(renderArg.slice('--render='.length), 'utf8')) as BenchReport
+  report.targets = checkTargets(report.results)
+  console.log(`wrote ${updateDocs(report)} (+ docs/benchmarks.svg) from ${renderArg.slice('--render='.length)}`)
   process.exit(0)
 }
 const quick = argv.includes('--quick')
@@ -40,7 +54,13 @@ if (runs != null && !(Number.isInteger(runs) && runs > 0 && runs <= 50)) {
   console.error('--runs must be an integer 1..50')
   process.exit(2)
 }
-const unknown = argv.filter(a => !(a === '--quick' || a === '--docs' || a === '--no-docs' || a.startsWith('--only=') || a.startsWith('--runs=')))
+const soakArg = argv.find(a => a === '--soak' || a.startsWith('--soak='))
+const soakSec = soakArg === undefined ? undefined : soakArg === '--soak' ? 600 : Number(soakArg.slice('--soak='.length))
+if (soakSec !== undefined && !(Number.isInteger(soakSec) && soakSec >= 10 && soakSec <= 3600)) {
+  console.error('--soak=SECONDS must be an integer 10..3600')
+  process.exit(2)
+}
+const unknown = argv.filter(a => !(a === '--quick' || a === '--docs' || a === '--no-docs' || a === soakArg || a.startsWith('--only=') || a.startsWith('--runs=')))
 if (unknown.length > 0) {
   console.error(`unknown argument(s): ${unknown.join(' ')} (try --help)`)
   process.exit(2)
@@ -50,11 +70,15 @@ if (only != null) {
   const bad = [...only].filter(id => !ids.has(id))
   if (bad.length > 0) { console.error(`unknown figure(s): ${bad.join(', ')}`); process.exit(2) }
 }
-const selected = figures.filter(f => only == null || only.has(f.figure.id))
+// opt-in figures (soak) run only with their flag; --only=soak implies the default soak time
+const selected = figures.filter(f => only == null ? (f.optIn !== true || soakSec !== undefined) : only.has(f.figure.id))
 const writeDocs = argv.includes('--no-docs') ? false : (argv.includes('--docs') || (!quick && only == null && runs == null))
 
-installCleanup()
-const WATCHDOG_MS = quick ? 180_000 : 1_800_000
+// Overlay workers keep each node's data dir (identity, lock) under this dir; removed at exit.
+const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'p2p-overlay-bench-'))
+process.env.BENCH_TMP_DIR = tmpRoot
+installCleanup(() => { rmSync(tmpRoot, { recursive: true, force: true }) })
+const WATCHDOG_MS = (quick ? 180_000 : 1_800_000) + (selected.some(f => f.optIn === true) ? ((soakSec ?? 600) + 300) * 1000 : 0)
 const watchdog = setTimeout(() => {
   const n = killAll()
   console.error(`\nbench: watchdog (${WATCHDOG_MS / 1000} s) fired, killed ${n} worker process(es)`)
@@ -69,8 +93,8 @@ const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(1).pa
 
 console.log(`bench: ${quick ? 'QUICK' : 'FULL'} run, figures: ${selected.map(f => f.figure.id).join(', ')}`)
 console.log(`machine: ${machineLine(machine)}`)
-const overlay = overlayApiStatus()
-console.log(`overlay: ${overlay === 'found' ? 'src/index.ts exports createOverlayNode, but no figure has an overlay variant wired yet' : 'API not available yet'}; every figure reports baselines only (see bench/lib/overlay.ts)`)
+if (quick) console.log('quick: N=10 only (broadcast, membership); 100 instead of 500 sessions (memory) and leaves (fan-in); fewer runs and smaller transfers')
+if (!selected.some(f => f.optIn === true)) console.log('soak (10-minute idle mesh, false suspect/failed count) skipped: opt-in with --soak')
 console.log('')
 
 const results: Result[] = []
@@ -80,7 +104,7 @@ for (const { figure, pending } of selected) {
   const f0 = performance.now()
   console.log(`${elapsed()} ▶ ${figure.id}: ${figure.title}`)
   try {
-    const rs = await figure.run({ quick, runs, machine, log: (msg) => { console.log(`${elapsed()}   [${figure.id}] ${msg}`) } })
+    const rs = await figure.run({ quick, runs, soakSec, machine, log: (msg) => { console.log(`${elapsed()}   [${figure.id}] ${msg}`) } })
     results.push(...rs)
     figureInfo.push({ id: figure.id, title: figure.title, durationSec: (performance.now() - f0) / 1000, pending })
     console.log(`${elapsed()} ✔ ${figure.id} (${((performance.now() - f0) / 1000).toFixed(1)} s)`)
@@ -98,6 +122,10 @@ for (const { figure, pending } of selected) {
 }
 
 const finished = new Date()
+// src/ is edited concurrently: say so if the measured code changed during the run
+const sourceAtEnd = sourceState()
+const sourceChanged = JSON.stringify(sourceAtEnd) !== JSON.stringify(machine.source)
+if (sourceChanged) console.error(`WARNING: src/ changed during the run (${sourceLine(machine.source)} at start, ${sourceLine(sourceAtEnd)} at end); workers started at different times may have measured different code`)
 const report: BenchReport = {
   version: 1,
   startedAt: started.toISOString(),
@@ -108,11 +136,16 @@ const report: BenchReport = {
   machine,
   loadAvgAtEnd: os.loadavg().map(v => Math.round(v * 100) / 100),
   figures: figureInfo,
-  results
+  results,
+  targets: checkTargets(results),
+  ...(sourceChanged && sourceAtEnd !== undefined ? { sourceAtEnd } : {})
 }
 
 console.log('')
 console.log(textTable(results))
+console.log('')
+console.log('Overlay targets (medians of this run; spread = per-run ratios, paired by run):')
+console.log(targetsText(report.targets ?? []))
 console.log('')
 const files = writeResultFiles(report)
 console.log(`wrote ${files.json}`)

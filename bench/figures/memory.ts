@@ -9,11 +9,15 @@
  *     node = distinct peer id per connection). Listener RSS and V8 heapUsed
  *     are read after 3 x gc() before the dials and again after all C are up
  *     plus a 2 s settle (quick: 1 s); cost = delta / C. Variants: raw-tcp (node:net
- *     server, reference) and libp2p (bare node, TCP+Noise+yamux).
- *
- * EXTENSION POINT (overlay): variant 'overlay' for (a) an idle overlay node
- * after start(), and for (b) an overlay hub holding C sessions.
+ *     server, reference), libp2p (bare node, TCP+Noise+yamux) and overlay:
+ *     a hub (createOverlayNode, mode hub) holding C leaf sessions, the leaves
+ *     being C separate createOverlayNode leaves (own identity each) in D
+ *     processes (bench/workers/overlay-leaves.ts); C = sessions the hub lists.
+ *     The overlay's cost includes everything a session brings: the libp2p
+ *     connection, the session stream, the roster entry, 1 heartbeat/s in.
+ * (a) overlay: one started createOverlayNode peer, no sessions.
  */
+import path from 'node:path'
 import { startWorker, stopAll } from '../lib/proc.ts'
 import type { Msg, WorkerHandle } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
@@ -22,12 +26,24 @@ import type { Figure, Result, RunOpts } from '../lib/types.ts'
 interface Mem { rss: number, heapUsed: number, external: number, arrayBuffers: number, gc: boolean }
 const MiB = 2 ** 20
 
+/**
+ * BENCH_HEAP_SNAPSHOT=<dir>: the per-connection listeners also write a heap
+ * snapshot right after each memory reading. Diagnostic only: writing the
+ * first snapshot inflates the second RSS reading (heapUsed stays valid).
+ * Compare the two with bench/tools/heapsnapshot-diff.ts.
+ */
+async function snapshot (w: WorkerHandle, name: string): Promise<void> {
+  const dir = process.env.BENCH_HEAP_SNAPSHOT
+  if (dir == null || dir === '') return
+  await w.request({ type: 'heap-snapshot', file: path.join(dir, `${name}.heapsnapshot`) }, 'snapshot', 120_000)
+}
+
 export const figure: Figure = {
   id: 'memory',
-  title: 'Memory: idle node RSS and per-connection cost on a listener',
+  title: 'Memory: idle node RSS and per-connection (overlay: per-session) cost on a listener/hub',
   async run (opts: RunOpts): Promise<Result[]> {
     const col = new Collector('memory')
-    const idleRuns = runCount(opts, 3, 2)
+    const idleRuns = runCount(opts, 3, 1)
     const connRuns = runCount(opts, 3, 1)
     const conns = opts.quick ? 100 : 500
     const dialers = opts.quick ? 2 : 4
@@ -35,7 +51,7 @@ export const figure: Figure = {
     // (a) idle RSS
     // the two idle processes of a run are started side by side (RSS is per process)
     for (let r = 0; r < idleRuns; r++) {
-      const kinds = ['node-process', 'libp2p'] as const
+      const kinds = ['node-process', 'libp2p', 'overlay'] as const
       const ws = kinds.map(kind => startWorker('memory.ts', { label: `idle-${kind}`, execArgv: ['--expose-gc'] }))
       try {
         const rs = await Promise.all(ws.map(async (w, i) => {
@@ -56,24 +72,26 @@ export const figure: Figure = {
     // (b) per-connection cost
     const c = `${conns} conns`
     for (let r = 0; r < connRuns; r++) {
-      for (const kind of ['raw-tcp', 'libp2p'] as const) {
+      for (const kind of ['raw-tcp', 'libp2p', 'overlay'] as const) {
         const listener = startWorker('memory.ts', { label: `hold-${kind}`, execArgv: ['--expose-gc'], maxLifetimeMs: 180_000 })
         const ds: WorkerHandle[] = []
         try {
           await listener.next('ready', 15_000)
           const h = await listener.request<Msg & { port?: number, addr?: string }>({ type: 'hold', kind }, 'holding', 15_000)
           const before = await listener.request<Msg & { mem: Mem, connections: number }>({ type: 'measure' }, 'measured', 30_000)
-          for (let i = 0; i < dialers; i++) ds.push(startWorker('memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 180_000 }))
+          await snapshot(listener, `${kind}-${conns}-run${r + 1}-before`)
+          for (let i = 0; i < dialers; i++) ds.push(startWorker(kind === 'overlay' ? 'overlay-leaves.ts' : 'memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 180_000 }))
           await Promise.all(ds.map(async d => await d.next('ready', 15_000)))
           const per = Math.ceil(conns / dialers)
           const t0 = Date.now()
           opts.log(`conn run ${r + 1}/${connRuns} ${kind.padEnd(7)} listener before: RSS ${fmt(before.mem.rss / MiB)} MiB; dialing ${conns} connections from ${dialers} processes`)
           const rs = await Promise.all(ds.map(async (d, i) => await d.request<Msg & { ok: number, failed: number, firstError?: string }>(
-            { type: 'connect', kind, port: h.port, addr: h.addr, count: Math.min(per, conns - i * per), concurrency: 16 }, 'connected', 120_000)))
+            { type: 'connect', kind, port: h.port, addr: h.addr, prefix: `leaf-${r}-${i}-`, count: Math.min(per, conns - i * per), concurrency: 16 }, 'connected', 150_000)))
           const ok = rs.reduce((a, x) => a + x.ok, 0)
           const failed = rs.reduce((a, x) => a + x.failed, 0)
           await new Promise(resolve => setTimeout(resolve, opts.quick ? 1000 : 2000))
           const after = await listener.request<Msg & { mem: Mem, connections: number }>({ type: 'measure' }, 'measured', 30_000)
+          await snapshot(listener, `${kind}-${conns}-run${r + 1}-after`)
           const n = after.connections
           if (n === 0) throw new Error(`listener holds no connections (dialer errors: ${rs.map(x => x.firstError).filter(Boolean).join('; ')})`)
           const rssKiB = (after.mem.rss - before.mem.rss) / 1024 / n

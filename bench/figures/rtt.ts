@@ -9,9 +9,11 @@
  * the figure reports the median over runs of those, with min/max over runs.
  *
  * Variants: raw-tcp (reference; node:net echo), libp2p (/bench/echo/1.0.0 on
- * one yamux stream, 'message' listener, send() with 'drain' backpressure).
- * EXTENSION POINT (overlay): variant 'overlay' = sendTo(name, text) of a
- * 100-byte text to a peer that answers on receipt; same (case, metric) keys.
+ * one yamux stream, 'message' listener, send() with 'drain' backpressure),
+ * overlay (bench/workers/overlay-pair.ts): a leaf times
+ * `await node.sendTo(hubName, text)` with a 100-character text; it resolves
+ * on the hub's acknowledgement (MSG signed by the leaf, ACK signed by the hub,
+ * both verified), so one sample = one message + its acknowledgement.
  */
 import { startWorker, stopAll } from '../lib/proc.ts'
 import type { Msg } from '../lib/proc.ts'
@@ -21,15 +23,16 @@ import type { Figure, Result, RunOpts } from '../lib/types.ts'
 
 const VARIANTS = [
   { variant: 'raw-tcp', file: 'raw-tcp.ts' },
-  { variant: 'libp2p', file: 'bare-libp2p.ts' }
+  { variant: 'libp2p', file: 'bare-libp2p.ts' },
+  { variant: 'overlay', file: 'overlay-pair.ts' }
 ] as const
 
 export const figure: Figure = {
   id: 'rtt',
-  title: 'Round trip of a 100-byte message on an open stream',
+  title: 'Round trip of a 100-byte message on an open stream / session (overlay: sendTo + ACK)',
   async run (opts: RunOpts): Promise<Result[]> {
     const col = new Collector('rtt')
-    const runs = runCount(opts, 5, 2)
+    const runs = runCount(opts, 5, 1)
     const size = 100
     // warm-up is time-based: the libp2p stack needs ~5000 round trips to be optimised by V8
     const warmupMs = opts.quick ? 700 : 2000
@@ -42,8 +45,8 @@ export const figure: Figure = {
         const client = startWorker(v.file, { label: `${v.variant}-client` })
         try {
           await Promise.all([server.next('ready', 15_000), client.next('ready', 15_000)])
-          const l = await server.request<Msg & { port?: number, addr?: string }>({ type: 'listen', mode: 'echo' }, 'listening', 15_000)
-          const target = v.variant === 'raw-tcp' ? { port: l.port } : { addr: l.addr }
+          const l = await server.request<Msg & { port?: number, addr?: string, name?: string }>({ type: 'listen', mode: 'echo' }, 'listening', 15_000)
+          const target = v.variant === 'raw-tcp' ? { port: l.port } : { addr: l.addr, name: l.name }
           const res = await client.request<Msg & { us: LatencySummary, warmup: { iterations: number, ms: number } }>({ type: 'rtt', ...target, size, warmupMs, warmupMin, count }, 'rtt', 120_000)
           col.add(c, 'RTT median', 'µs', 'lower', v.variant, 'raw-tcp', res.us.median, { ...res.us, warmupRoundTrips: res.warmup.iterations })
           col.add(c, 'RTT p99', 'µs', 'lower', v.variant, 'raw-tcp', res.us.p99)

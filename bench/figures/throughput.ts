@@ -12,11 +12,13 @@
  * own connection/stream, then the timed transfer. Time = first write .. 1-byte ack from the receiver
  * after it has counted everything. Variants are interleaved run by run.
  *
- * Variants: raw-tcp (reference), libp2p (TCP+Noise+yamux, /bench/raw/1.0.0).
- * EXTENSION POINT (overlay): add variant 'overlay' here once the overlay API
- * exists: two overlay nodes in two processes (bench/workers/overlay-*.ts),
- * one sending N messages with send()/sendTo(), the other counting 'message'
- * events, and push its values with the same (case, metric) keys.
+ * Variants: raw-tcp (reference), libp2p (TCP+Noise+yamux, /bench/raw/1.0.0),
+ * overlay (bench/workers/overlay-pair.ts): a hub process and a leaf process;
+ * the leaf does `await node.send(text)` per message over its one session (a
+ * 2-node session sends broadcasts unsigned: every member is a neighbour), the
+ * hub counts its 'message' events' text bytes and reports the monotonic time
+ * of the last one over IPC. Time = sender's t0 .. receiver's last 'message'
+ * (one CLOCK_MONOTONIC for all processes). Warm-up as for the others.
  */
 import { startWorker, stopAll } from '../lib/proc.ts'
 import type { WorkerHandle, Msg } from '../lib/proc.ts'
@@ -41,10 +43,19 @@ function cases (quick: boolean): Case[] {
 
 const VARIANTS = [
   { variant: 'raw-tcp', file: 'raw-tcp.ts' },
-  { variant: 'libp2p', file: 'bare-libp2p.ts' }
+  { variant: 'libp2p', file: 'bare-libp2p.ts' },
+  { variant: 'overlay', file: 'overlay-pair.ts' }
 ] as const
+type Variant = typeof VARIANTS[number]['variant']
 
-async function transfer (recv: WorkerHandle, send: WorkerHandle, target: Record<string, unknown>, c: Case, count: number): Promise<{ ns: number, bytes: number, msgs: number }> {
+async function transfer (v: Variant, recv: WorkerHandle, send: WorkerHandle, target: Record<string, unknown>, c: Case, count: number): Promise<{ ns: number, bytes: number, msgs: number }> {
+  if (v === 'overlay') {
+    await recv.request({ type: 'expect', msgs: count, bytes: c.msgSize * count }, 'expecting', 10_000)
+    const received = recv.next<Msg & { endNs: string, bytes: number, msgs: number }>('received', 180_000)
+    const sent = await send.request<Msg & { t0Ns: string }>({ type: 'send', ...target, msgSize: c.msgSize, count }, 'sent', 180_000)
+    const r = await received
+    return { ns: Number(BigInt(r.endNs) - BigInt(sent.t0Ns)), bytes: r.bytes, msgs: r.msgs }
+  }
   await recv.request(c.framed ? { type: 'expect', frames: count } : { type: 'expect', bytes: c.msgSize * count }, 'expecting', 10_000)
   return await send.request<Msg & { ns: number, bytes: number, msgs: number }>(
     { type: 'send', ...target, msgSize: c.msgSize, count, framed: c.framed }, 'sent', 120_000)
@@ -55,8 +66,9 @@ export const figure: Figure = {
   title: 'Throughput of one stream (64 KiB chunks and 1 KiB framed messages)',
   async run (opts: RunOpts): Promise<Result[]> {
     const col = new Collector('throughput')
-    const runs = runCount(opts, 5, 2)
-    const cs = cases(opts.quick)
+    const runs = runCount(opts, 5, 1)
+    // BENCH_CASE='64 KiB' runs one case only (used to profile one case at a time)
+    const cs = cases(opts.quick).filter(c => process.env.BENCH_CASE == null || process.env.BENCH_CASE === c.name)
     const warmupMs = opts.quick ? 600 : 1500
     const warmupCount = (c: Case): number => Math.max(64, Math.floor(c.count / 4))
     for (let r = 0; r < runs; r++) {
@@ -72,10 +84,10 @@ export const figure: Figure = {
             const w0 = performance.now()
             let wn = 0
             while (wn < 40 && (wn < 2 || performance.now() - w0 < warmupMs)) {
-              await transfer(recv, send, target, c, warmupCount(c))
+              await transfer(v.variant, recv, send, target, c, warmupCount(c))
               wn++
             }
-            const res = await transfer(recv, send, target, c, c.count)
+            const res = await transfer(v.variant, recv, send, target, c, c.count)
             const sec = res.ns / 1e9
             const mibps = res.bytes / MiB / sec
             const mps = res.msgs / sec
@@ -91,7 +103,8 @@ export const figure: Figure = {
     for (const c of cs) {
       for (const m of ['MiB/s', 'msgs/s']) {
         for (const v of VARIANTS) {
-          col.setDetails(c.name, m, v.variant, { msgSize: c.msgSize, messagesPerRun: c.count, bytesPerRun: c.msgSize * c.count, framing: c.framed ? 'varint length prefix, one write/send() per message' : 'none (bulk)', warmupMessagesPerTransfer: warmupCount(c), warmupMs })
+          const framing = v.variant === 'overlay' ? 'overlay JSON MSG frame per send(text)' : c.framed ? 'varint length prefix, one write/send() per message' : 'none (bulk)'
+          col.setDetails(c.name, m, v.variant, { msgSize: c.msgSize, messagesPerRun: c.count, bytesPerRun: c.msgSize * c.count, framing, warmupMessagesPerTransfer: warmupCount(c), warmupMs })
         }
       }
     }

@@ -1,6 +1,7 @@
 /** Machine and software description stored with every result file. */
 import os from 'node:os'
 import { readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,6 +15,24 @@ export interface MachineInfo {
   node: string
   loadAvgAtStart: number[]
   versions: Record<string, string>
+  /** the overlay code measured: git commit and whether src/ had uncommitted changes (start of the run) */
+  source?: SourceState
+}
+
+export interface SourceState { commit: string, srcDirty: boolean }
+
+/** git HEAD and src/ status; src/ is edited concurrently, so run.ts checks it again at the end. */
+export function sourceState (): SourceState | undefined {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    return { commit: git('rev-parse', '--short=12', 'HEAD'), srcDirty: git('status', '--porcelain', '--', 'src') !== '' }
+  } catch {
+    return undefined
+  }
+}
+
+export function sourceLine (s: SourceState | undefined): string {
+  return s === undefined ? 'src: unknown (no git)' : `src @ ${s.commit}${s.srcDirty ? ' + uncommitted changes' : ''}`
 }
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -45,6 +64,7 @@ export function machineInfo (): MachineInfo {
     kernel: os.release(),
     node: process.version,
     loadAvgAtStart: os.loadavg().map(v => Math.round(v * 100) / 100),
+    source: sourceState(),
     versions: {
       libp2p: pkgVersion('libp2p'),
       '@libp2p/tcp': pkgVersion('@libp2p/tcp'),
@@ -58,5 +78,5 @@ export function machineInfo (): MachineInfo {
 }
 
 export function machineLine (m: MachineInfo): string {
-  return `${m.cpuModel}, ${m.cores} cores, ${m.totalMemGiB} GiB, ${m.platform} (${m.kernel}), Node ${m.node}, libp2p ${m.versions.libp2p ?? '?'}, load avg at start ${m.loadAvgAtStart.join('/')}`
+  return `${m.cpuModel}, ${m.cores} cores, ${m.totalMemGiB} GiB, ${m.platform} (${m.kernel}), Node ${m.node}, libp2p ${m.versions.libp2p ?? '?'}, ${sourceLine(m.source)}, load avg at start ${m.loadAvgAtStart.join('/')}`
 }

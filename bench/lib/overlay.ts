@@ -1,44 +1,82 @@
 /**
- * EXTENSION POINT: the overlay side of the figures.
+ * Worker-side helpers for the overlay variants (bench/workers/overlay-*.ts and
+ * the overlay roles of memory.ts). Only the public library API is used:
+ * `createOverlayNode` from src/index.ts and the methods/events of the
+ * returned OverlayNode (start, stop, send, sendTo, sessions, members, stats,
+ * openSession, getMultiaddrs, libp2p, 'message'/'session'/'joined'/... events).
+ * Never imported by the driver (bench/run.ts), so the driver does not load src/.
  *
- * The overlay's library API is being written (src/). When it lands, each
- * figure in bench/figures/*.ts gets an 'overlay' variant, driven by new
- * workers bench/workers/overlay-*.ts that import the API (from
- * '../../src/index.ts') and speak the same IPC commands as the baseline
- * workers (listen/expect/send/rtt/dial, create/connect/status/counters/
- * publish/receipts, idle/hold/measure/connect). Results use the same
- * (figure, case, metric) keys with variant: 'overlay', so the table, JSON,
- * SVG and docs pick them up without further changes.
- *
- * Expected API (as announced by the lead; adjust when it is final):
+ * Every node gets a fresh data dir (identity, lock, status file) under
+ * BENCH_TMP_DIR (created by the driver and removed at its end, also when a
+ * worker was SIGKILLed), listens on 127.0.0.1 only, and uses one shared token.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { createOverlayNode } from '../../src/index.ts'
+import type { OverlayNode, PartialConfig } from '../../src/index.ts'
+import { onCleanup, sleep } from './worker.ts'
 
-export interface OverlayNodeLike {
-  start: () => Promise<void>
-  stop: () => Promise<void>
-  send: (text: string) => Promise<unknown> | unknown
-  sendTo: (name: string, text: string) => Promise<unknown> | unknown
-  sessions: () => unknown[]
-  members: () => unknown[]
-  addEventListener?: (type: string, fn: (evt: unknown) => void) => void
-  on?: (type: string, fn: (...args: unknown[]) => void) => unknown
+export type { OverlayNode }
+
+export const BENCH_TOKEN = 'bench-token-not-a-secret'
+export const LOOPBACK_LISTEN = '/ip4/127.0.0.1/tcp/0'
+
+const nodes = new Set<OverlayNode>()
+const dirs = new Set<string>()
+
+onCleanup(async () => {
+  // best effort and bounded: a worker must exit quickly; the driver removes BENCH_TMP_DIR anyway
+  const stops = Promise.allSettled([...nodes].map(async n => { await n.stop() }))
+  await Promise.race([stops, sleep(1500)])
+  await Promise.allSettled([...dirs].map(async d => { await rm(d, { recursive: true, force: true }) }))
+})
+
+/** Creates (does not start) an overlay node with bench defaults under `partial`. */
+export async function createBenchNode (partial: PartialConfig = {}): Promise<OverlayNode> {
+  for (const a of [...(partial.bootstrap ?? []), ...(partial.listen ?? [])]) assertLoopbackAddr(a)
+  const dir = await mkdtemp(path.join(process.env.BENCH_TMP_DIR ?? os.tmpdir(), 'node-'))
+  dirs.add(dir)
+  const node = await createOverlayNode({ listen: [LOOPBACK_LISTEN], token: BENCH_TOKEN, ...partial, dataDir: dir })
+  nodes.add(node)
+  return node
 }
 
-export type CreateOverlayNode = (config: Record<string, unknown>) => Promise<OverlayNodeLike> | OverlayNodeLike
+export async function startBenchNode (partial: PartialConfig = {}): Promise<OverlayNode> {
+  const node = await createBenchNode(partial)
+  await node.start()
+  return node
+}
 
-const SRC_INDEX = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'index.ts')
+export function assertLoopbackAddr (addr: string): void {
+  if (!(addr.startsWith('/ip4/127.') || addr.startsWith('/ip6/::1/'))) throw new Error(`refusing non-loopback address ${addr}`)
+}
 
-/**
- * Whether src/index.ts mentions an exported createOverlayNode yet. A text
- * check, not an import: the bench must not load (or start anything from)
- * code that is being edited. Used only for the "overlay side pending" line;
- * no figure produces overlay numbers until its overlay variant is written.
- */
-export function overlayApiStatus (): 'missing' | 'found' {
-  if (!existsSync(SRC_INDEX)) return 'missing'
-  const text = readFileSync(SRC_INDEX, 'utf8')
-  return /export\s+(\{[^}]*\bcreateOverlayNode\b|(async\s+)?function\s+createOverlayNode\b|const\s+createOverlayNode\b)/.test(text) ? 'found' : 'missing'
+/** The node's 127.0.0.1 listen address, with /p2p/<peerId>. */
+export function overlayAddr (node: OverlayNode): string {
+  const addr = node.getMultiaddrs().find(a => a.startsWith('/ip4/127.0.0.1/'))
+  if (addr === undefined) throw new Error(`node ${node.name} has no 127.0.0.1 listen address`)
+  return addr
+}
+
+/** Whether `node` lists `name` as a present (alive or suspect) member. */
+export function isMember (node: OverlayNode, name: string): boolean {
+  return node.members().some(m => !m.self && m.name === name && (m.state === 'alive' || m.state === 'suspect'))
+}
+
+/** Polls `cond` every `intervalMs` until true; throws after `timeoutMs`. */
+export async function waitUntil (cond: () => boolean, timeoutMs: number, what: string, intervalMs = 10): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error(`timeout after ${timeoutMs} ms: ${what}`)
+    await sleep(intervalMs)
+  }
+}
+
+/** A one-line text of exactly `size` ASCII characters (no CR/LF), built once. */
+export function textOf (size: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'
+  let s = ''
+  for (let i = 0; i < size; i++) s += alphabet[i % alphabet.length] as string
+  return s
 }

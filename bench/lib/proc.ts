@@ -12,6 +12,13 @@
  *  - workers exit when the IPC channel closes (parent died);
  *  - `killAll()` (also installed on exit/SIGINT/SIGTERM) kills every child
  *    this process started, by pid.
+ *
+ * Profiling: with BENCH_CPU_PROF=<dir>, workers whose file name contains one
+ * of BENCH_CPU_PROF_WORKERS (comma list, default "overlay-") run with
+ * `--cpu-prof --cpu-prof-dir=<dir>`; the profile is written when the worker
+ * exits normally, so stop() then waits up to 15 s before SIGKILL.
+ * Summarise a profile with `node bench/tools/cpuprofile-top.ts <file>`.
+ * (BENCH_CASE='1 KiB' or 'N=50' limits the throughput or broadcast figure to one case.)
  */
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -26,6 +33,16 @@ export interface Msg {
 const WORKERS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'workers')
 
 const live = new Set<ChildProcess>()
+const PROFILING = process.env.BENCH_CPU_PROF != null && process.env.BENCH_CPU_PROF !== ''
+let profiled = 0
+
+function profileArgs (file: string, label: string): string[] {
+  if (!PROFILING) return []
+  const wanted = (process.env.BENCH_CPU_PROF_WORKERS ?? 'overlay-').split(',').map(s => s.trim()).filter(Boolean)
+  if (!wanted.some(w => file.includes(w))) return []
+  const name = `${String(++profiled).padStart(3, '0')}-${label.replace(/[^A-Za-z0-9_.-]/g, '_')}.cpuprofile`
+  return ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF ?? '.'}`, `--cpu-prof-name=${name}`]
+}
 
 export interface WorkerOptions {
   /** extra node flags, e.g. ['--expose-gc'] */
@@ -53,7 +70,7 @@ export class WorkerHandle {
     const maxMs = opts.maxLifetimeMs ?? 120_000
     this.child = fork(path.join(WORKERS_DIR, file), opts.args ?? [], {
       execPath: process.execPath,
-      execArgv: ['--disable-warning=ExperimentalWarning', ...(opts.execArgv ?? [])],
+      execArgv: ['--disable-warning=ExperimentalWarning', ...(opts.execArgv ?? []), ...profileArgs(file, this.label)],
       env: { ...process.env, BENCH_WORKER_MAX_MS: String(maxMs) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       serialization: 'json'
@@ -132,7 +149,7 @@ export class WorkerHandle {
   async stop (graceMs = 2000): Promise<void> {
     if (this.exited) return
     try { this.child.send({ type: 'exit' }) } catch { /* channel gone */ }
-    const t = setTimeout(() => { this.kill() }, graceMs)
+    const t = setTimeout(() => { this.kill() }, PROFILING ? Math.max(graceMs, 15_000) : graceMs)
     await this.exitPromise
     clearTimeout(t)
   }
@@ -174,11 +191,14 @@ export function liveCount (): number {
 }
 
 let installed = false
-/** Make sure children die with us: on normal exit and on SIGINT/SIGTERM. */
-export function installCleanup (): void {
+/** Make sure children die with us: on normal exit and on SIGINT/SIGTERM; then run `after` (sync). */
+export function installCleanup (after?: () => void): void {
   if (installed) return
   installed = true
-  process.on('exit', () => { killAll() })
+  process.on('exit', () => {
+    killAll()
+    try { after?.() } catch { /* best effort */ }
+  })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => {
       const n = killAll()

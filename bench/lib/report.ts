@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url'
 import type { BenchReport } from './types.ts'
 import { markdownTable } from './table.ts'
 import { renderSvg } from './svg.ts'
-import { machineLine } from './machine.ts'
+import { machineLine, sourceLine } from './machine.ts'
+import { targetsMarkdown } from './targets.ts'
 
 export const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const RESULTS_DIR = path.join(ROOT, 'bench', 'results')
@@ -26,7 +27,8 @@ export function svgFor (report: BenchReport): string {
     title: 'p2p-overlay benchmarks: ratio vs reference',
     machine: report.machine,
     mode: report.mode,
-    date: report.startedAt
+    date: report.startedAt,
+    targets: report.targets ?? []
   })
 }
 
@@ -54,6 +56,7 @@ export function docsBlock (report: BenchReport): string {
     '',
     `Machine: ${machineLine(m)}; load avg at end ${report.loadAvgAtEnd.join('/')}.`,
     '',
+    ...(report.sourceAtEnd !== undefined ? [`**src/ changed during this run**: ${sourceLine(m.source)} at start, ${sourceLine(report.sourceAtEnd)} at end.`, ''] : []),
     `Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',
     '<img src="benchmarks.svg" alt="Ratios of each variant to the reference variant, per figure">',
@@ -62,6 +65,9 @@ export function docsBlock (report: BenchReport): string {
     '',
     markdownTable(report.results),
     '',
+    ...((report.targets ?? []).length > 0
+      ? ['**Overlay targets** (medians of this run; ratio spread = min – max over runs of overlay run i ÷ baseline run i):', '', targetsMarkdown(report.targets ?? []), '']
+      : []),
     ...(pending.length > 0 ? [`Sides not measured yet: ${pending.join('; ')}.`, ''] : []),
     ...(errors.length > 0 ? [...errors, ''] : []),
     END

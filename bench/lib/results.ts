@@ -59,6 +59,7 @@ export class Collector {
 
 export function fmt (v: number, digits = 3): string {
   if (!Number.isFinite(v)) return String(v)
+  if (v === 0) return '0'
   const a = Math.abs(v)
   if (a >= 1000) return Math.round(v).toLocaleString('en-US')
   if (a >= 100) return v.toFixed(0)

@@ -7,7 +7,8 @@
  * computed against the `reference` variant of the same (figure, case, metric).
  */
 import type { Summary } from './stats.ts'
-import type { MachineInfo } from './machine.ts'
+import type { MachineInfo, SourceState } from './machine.ts'
+import type { TargetCheck } from './targets.ts'
 
 export type Better = 'higher' | 'lower'
 
@@ -38,6 +39,8 @@ export interface RunOpts {
   quick: boolean
   /** override the number of runs per variant (CLI --runs=N) */
   runs?: number
+  /** --soak[=SECONDS]: length of the opt-in idle soak figure */
+  soakSec?: number
   log: (msg: string) => void
   machine: MachineInfo
 }
@@ -61,4 +64,8 @@ export interface BenchReport {
   loadAvgAtEnd: number[]
   figures: Array<{ id: string, title: string, durationSec: number, error?: string, pending?: string[] }>
   results: Result[]
+  /** the overlay's targets, evaluated on the medians of this run (lib/targets.ts) */
+  targets?: TargetCheck[]
+  /** git state of src/ when the run ended, if it differs from machine.source (src/ changed mid-run) */
+  sourceAtEnd?: SourceState
 }

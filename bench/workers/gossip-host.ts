@@ -5,7 +5,8 @@
  *   connect {edges, addrs}            -> connected {ok, failed, firstError}
  *        dials every edge [a, b] whose dialer a lives here (a dials b)
  *   status                            -> status {nodes: [{index, subscribers, mesh, connections}]}
- *   counters                          -> counters {rpc, msg, ihave, iwant, graft, prune, idontwant, bytes}
+ *   counters                          -> counters {rpc, msg, ihave, iwant, graft, prune, idontwant, bytes, cpuUs}
+ *        (cpuUs = this process's user + system CPU time so far)
  *   plan    {publishers}              -> planned   (publisher of each seq, for 'local-done')
  *   publish {index, seq, size}        -> published {seq, recipients, error?}
  *      and, asynchronously, local-done {seq} once every node of this process
@@ -119,7 +120,8 @@ runWorker(async (msg, reply) => {
         graft: g('graft_total'),
         prune: g('prune_total'),
         idontwant: g('idontwant_total'),
-        bytes: g('bytes_total')
+        bytes: g('bytes_total'),
+        cpuUs: (({ user, system }) => user + system)(process.cpuUsage())
       })
       break
     }
