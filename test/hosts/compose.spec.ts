@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHosts, listNetns, sweepStale, FAMILY, REPO_ROOT, type Hosts, type HostEvent, type Replica } from './netns.ts'
 import * as model from './compose-model.ts'
+import { waitFor } from '../helpers/wait-for.ts'
 
 const COMPOSE = join(REPO_ROOT, 'docker-compose.yml')
 const CLI = join(REPO_ROOT, 'dist/src/cli/bin.js')
@@ -38,14 +39,6 @@ require('node:readline').createInterface({ input: process.stdin }).on('line', (t
 
 const rootLinks = (): string[] => spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout
   .split('\n').map(l => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined).sort()
-
-async function waitFor (fn: () => boolean, opts: { timeout: number, message: string }): Promise<void> {
-  const deadline = Date.now() + opts.timeout
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeout} ms: ${opts.message}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
 
 function requireCli (): void {
   if (!existsSync(CLI)) throw new Error(`the overlay CLI is not built: ${CLI} is missing (run npm run build)`)
