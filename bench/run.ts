@@ -4,7 +4,7 @@
  *   node bench/run.ts [--quick] [--only=throughput,rtt,dial,broadcast,membership,memory,fanin,soak]
  *                     [--runs=N] [--soak[=SECONDS]] [--docs | --no-docs]
  *
- * --quick   reduced sizes/runs, N=10 only, 100 instead of 500 leaves; < 60 s.
+ * --quick   reduced sizes/runs, N=10 only, 50 sessions / 100 leaves instead of 500; < 60 s.
  * --only    run a subset of figures (by id).
  * --runs=N  override the number of runs of every figure.
  * --soak    also run the opt-in 'soak' figure: an idle overlay mesh of 50 for
@@ -93,7 +93,7 @@ const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(1).pa
 
 console.log(`bench: ${quick ? 'QUICK' : 'FULL'} run, figures: ${selected.map(f => f.figure.id).join(', ')}`)
 console.log(`machine: ${machineLine(machine)}`)
-if (quick) console.log('quick: N=10 only (broadcast, membership); 100 instead of 500 sessions (memory) and leaves (fan-in); fewer runs and smaller transfers')
+if (quick) console.log('quick: N=10 only (broadcast, membership); 50 instead of 500 sessions (memory), 100 instead of 500 leaves (fan-in); 1 run; smaller transfers')
 if (!selected.some(f => f.optIn === true)) console.log('soak (10-minute idle mesh, false suspect/failed count) skipped: opt-in with --soak')
 console.log('')
 

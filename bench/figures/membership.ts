@@ -10,7 +10,7 @@
  *  - join seen everywhere = from just before the new node's start() (its
  *    process's clock) until the last of the N existing nodes emitted 'joined'
  *    for it (their clocks; one CLOCK_MONOTONIC on the machine);
- *  - after a settle (3 s, quick 1.5 s), its process is SIGKILLed (no EXIT);
+ *  - after a settle (3 s, quick 1 s), its process is SIGKILLed (no EXIT);
  *    failure seen everywhere = from just before the kill (the driver's clock)
  *    until the last of the N nodes emitted 'failed' for it.
  *  - false events = 'suspect' / 'failed' / 'left' events about any OTHER
@@ -64,7 +64,7 @@ async function runOnce (n: number, run: number, opts: RunOpts, col: Collector): 
     const joined = await allSeen(ws, 'joined', 15_000)
     const joinMs = Number(joined.last - BigInt(started.t0Ns)) / 1e6
 
-    await new Promise(resolve => setTimeout(resolve, opts.quick ? 1500 : 3000))
+    await new Promise(resolve => setTimeout(resolve, opts.quick ? 1000 : 3000))
     const tKill = process.hrtime.bigint()
     victim.kill()
     const failed = await allSeen(ws, 'failed', 30_000)

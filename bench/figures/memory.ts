@@ -45,7 +45,7 @@ export const figure: Figure = {
     const col = new Collector('memory')
     const idleRuns = runCount(opts, 3, 1)
     const connRuns = runCount(opts, 3, 1)
-    const conns = opts.quick ? 100 : 500
+    const conns = opts.quick ? 50 : 500
     const dialers = opts.quick ? 2 : 4
 
     // (a) idle RSS
