@@ -126,8 +126,11 @@ export class Session {
   }
 
   /** Resolves once the outgoing queue has drained below the stream's high-water mark. */
+  /** True while the stream asks writers to wait for 'drain'. */
+  get needsDrain (): boolean { return !this.closed && this.stream.writableNeedsDrain }
+
   async writable (signal?: AbortSignal): Promise<void> {
-    if (this.closed || !this.stream.writableNeedsDrain) return
+    if (!this.needsDrain) return
     await pEvent(this.stream, 'drain', { rejectionEvents: ['close'], signal })
   }
 
