@@ -212,6 +212,7 @@ export class Mesh {
 
   private onMsg (s: Session, f: MsgFrame): void {
     if (s.wire === 'text') { this.originate(f.text, s); return }
+    if (f.sig === undefined) { f.origin ??= s.remotePeer; f.from ??= s.name }
     if (f.id === undefined || f.origin === undefined || f.from === undefined || f.ts === undefined || f.hops === undefined) { this.stats.malformed++; return }
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
     if (this.seen.has(f.id, this.now())) { this.stats.duplicate++; return }
@@ -235,6 +236,8 @@ export class Mesh {
   }
 
   private onAck (s: Session, f: AckFrame): void {
+    if (f.sig === undefined) { f.origin ??= s.remotePeer; f.to ??= this.init.peerId }
+    if (f.origin === undefined || f.to === undefined) { this.stats.malformed++; return }
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
     if (!this.seen.add(`ack:${f.id}`, this.now())) { this.stats.duplicate++; return }
     if (f.to === this.init.peerId) {
@@ -271,7 +274,7 @@ export class Mesh {
 
   /** The frame's wire bytes, or undefined when they exceed what peers accept. */
   private fitted (f: MsgFrame): Uint8Array | undefined {
-    const bytes = encodeJsonFrame(f)
+    const bytes = encodeJsonFrame(onWire(f))
     return bytes.length - varint.encodingLength(bytes.length) > this.init.maxFrameBytes ? undefined : bytes
   }
 
@@ -282,7 +285,8 @@ export class Mesh {
     const f: MsgFrame = { type: 'MSG', id: randomUUID(), origin: this.init.peerId, from: this.init.name, to: target.peerId, ts: this.now(), hops: 0, text }
     // A direct neighbour knows who sent it from the session itself; only relayed frames need a signature.
     if (this.sessions.get(target.peerId)?.wire !== 'json') f.sig = this.signer.sign(f)
-    if (this.fitted(f) === undefined) throw new InvalidFrameError(ErrorCode.frameTooLarge, `the message does not fit in limits.maxFrameBytes (${this.init.maxFrameBytes}) with its envelope`)
+    const bytes = this.fitted(f)
+    if (bytes === undefined) throw new InvalidFrameError(ErrorCode.frameTooLarge, `the message does not fit in limits.maxFrameBytes (${this.init.maxFrameBytes}) with its envelope`)
     this.seen.add(f.id as string, this.now())
     const client = this.sessions.get(target.peerId)
     if (client?.wire === 'text') { this.deliverTo(client, f); return f } // our own text client: handed over here
@@ -298,24 +302,25 @@ export class Mesh {
         reject(signal.reason)
       }, { once: true })
     })
-    this.route(target.peerId, f, undefined)
+    this.route(target.peerId, f, undefined, bytes)
     await acked
     return f
   }
 
   private ack (f: MsgFrame, name: string): void {
-    const ack: AckFrame = { type: 'ACK', id: f.id as string, from: name, origin: this.init.peerId, to: f.origin as string, hops: 0 }
-    if (this.sessions.get(ack.to)?.wire !== 'json') ack.sig = this.signer.sign(ack)
+    const to = f.origin as string
+    const ack: AckFrame = { type: 'ACK', id: f.id as string, from: name, origin: this.init.peerId, to, hops: 0 }
+    if (this.sessions.get(to)?.wire !== 'json') ack.sig = this.signer.sign(ack)
     this.seen.add(`ack:${ack.id}`, this.now())
-    this.route(ack.to, ack, undefined)
+    this.route(to, ack, undefined)
   }
 
   /** Sends toward one peer: its own session, the neighbour we last heard it through, or a flood. */
-  private route (to: string, f: MsgFrame | AckFrame, from: Session | undefined): void {
+  private route (to: string, f: MsgFrame | AckFrame, from: Session | undefined, encoded?: Uint8Array): void {
     if ((f.hops ?? 0) > this.cfg.hopLimit) return
     const via = this.sessions.get(to) ?? this.sessions.get(this.routes.get(to) ?? '')
-    if (via !== undefined && via !== from && via.wire === 'json') { via.send(f); this.stats.relayed++; return }
-    this.spread(f, from, true)
+    if (via !== undefined && via !== from && via.wire === 'json') { via.sendEncoded(encoded ?? encodeJsonFrame(onWire(f))); this.stats.relayed++; return }
+    this.spread(f, from, true, encoded)
   }
 
   /**
@@ -334,7 +339,7 @@ export class Mesh {
         continue
       }
       if (coreOnly && s.remoteMode === 'leaf') continue
-      json ??= encodeJsonFrame(f)
+      json ??= encodeJsonFrame(onWire(f))
       s.sendEncoded(json)
     }
     if (except !== undefined) this.stats.relayed++
@@ -420,4 +425,15 @@ export class Mesh {
   private emit (event: OverlayEvent): void {
     this.init.emit(event)
   }
+}
+
+/**
+ * Unsigned MSG and ACK frames only ever go straight to their addressee, which knows the sender from
+ * the session itself: leave its peer id and name (and an ACK's addressee) out of the frame.
+ */
+function onWire (f: MemberFrame | MsgFrame | AckFrame): Frame {
+  if (f.type === 'MEMBER' || f.sig !== undefined) return f
+  if (f.type === 'MSG') { const { origin: _origin, from: _from, ...slim } = f; return slim }
+  const { origin: _origin, to: _to, ...slim } = f
+  return slim
 }

@@ -83,8 +83,10 @@ export interface AckFrame {
   type: 'ACK'
   id: string
   from: string
-  origin: string
-  to: string
+  /** Left out of an unsigned ACK, which comes straight from the sender (the session's peer). */
+  origin?: string
+  /** Left out of an unsigned ACK, which is for the receiver. */
+  to?: string
   hops: number
   sig?: string
 }

@@ -1,6 +1,8 @@
 /**
  * The structured wire format: each frame is an unsigned-varint length, then that many bytes of
- * UTF-8 JSON (the same prefix as it-length-prefixed and libp2p's lpStream). Pure: no streams, no timers.
+ * UTF-8 JSON (the same prefix as it-length-prefixed and libp2p's lpStream). A MSG carries its text
+ * after the JSON and a line feed, as raw UTF-8, so a large text is neither escaped nor parsed as JSON.
+ * Pure: no streams, no timers.
  */
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
@@ -62,15 +64,28 @@ export class LengthPrefixDecoder {
   }
 }
 
-/** Encodes one frame with its length prefix. */
+/** Separates a MSG's JSON header from its text. JSON.stringify never emits a raw line feed. */
+const TEXT_SEPARATOR = 0x0a
+
+/** Encodes one frame with its length prefix; a MSG as JSON header, line feed, text. */
 export function encodeJsonFrame (frame: Frame): Uint8Array {
-  const json = JSON.stringify(frame)
-  // Measure first, then encode in place: one copy of a possibly large body, not two.
-  const size = Buffer.byteLength(json)
+  if (frame.type !== 'MSG') return encodeParts(JSON.stringify(frame), undefined)
+  const { text, ...header } = frame
+  return encodeParts(JSON.stringify(header), text)
+}
+
+/** Measures first, then encodes in place: one pass to size and one copy of a possibly large text. */
+function encodeParts (json: string, text: string | undefined): Uint8Array {
+  const jsonBytes = Buffer.byteLength(json)
+  const size = text === undefined ? jsonBytes : jsonBytes + 1 + Buffer.byteLength(text)
   const prefix = varint.encodingLength(size)
   const out = new Uint8Array(prefix + size)
   varint.encode(size, out)
   encoder.encodeInto(json, out.subarray(prefix))
+  if (text !== undefined) {
+    out[prefix + jsonBytes] = TEXT_SEPARATOR
+    encoder.encodeInto(text, out.subarray(prefix + jsonBytes + 1))
+  }
   return out
 }
 
@@ -92,7 +107,7 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   JOIN: { name: str, mode: optStr },
   EXIT: { name: str },
   MSG: { text: line, id: optStr, origin: optStr, from: optName, ts: optInt, hops: optInt, to: v => v === undefined || (typeof v === 'string' && v !== ''), sig: optStr },
-  ACK: { id: str, from: name, origin: str, to: str, hops: int, sig: optStr },
+  ACK: { id: str, from: name, origin: optStr, to: optStr, hops: int, sig: optStr },
   MEMBER: { peerId: str, name, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int },
   OK: { of: str },
   ERR: { code: str, message: str },
@@ -104,22 +119,40 @@ const SHAPE_ENTRIES = Object.fromEntries(Object.entries(SHAPES).map(([t, shape])
 
 /** Decodes one frame body (without its prefix). Throws InvalidFrameError for anything malformed. */
 export function decodeJsonFrame (body: Uint8Array): Frame {
-  let value: unknown
-  try {
-    value = JSON.parse(utf8.decode(body))
-  } catch (err) {
-    const code = err instanceof SyntaxError ? ErrorCode.badFrame : ErrorCode.badUtf8
-    throw new InvalidFrameError(code, code === ErrorCode.badUtf8 ? 'frame is not valid UTF-8' : 'frame is not valid JSON', { cause: err })
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidFrameError(ErrorCode.badFrame, 'frame must be a JSON object')
-  }
-  const record = value as Record<string, unknown>
+  const separator = body.indexOf(TEXT_SEPARATOR)
+  const record = parseObject(separator === -1 ? body : body.subarray(0, separator))
   const type = record.type
   const shape = typeof type === 'string' && Object.hasOwn(SHAPES, type) ? SHAPES[type as Frame['type']] : undefined
   if (shape === undefined) throw new InvalidFrameError(ErrorCode.badFrame, `unknown frame type ${JSON.stringify(type)?.slice(0, 20)}`)
+  if (separator !== -1) {
+    if (type !== 'MSG') throw new InvalidFrameError(ErrorCode.badFrame, `only MSG carries text after its JSON, not ${String(type)}`)
+    if (record.text !== undefined) throw new InvalidFrameError(ErrorCode.badFrame, 'MSG.text is given both in the JSON and after it')
+    record.text = utf8Text(body.subarray(separator + 1))
+  }
   for (const [field, check] of SHAPE_ENTRIES[type as Frame['type']]) {
     if (!check(record[field])) throw new InvalidFrameError(ErrorCode.badFrame, `${String(type)}.${field} is missing or has the wrong type`)
   }
   return record as unknown as Frame
+}
+
+function utf8Text (bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes)
+  } catch (err) {
+    throw new InvalidFrameError(ErrorCode.badUtf8, 'frame is not valid UTF-8', { cause: err })
+  }
+}
+
+function parseObject (json: Uint8Array): Record<string, unknown> {
+  let value: unknown
+  try {
+    value = JSON.parse(utf8Text(json))
+  } catch (err) {
+    if ((err as Error).name === InvalidFrameError.name) throw err
+    throw new InvalidFrameError(ErrorCode.badFrame, 'frame is not valid JSON', { cause: err })
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidFrameError(ErrorCode.badFrame, 'frame must be a JSON object')
+  }
+  return value as Record<string, unknown>
 }

@@ -7,7 +7,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { afterEach, describe, it } from 'node:test'
 import { JSON_PROTOCOL, TEXT_PROTOCOL } from '../../src/index.ts'
-import { createNode, freePort, hasSession, loopbackAddr, startNode, stopAll, TEST_TOKEN } from '../helpers/create-nodes.ts'
+import { createNode, freePort, hasSession, isMember, loopbackAddr, startNode, stopAll, TEST_TOKEN } from '../helpers/create-nodes.ts'
 import { challenge, connectJsonClient, jsonJoin } from '../helpers/json-client.ts'
 import { nextEvent, recordEvents, waitFor } from '../helpers/wait-for.ts'
 import type { OverlayNode } from '../../src/index.ts'
@@ -82,7 +82,8 @@ describe('sessions - a peer vanishing mid-frame', () => {
   async function hubWithLeaf (): Promise<{ hub: OverlayNode, leaf: OverlayNode }> {
     const hub = await startNode({ mode: 'hub', name: 'hub' })
     const leaf = await startNode({ mode: 'leaf', name: 'steady', bootstrap: [loopbackAddr(hub)] })
-    await waitFor(() => hasSession(hub, leaf), { timeout: 10_000, message: 'the leaf joined' })
+    // Both: the session opens before the leaf's MEMBER makes it a member (and emits 'joined').
+    await waitFor(() => hasSession(hub, leaf) && isMember(hub, leaf.peerId), { timeout: 10_000, message: 'the leaf joined' })
     return { hub, leaf }
   }
 

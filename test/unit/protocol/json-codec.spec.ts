@@ -69,15 +69,51 @@ describe('json-codec encode/decode', () => {
     const len = big.length - 2
     assert.equal(big[0], (len & 0x7f) | 0x80)
     assert.equal(big[1], len >> 7)
-    assert.equal(dec.decode(big.subarray(2)), JSON.stringify({ type: 'MSG', text: 'x'.repeat(300) }))
+    assert.equal(dec.decode(big.subarray(2)), '{"type":"MSG"}\n' + 'x'.repeat(300))
   })
 
-  it('json-codec - the body is UTF-8 JSON, length counted in bytes', () => {
-    const frame: Frame = { type: 'MSG', text: '€€€' }
+  it('json-codec - the body is UTF-8, length counted in bytes', () => {
+    const frame: Frame = { type: 'EXIT', name: '€€€' }
     const wire = encodeJsonFrame(frame)
     const json = JSON.stringify(frame)
     assert.equal(wire[0], enc.encode(json).length)
     assert.notEqual(wire[0], json.length)
+  })
+
+  it('json-codec - a MSG goes out as its JSON without text, a line feed, then the raw UTF-8 text', () => {
+    const wire = encodeJsonFrame({ type: 'MSG', id: 'i', hops: 0, text: 'héllo "x" \\ 👋' })
+    assert.equal(dec.decode(wire.subarray(1)), '{"type":"MSG","id":"i","hops":0}\nhéllo "x" \\ 👋')
+    assert.equal(wire[0], wire.length - 1)
+  })
+
+  it('json-codec - a MSG with its text inside the JSON is still accepted', () => {
+    assert.deepEqual(decodeJsonFrame(body('{"type":"MSG","id":"i","text":"hi"}')), { type: 'MSG', id: 'i', text: 'hi' })
+  })
+
+  it('json-codec - a MSG with an empty text after the line feed has text ""', () => {
+    assert.deepEqual(decodeJsonFrame(body('{"type":"MSG"}\n')), { type: 'MSG', text: '' })
+  })
+
+  for (const [what, json] of [
+    ['a frame other than MSG with text after its JSON', '{"type":"JOIN","name":"a"}\nhello'],
+    ['a JSON frame with a raw line feed inside it', '{"type":"JOIN",\n"name":"a"}'],
+    ['a MSG with text both in the JSON and after it', '{"type":"MSG","text":"a"}\nb'],
+    ['a MSG whose text has a second line feed', '{"type":"MSG"}\nline\nbreak'],
+    ['a MSG whose text has a carriage return', '{"type":"MSG"}\nline\rbreak'],
+    ['a MSG whose header is not JSON', '{"type":"MSG"\nhello'],
+    ['a MSG whose header has a bad field', '{"type":"MSG","hops":-1}\nhello']
+  ] as const) {
+    it(`json-codec - ${what} is bad_frame`, () => {
+      throwsInvalidFrame(() => decodeJsonFrame(body(json)), 'bad_frame')
+    })
+  }
+
+  it('json-codec - invalid UTF-8 in the text after the line feed is bad_utf8', () => {
+    throwsInvalidFrame(() => decodeJsonFrame(concat([body('{"type":"MSG"}\nok '), Uint8Array.of(0xc3)])), 'bad_utf8')
+  })
+
+  it('json-codec - an unsigned ACK may leave out origin and to', () => {
+    assert.deepEqual(decodeJsonFrame(body('{"type":"ACK","id":"i","from":"bob","hops":0}')), { type: 'ACK', id: 'i', from: 'bob', hops: 0 })
   })
 
   it('json-codec - unknown fields are kept (forward compatibility)', () => {
