@@ -29,7 +29,7 @@ import type { OverlayEvent, OverlayEvents } from '../mesh/events.ts'
 import type { PongFrame } from '../protocol/frames.ts'
 import type { DataDir } from './data-dir.ts'
 import type { TokenSource } from './token.ts'
-import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 const STOP_GRACE_MS = 2_000
@@ -238,6 +238,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         return false
       }
       this.mesh.sessionOpened(session)
+      this.forgetPeerRecord(session)
       return true
     }
     // Two sessions to one peer: both ends keep the one dialled by the smaller peer id.
@@ -249,7 +250,19 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     }
     void old.drop(ErrorCode.duplicateSession, 'replaced by a simultaneous session')
     this.mesh.sessionOpened(session)
+    this.forgetPeerRecord(session)
     return true
+  }
+
+  /**
+   * libp2p writes a peer-store record ({ protocols: [ours] }) for every peer it negotiates a stream
+   * with. The overlay never reads it: it dials multiaddrs from the roster, never bare peer ids, and
+   * runs no identify or topology. Kept, each record costs a hub about 2.5 KiB per session: the
+   * small protobuf value is a view on an 8 KiB Buffer pool slab, which it keeps alive.
+   */
+  private forgetPeerRecord (session: Session): void {
+    unpinPeerId(session.connection.remotePeer)
+    this.libp2p.peerStore.delete(session.connection.remotePeer).catch(() => {})
   }
 
   private dialMember (member: Member): void {
@@ -296,6 +309,24 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     const { type, ...detail } = event
     this.safeDispatchEvent(type, { detail } as never)
   }
+}
+
+/**
+ * libp2p builds a remote Ed25519 peer id's multihash from a protobuf it encodes with
+ * Buffer.allocUnsafe, so the Digest's `digest` field stays a 36-byte view of an 8 KiB Buffer pool
+ * slab for as long as the connection lives (on a busy hub, about one slab per session). Its `bytes`
+ * field is a fresh exact-size copy that ends with the same digest: point `digest` at that tail.
+ * Same content; anything unexpected (another shape, frozen fields) leaves the peer id untouched.
+ */
+export function unpinPeerId (peer: PeerId): void {
+  const mh = (peer as unknown as { multihash?: { digest?: unknown, bytes?: unknown } }).multihash
+  const digest = mh?.digest
+  const bytes = mh?.bytes
+  if (mh == null || !(digest instanceof Uint8Array) || !(bytes instanceof Uint8Array)) return
+  if (digest.buffer === bytes.buffer || digest.buffer.byteLength <= bytes.byteLength || digest.byteLength > bytes.byteLength) return
+  const tail = bytes.subarray(bytes.byteLength - digest.byteLength)
+  for (let i = 0; i < tail.length; i++) if (tail[i] !== digest[i]) return
+  try { mh.digest = tail } catch {}
 }
 
 /** Builds a node from a (partial) config: merged over defaults, validated, with identity and token resolved. */

@@ -14,13 +14,17 @@ import { startSession, step, Purpose, Wire } from './session.ts'
 import { decodeClientLine, encodeTextLine, LineDecoder } from './text-codec.ts'
 import type { Frame, PongFrame } from './frames.ts'
 import type { SessionAction, SessionContext, SessionState } from './session.ts'
-import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** A session's outgoing queue beyond this many bytes marks it a slow consumer, and it is closed. */
 export const MAX_QUEUED_BYTES = 32 * 1024 * 1024
 const CLOSE_GRACE_MS = 1_000
 const encoder = new TextEncoder()
+
+type Settle = { resolve: (s: Session | PongFrame) => void, reject: (e: Error) => void }
+/** Inbound sessions have nobody waiting on them: one shared no-op instead of two closures per session. */
+const NO_SETTLE: Settle = { resolve: () => {}, reject: () => {} }
 
 export type CloseReason = 'exit' | 'disconnect' | 'rejected' | 'error' | 'duplicate'
 
@@ -57,23 +61,27 @@ export class Session {
   private state: SessionState = { phase: 'auth' }
   private readonly ctx: SessionContext
   private readonly host: SessionHost
-  /** Decodes a chunk, handing each frame over as soon as it is complete. */
-  private readonly decode: (chunk: Uint8Array | Uint8ArrayList, onFrame: (frame: Frame) => void) => void
-  private readonly endInput: () => void
-  private queue: Uint8Array[] = []
+  /**
+   * Splits the input into frames (JSON) or lines (text). Hub memory matters per session, so this is
+   * one object and the per-chunk callbacks are methods, not closures kept per session.
+   */
+  private readonly decoder: LengthPrefixDecoder | LineDecoder
+  /** Outgoing frames of the current microtask; created on first use (a hub rarely writes to a leaf). */
+  private queue: Uint8Array[] | undefined
   private flushScheduled = false
-  private authTimer?: ReturnType<typeof setTimeout>
+  private authTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
-  private readonly settle: { resolve: (s: Session | PongFrame) => void, reject: (e: Error) => void }
+  /** Dropped (to the shared no-op) once settled, so an open session holds no promise callbacks. */
+  private settle: Settle
 
-  constructor (stream: Stream, connection: Connection, host: SessionHost, role: AuthRole, purpose: Purpose, settle?: Session['settle']) {
+  constructor (stream: Stream, connection: Connection, host: SessionHost, role: AuthRole, purpose: Purpose, settle?: Settle) {
     this.stream = stream
     this.connection = connection
     this.host = host
     this.role = role
     this.wire = stream.protocol === TEXT_PROTOCOL ? Wire.text : Wire.json
     this.remotePeer = connection.remotePeer.toString()
-    this.settle = settle ?? { resolve: () => {}, reject: () => {} }
+    this.settle = settle ?? NO_SETTLE
     this.ctx = {
       wire: this.wire,
       role,
@@ -86,26 +94,31 @@ export class Session {
       acceptsJoins: host.acceptsJoins,
       nameAvailable: host.nameAvailable
     }
-    if (this.wire === Wire.text) {
-      const lines = new LineDecoder(host.maxFrameBytes)
-      this.decode = (chunk, onFrame) => { lines.each(chunk instanceof Uint8Array ? chunk : chunk.subarray(), line => { onFrame(decodeClientLine(line)) }) }
-      this.endInput = () => { lines.end() }
-    } else {
-      const frames = new LengthPrefixDecoder(host.maxFrameBytes)
-      this.decode = (chunk, onFrame) => { frames.each(chunk, body => { onFrame(decodeJsonFrame(body)) }) }
-      this.endInput = () => { frames.end() }
-    }
+    this.decoder = this.wire === Wire.text ? new LineDecoder(host.maxFrameBytes) : new LengthPrefixDecoder(host.maxFrameBytes)
   }
 
   /** Wires events and sends the first frames. `localPeerId` binds the JSON proofs to this connection. */
   begin (localPeerId: string): void {
     this.ctx.localPeerId = localPeerId
-    this.authTimer = setTimeout(() => { this.fail(ErrorCode.authTimeout, `no AUTH and JOIN within ${this.host.authTimeoutMs} ms`) }, this.host.authTimeoutMs)
-    this.stream.addEventListener('message', evt => { this.receive(evt.data) })
-    this.stream.addEventListener('remoteCloseWrite', () => { this.remoteEnded() })
-    this.stream.addEventListener('close', evt => { this.finish(this.opened ? 'disconnect' : 'error', undefined, evt.error) })
+    this.authTimer = setTimeout(() => {
+      this.authTimer = undefined
+      this.fail(ErrorCode.authTimeout, `no AUTH and JOIN within ${this.host.authTimeoutMs} ms`)
+    }, this.host.authTimeoutMs)
+    // The session itself is the listener object (handleEvent): no closures per session and event.
+    this.stream.addEventListener('message', this)
+    this.stream.addEventListener('remoteCloseWrite', this)
+    this.stream.addEventListener('close', this)
     const first = startSession(this.ctx)
     this.apply(first.state, first.actions)
+  }
+
+  /** @internal The stream's events ('message', 'remoteCloseWrite', 'close'). */
+  handleEvent (evt: Event): void {
+    switch (evt.type) {
+      case 'message': this.receive((evt as StreamMessageEvent).data); break
+      case 'remoteCloseWrite': this.remoteEnded(); break
+      case 'close': this.finish(this.opened ? 'disconnect' : 'error', undefined, (evt as StreamCloseEvent).error); break
+    }
   }
 
   get encryption (): string { return this.connection.encryption ?? 'unknown' }
@@ -118,7 +131,8 @@ export class Session {
   /** Sends bytes already encoded for this session's wire (lets a broadcast encode once). */
   sendEncoded (bytes: Uint8Array): void {
     if (this.closed) return
-    this.queue.push(bytes)
+    if (this.queue === undefined) this.queue = [bytes]
+    else this.queue.push(bytes)
     if (!this.flushScheduled) {
       this.flushScheduled = true
       queueMicrotask(() => { this.flush() })
@@ -150,9 +164,10 @@ export class Session {
 
   private flush (): void {
     this.flushScheduled = false
-    if (this.closed || this.queue.length === 0) return
-    const batch = this.queue.length === 1 ? this.queue[0] as Uint8Array : new Uint8ArrayList(...this.queue)
-    this.queue = []
+    const queue = this.queue
+    if (this.closed || queue === undefined || queue.length === 0) return
+    const batch = queue.length === 1 ? queue[0] as Uint8Array : new Uint8ArrayList(...queue)
+    this.queue = undefined
     try {
       this.stream.send(batch)
     } catch (err) {
@@ -165,11 +180,11 @@ export class Session {
   private receive (data: Uint8Array | Uint8ArrayList): void {
     if (this.closed) return
     try {
-      this.decode(data, frame => {
-        if (this.closed) return
-        const next = step(this.state, frame, this.ctx)
-        this.apply(next.state, next.actions)
-      })
+      if (this.decoder instanceof LineDecoder) {
+        this.decoder.each(data instanceof Uint8Array ? data : data.subarray(), line => { this.onFrame(decodeClientLine(line)) })
+      } else {
+        this.decoder.each(data, body => { this.onFrame(decodeJsonFrame(body)) })
+      }
     } catch (err) {
       const e = err as Error
       if (e.name === InvalidFrameError.name || e.name === ProtocolViolationError.name) {
@@ -180,6 +195,12 @@ export class Session {
     }
   }
 
+  private onFrame (frame: Frame): void {
+    if (this.closed) return
+    const next = step(this.state, frame, this.ctx)
+    this.apply(next.state, next.actions)
+  }
+
   private remoteEnded (): void {
     if (this.closed) return
     if (this.role === AuthRole.listener && this.preAuth) {
@@ -187,7 +208,7 @@ export class Session {
       return
     }
     try {
-      this.endInput()
+      this.decoder.end()
     } catch (err) {
       this.fail((err as InvalidFrameError).code, (err as Error).message)
       return
@@ -205,7 +226,7 @@ export class Session {
         case 'open': this.open(action.name, action.mode); break
         case 'frame': this.host.onFrame(this, action.frame); break
         case 'ping': this.send(this.host.onPing()); void this.end('exit'); break
-        case 'pong': this.settle.resolve(action.frame as PongFrame); void this.end('exit'); break
+        case 'pong': this.settle.resolve(action.frame as PongFrame); this.settle = NO_SETTLE; void this.end('exit'); break
         case 'close':
           if (action.reason === 'rejected') {
             const code = action.code ?? ErrorCode.unexpectedFrame
@@ -222,12 +243,20 @@ export class Session {
   }
 
   private open (name: string, mode?: string): void {
-    clearTimeout(this.authTimer)
+    this.clearAuthTimer()
     this.name = name
     if (mode !== undefined) this.remoteMode = mode
     if (!this.host.onOpen(this)) return
     this.opened = true
     this.settle.resolve(this)
+    this.settle = NO_SETTLE
+  }
+
+  /** Clears and forgets the auth deadline (a cleared Timeout kept in a field still holds its callback). */
+  private clearAuthTimer (): void {
+    if (this.authTimer === undefined) return
+    clearTimeout(this.authTimer)
+    this.authTimer = undefined
   }
 
   /** Still proving tokens: failures now are failed AUTHs. */
@@ -253,7 +282,7 @@ export class Session {
     if (this.closed) return
     this.flush()
     this.closed = true
-    clearTimeout(this.authTimer)
+    this.clearAuthTimer()
     this.finish(reason, code)
     try {
       await this.stream.close({ signal: AbortSignal.timeout(CLOSE_GRACE_MS) })
@@ -265,7 +294,7 @@ export class Session {
   private finished = false
   private finish (reason: CloseReason, code?: string, error?: Error): void {
     this.closed = true
-    clearTimeout(this.authTimer)
+    this.clearAuthTimer()
     if (this.finished) return
     this.finished = true
     this.settle.reject(error ?? new SessionRejectedError(code ?? 'closed', `session with ${this.remotePeer} closed before it opened`, { peerId: this.remotePeer }))
