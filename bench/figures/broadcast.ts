@@ -28,13 +28,15 @@
  *  - gossipsub: RPCs sent by all nodes in the broadcast phase / B (gross),
  *    minus the idle window's (net), counted by gossipsub's own metrics hook;
  *    msg copies = messages carried in those RPCs / B.
- *  - overlay: no public frame counter exists, so MSG frames are counted where
+ *  - overlay: no public frame counter exists, so frames are counted where
  *    they arrive: every MSG frame a node receives ends as exactly one of
  *    stats().delivered ('message' event), duplicate, forged, stale or
- *    malformed. Their sum over all nodes (delta over the phase) = MSG frames
- *    sent. Reported as 'frames/bcast net' and 'msg copies/bcast' (one message
- *    per frame). Heartbeat (MEMBER) frames are not counted, as they are not
- *    caused by the broadcast (like gossipsub's idle-window subtraction).
+ *    malformed, and every broadcast-tree frame (IHAVE, GRAFT, PRUNE) adds one
+ *    to stats().control. frames/bcast = (MSG + tree frames received over all
+ *    nodes, delta over the phase, minus the idle window's) / B; 'msg copies/bcast'
+ *    counts the MSG frames only. Heartbeat (MEMBER) frames are not counted, as
+ *    they are not caused by the broadcast (like gossipsub's idle-window
+ *    subtraction).
  * idle CPU = user+system CPU time of all N nodes' host processes during the
  * idle window / its length, in % of one core: the mesh's background load
  * (gossipsub heartbeats; overlay heartbeats, relayed mesh-wide), which the
@@ -67,11 +69,11 @@ function diff (a: Counters, b: Counters): Counters {
   return out
 }
 
-/** gossipsub: RPC counters; overlay: MSG frames received (see header). */
+/** gossipsub: RPC counters; overlay: MSG and broadcast-tree frames received (see header). */
 function framesOf (side: MeshSide, c: Counters): { frames: number, copies: number } {
   if (side.variant === 'gossipsub') return { frames: c.rpc ?? 0, copies: c.msg ?? 0 }
-  const f = (c.delivered ?? 0) + (c.duplicate ?? 0) + (c.forged ?? 0) + (c.stale ?? 0) + (c.malformed ?? 0)
-  return { frames: f, copies: f }
+  const copies = (c.delivered ?? 0) + (c.duplicate ?? 0) + (c.forged ?? 0) + (c.stale ?? 0) + (c.malformed ?? 0)
+  return { frames: copies + (c.control ?? 0), copies }
 }
 
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }

@@ -9,7 +9,7 @@
  *   connect {edges, addrs}             -> connected {ok, failed, firstError}
  *        for every edge [a, b] whose a lives here: a.openSession(addr of b)
  *   status                             -> status {nodes: [{index, degree, sessions, present, suspect}]}
- *   counters                           -> counters {delivered, duplicate, forged, stale, malformed, hopLimit, relayed}
+ *   counters                           -> counters {delivered, duplicate, forged, stale, malformed, hopLimit, relayed, control}
  *        summed over this process's nodes (node.stats()), cpuUs (this process's CPU time) and heapUsed
  *   plan / publish / receipts          as gossip-host.ts; the text carries "<seq> <hrtimeNs> " padded to `size`
  *   watch   {name}                     -> watching; then asynchronously `all-seen {name, kind, lastNs, firstNs}`
@@ -133,7 +133,7 @@ runWorker(async (msg, reply) => {
       break
     }
     case 'counters': {
-      const sum = { delivered: 0, duplicate: 0, forged: 0, stale: 0, malformed: 0, hopLimit: 0, relayed: 0 }
+      const sum = { delivered: 0, duplicate: 0, forged: 0, stale: 0, malformed: 0, hopLimit: 0, relayed: 0, control: 0 }
       for (const n of nodes.values()) {
         const s = n.stats()
         for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += s[k]

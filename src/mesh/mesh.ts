@@ -6,15 +6,17 @@
 import { randomUUID } from 'node:crypto'
 import * as varint from 'uint8-varint'
 import { DeliveryError, InvalidFrameError } from '../errors.ts'
-import { encodeJsonFrame } from '../protocol/json-codec.ts'
+import { encodeJsonFrame, MAX_LIST } from '../protocol/json-codec.ts'
 import { encodeTextLine } from '../protocol/text-codec.ts'
 import { ErrorCode, MemberState } from '../protocol/frames.ts'
 import { isPresent, Roster, toFrame } from './roster.ts'
 import { SeenCache } from './seen.ts'
 import { Signer, Verifier } from './signing.ts'
+import { BeatRelay } from './beat-relay.ts'
+import { BroadcastTree } from './tree.ts'
 import type { OverlayEvent, OverlayEvents } from './events.ts'
 import type { Member } from './roster.ts'
-import type { AckFrame, Frame, MemberFrame, MsgFrame } from '../protocol/frames.ts'
+import type { AckFrame, Frame, GraftFrame, HeartbeatFrame, IHaveFrame, MemberFrame, MsgFrame, PruneFrame } from '../protocol/frames.ts'
 import type { CloseReason, Session } from '../protocol/overlay-protocol.ts'
 import type { ModeBehaviour } from '../node/modes.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
@@ -27,6 +29,15 @@ const MAX_CLOCK_SKEW_MS = 60_000
 const REAP_AFTER_MS = 10 * 60_000
 /** Every this many heartbeats, a peer tries to reach one failed member (heals partitions). */
 const HEAL_EVERY_TICKS = 3
+/** Broadcast tree: ask for an announced message this long after its IHAVE if the tree has not brought it. */
+const GRAFT_AFTER_MS = 500
+/** Relayed heartbeats are batched for this long: it bounds the delay they gain per hop. */
+const BEAT_FLUSH_MS = 100
+/** Broadcast tree: relayed frames are kept this long (and up to this many bytes) to answer GRAFTs. */
+const TREE_CACHE_MS = 10_000
+const TREE_CACHE_BYTES = 16 * 1024 * 1024
+/** Broadcast tree: announced ids waited for at once. */
+const TREE_MAX_MISSING = 10_000
 
 export interface MeshStats {
   delivered: number
@@ -37,6 +48,8 @@ export interface MeshStats {
   hopLimit: number
   malformed: number
   nameConflicts: number
+  /** Broadcast-tree frames received: IHAVE, GRAFT and PRUNE. */
+  control: number
 }
 
 export interface MeshInit {
@@ -64,7 +77,7 @@ interface PendingDirect { resolve: () => void, reject: (err: Error) => void, tim
 export class Mesh {
   readonly roster = new Roster()
   readonly sessions = new Map<string, Session>()
-  readonly stats: MeshStats = { delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0 }
+  readonly stats: MeshStats = { delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0 }
   private readonly init: MeshInit
   private readonly cfg: OverlayConfig['mesh']
   private readonly seen: SeenCache
@@ -72,9 +85,12 @@ export class Mesh {
   private readonly verifier = new Verifier()
   private readonly routes = new Map<string, string>()
   private readonly pending = new Map<string, PendingDirect>()
+  private readonly tree = new BroadcastTree({ graftAfterMs: GRAFT_AFTER_MS, cacheMs: TREE_CACHE_MS, maxCacheBytes: TREE_CACHE_BYTES, maxMissing: TREE_MAX_MISSING })
   private readonly now: () => number
   private readonly self: { inc: number, seq: number }
   private timer?: ReturnType<typeof setInterval>
+  private flushTimer?: ReturnType<typeof setInterval>
+  private readonly beats = new BeatRelay()
   private ticks = 0
   private leaving = false
 
@@ -92,12 +108,17 @@ export class Mesh {
   start (): void {
     this.timer = setInterval(() => { this.tick() }, this.cfg.heartbeatMs)
     this.timer.unref()
+    if (this.init.behaviour.relays) {
+      this.flushTimer = setInterval(() => { this.flushBeats() }, BEAT_FLUSH_MS)
+      this.flushTimer.unref()
+    }
   }
 
   /** Announces our departure mesh-wide; the node then sends EXIT on every session. */
   leave (): void {
     this.leaving = true
     clearInterval(this.timer)
+    clearInterval(this.flushTimer)
     this.spread(this.selfFrame(MemberState.left, 'exit'), undefined)
     for (const s of this.sessions.values()) {
       const client = s.wire === 'text' ? this.roster.get(s.remotePeer) : undefined
@@ -109,6 +130,7 @@ export class Mesh {
 
   stop (): void {
     clearInterval(this.timer)
+    clearInterval(this.flushTimer)
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -125,6 +147,7 @@ export class Mesh {
       this.accept(frame, undefined)
       return
     }
+    if (isCore(s)) this.tree.addPeer(s.remotePeer)
     s.send(this.selfFrame(MemberState.alive))
     for (const m of this.roster.all()) s.send(toFrame(m))
   }
@@ -134,6 +157,7 @@ export class Mesh {
     this.sessions.delete(s.remotePeer)
     this.signingNeeded = undefined
     for (const [target, via] of this.routes) if (via === s.remotePeer) this.routes.delete(target)
+    if (this.tree.has(s.remotePeer)) this.regraft(this.tree.removePeer(s.remotePeer))
     this.emit({ type: 'session', action: 'close', peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption, reason })
     const member = this.roster.get(s.remotePeer)
     if (member === undefined || !isPresent(member.state) || this.leaving) return
@@ -151,6 +175,41 @@ export class Mesh {
       case 'MEMBER': this.onMember(s, frame); break
       case 'MSG': this.onMsg(s, frame); break
       case 'ACK': this.onAck(s, frame); break
+      case 'HEARTBEAT': this.onHeartbeat(s, frame); break
+      case 'IHAVE': case 'GRAFT': case 'PRUNE': this.onTreeFrame(s, frame)
+    }
+  }
+
+  private onHeartbeat (s: Session, f: HeartbeatFrame): void {
+    if (!isCore(s)) return
+    const now = this.now()
+    for (const [peerId, inc, seq] of f.beats) {
+      if (peerId === this.init.peerId || this.roster.beat(peerId, inc, seq, now) === undefined) continue
+      this.routes.set(peerId, s.remotePeer)
+      if (this.init.behaviour.relays) this.beats.queue(peerId, inc, seq, s.remotePeer)
+    }
+  }
+
+  private flushBeats (): void {
+    if (this.beats.size === 0) return
+    this.stats.relayed += this.beats.size
+    const links = [...this.sessions.values()].filter(isCore).map(s => s.remotePeer)
+    for (const [link, beats] of this.beats.drain(links, MAX_LIST)) this.sessions.get(link)?.send({ type: 'HEARTBEAT', beats })
+  }
+
+  private onTreeFrame (s: Session, f: IHaveFrame | GraftFrame | PruneFrame): void {
+    this.stats.control++
+    const peer = s.remotePeer
+    if (!this.tree.has(peer)) return // leaves and text clients are outside the tree
+    switch (f.type) {
+      case 'PRUNE': this.tree.prune(peer); break
+      case 'IHAVE': this.tree.announced(peer, f.ids, this.now(), id => this.seen.has(id, this.now())); break
+      case 'GRAFT':
+        this.tree.graft(peer)
+        for (const id of f.ids) {
+          const bytes = this.tree.cached(id)
+          if (bytes !== undefined) s.sendEncoded(bytes)
+        }
     }
   }
 
@@ -177,7 +236,10 @@ export class Mesh {
       case 'conflict': this.stats.nameConflicts++; return
       case 'refresh':
         if (from !== undefined) this.routes.set(f.peerId, from.remotePeer)
-        if (this.init.behaviour.relays && f.hops < this.cfg.hopLimit) this.spread({ ...f, hops: from === undefined ? f.hops : f.hops + 1 }, from, true)
+        if (!this.init.behaviour.relays || f.hops >= this.cfg.hopLimit) return
+        // A new address or mode travels as a whole MEMBER frame; a plain heartbeat in the next batch.
+        if (applied.changed) this.spread({ ...f, hops: from === undefined ? f.hops : f.hops + 1 }, from, true)
+        else this.beats.queue(f.peerId, f.inc, f.seq, from?.remotePeer)
         return
       case 'state':
         if (from !== undefined) this.routes.set(f.peerId, from.remotePeer)
@@ -215,7 +277,7 @@ export class Mesh {
     if (f.sig === undefined) { f.origin ??= s.remotePeer; f.from ??= s.name }
     if (f.id === undefined || f.origin === undefined || f.from === undefined || f.ts === undefined || f.hops === undefined) { this.stats.malformed++; return }
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
-    if (this.seen.has(f.id, this.now())) { this.stats.duplicate++; return }
+    if (this.seen.has(f.id, this.now())) { this.duplicate(s, f); return }
     if (Math.abs(this.now() - f.ts) > Math.min(this.cfg.seenTtlMs, MAX_CLOCK_SKEW_MS)) { this.stats.stale++; return }
     // Unsigned is fine only straight from its origin: the session's Noise/TLS handshake proved who sent it.
     const direct = f.origin === s.remotePeer
@@ -223,6 +285,7 @@ export class Mesh {
     const claimed = this.roster.byName(f.from)
     if (claimed !== undefined && isPresent(claimed.state) && claimed.peerId !== f.origin && claimed.host !== f.origin) { this.stats.forged++; return }
     this.seen.add(f.id, this.now())
+    this.tree.received(f.id, s.remotePeer)
     if (f.to !== undefined && f.to !== this.init.peerId) {
       if (f.sig === undefined) { this.stats.forged++; return } // unsigned frames are for the receiver only
       const hosted = this.sessions.get(f.to)
@@ -232,7 +295,13 @@ export class Mesh {
     }
     this.deliver(f)
     if (f.to !== undefined) { this.ack(f, this.init.name); return }
-    if (this.init.behaviour.relays && f.sig !== undefined && f.hops + 1 <= this.cfg.hopLimit) this.spread({ ...f, hops: f.hops + 1 }, s)
+    if (this.init.behaviour.relays && f.sig !== undefined && f.hops + 1 <= this.cfg.hopLimit) this.push({ ...f, hops: f.hops + 1 }, s)
+  }
+
+  /** A broadcast we already have: the link that brought it is redundant, so prune it (relaying nodes only). */
+  private duplicate (s: Session, f: MsgFrame): void {
+    this.stats.duplicate++
+    if (f.to === undefined && this.init.behaviour.relays && this.tree.duplicate(f.id as string, s.remotePeer)) s.send({ type: 'PRUNE' })
   }
 
   private onAck (s: Session, f: AckFrame): void {
@@ -268,7 +337,9 @@ export class Mesh {
     }
     this.seen.add(f.id as string, this.now())
     if (client !== undefined) this.deliver(f)
-    this.spread(f, client, false, bytes)
+    // Unsigned means every member is our neighbour and nobody relays: it must go to all of them.
+    if (f.sig === undefined) this.spread(f, client, false, bytes)
+    else this.push(f, client, bytes)
     return f
   }
 
@@ -345,6 +416,50 @@ export class Mesh {
     if (except !== undefined) this.stats.relayed++
   }
 
+  /**
+   * Sends a signed broadcast down the tree: to eager links, leaves and text clients; lazy links get
+   * its id in the next IHAVE. Keeps the frame for GRAFTs.
+   */
+  private push (f: MsgFrame, except: Session | undefined, encoded?: Uint8Array): void {
+    const id = f.id as string
+    const json = encoded ?? encodeJsonFrame(f)
+    this.tree.hold(id, json, this.now())
+    let text: Uint8Array | undefined
+    for (const s of this.sessions.values()) {
+      if (s === except) continue
+      if (s.wire === 'text') {
+        if (f.to !== undefined) continue
+        text ??= encoder.encode(encodeTextLine({ type: 'MSG', from: f.from ?? '', text: f.text }))
+        s.sendEncoded(text)
+      } else if (this.tree.isEager(s.remotePeer) || !this.tree.has(s.remotePeer)) {
+        s.sendEncoded(json)
+      } else {
+        this.tree.announce(s.remotePeer, id)
+      }
+    }
+    if (except !== undefined) this.stats.relayed++
+  }
+
+  /** A tree link went away: make every lazy link eager again, so no branch stays cut off. */
+  private regraft (lazyPeers: string[]): void {
+    for (const peer of lazyPeers) {
+      this.tree.graft(peer)
+      this.sessions.get(peer)?.send({ type: 'GRAFT', ids: [] })
+    }
+  }
+
+  /** Sends the batched IHAVEs, GRAFTs for what the tree has not brought, and drops old frames. */
+  private tendTree (now: number): void {
+    for (const [peer, ids] of this.tree.drainAnnouncements(MAX_LIST)) this.sessions.get(peer)?.send({ type: 'IHAVE', ids })
+    for (const [peer, ids] of this.tree.dueGrafts(now, id => this.seen.has(id, now))) {
+      const s = this.sessions.get(peer)
+      if (s === undefined) continue
+      this.tree.graft(peer)
+      for (let i = 0; i < ids.length; i += MAX_LIST) s.send({ type: 'GRAFT', ids: ids.slice(i, i + MAX_LIST) })
+    }
+    this.tree.expire(now)
+  }
+
   /** Text clients see presence changes as JOIN/EXIT lines. */
   private tellTextClients (m: Member, present: boolean): void {
     for (const s of this.sessions.values()) {
@@ -380,6 +495,7 @@ export class Mesh {
     }
     this.roster.reap(now, REAP_AFTER_MS)
     this.seen.prune(now)
+    this.tendTree(now)
     if (this.init.behaviour.keepsDegree) this.keepDegree()
   }
 
@@ -425,6 +541,11 @@ export class Mesh {
   private emit (event: OverlayEvent): void {
     this.init.emit(event)
   }
+}
+
+/** Links that relay broadcasts: JSON sessions with peers and hubs (leaves and text clients only listen). */
+function isCore (s: Session): boolean {
+  return s.wire === 'json' && s.remoteMode !== 'leaf'
 }
 
 /**

@@ -29,7 +29,7 @@ export const isPresent = (state: MemberState | undefined): boolean => state === 
 /** What an update did: a new state (or a first sighting), a heartbeat refresh, or nothing (stale). */
 export type Applied =
   | { kind: 'state', member: Member, previous?: MemberState }
-  | { kind: 'refresh', member: Member }
+  | { kind: 'refresh', member: Member, changed: boolean }
   | { kind: 'conflict', holder: Member }
   | { kind: 'stale' }
 
@@ -81,14 +81,24 @@ export class Roster {
       return { kind: 'state', member, ...(previous === undefined ? {} : { previous }) }
     }
     if (f.inc === known.inc && f.state === known.state && f.state === MemberState.alive && f.seq > known.seq) {
+      const changed = !sameAddrs(known.addrs, f.addrs) || (f.mode !== undefined && f.mode !== known.mode) || (f.host !== undefined && f.host !== known.host)
       known.seq = f.seq
       known.heardAt = now
-      known.addrs = f.addrs
+      if (changed) known.addrs = f.addrs
       if (f.mode !== undefined) known.mode = f.mode
       if (f.host !== undefined) known.host = f.host
-      return { kind: 'refresh', member: known }
+      return { kind: 'refresh', member: known, changed }
     }
     return { kind: 'stale' }
+  }
+
+  /** A relayed heartbeat (inc, seq) of an alive member. Returns the member when it is news. */
+  beat (peerId: string, inc: number, seq: number, now: number): Member | undefined {
+    const known = this.members.get(peerId)
+    if (known === undefined || known.state !== MemberState.alive || known.inc !== inc || seq <= known.seq) return undefined
+    known.seq = seq
+    known.heardAt = now
+    return known
   }
 
   /**
@@ -114,6 +124,10 @@ export class Roster {
       }
     }
   }
+}
+
+function sameAddrs (a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
 export function toFrame (m: Member, state: MemberState = m.state, hops = 0): MemberFrame {

@@ -12,7 +12,11 @@ export const FrameType = {
   ACK: 'ACK',
   MEMBER: 'MEMBER',
   PING: 'PING',
-  PONG: 'PONG'
+  PONG: 'PONG',
+  HEARTBEAT: 'HEARTBEAT',
+  IHAVE: 'IHAVE',
+  GRAFT: 'GRAFT',
+  PRUNE: 'PRUNE'
 } as const
 export type FrameType = typeof FrameType[keyof typeof FrameType]
 
@@ -114,5 +118,17 @@ export interface ErrFrame { type: 'ERR', code: ErrorCode, message: string }
 export interface PingFrame { type: 'PING' }
 export interface PongFrame { type: 'PONG', name: string, mode: string, sessions: number, members: number }
 
+/** HEARTBEAT: heartbeats relayed in a batch, each `[peerId, inc, seq]` of an alive member. */
+export interface HeartbeatFrame { type: 'HEARTBEAT', beats: Array<[string, number, number]> }
+/** IHAVE: ids of broadcasts the sender holds, announced on a lazy link instead of the messages. */
+export interface IHaveFrame { type: 'IHAVE', ids: string[] }
+/** GRAFT: make this link eager again, and send the listed messages (`ids` may be empty). */
+export interface GraftFrame { type: 'GRAFT', ids: string[] }
+/** PRUNE: a duplicate came over this link; push no more broadcasts over it, announce them instead. */
+export interface PruneFrame { type: 'PRUNE' }
+
+/** The frames a session hands to the mesh once it is open. */
+export type MeshFrame = MsgFrame | AckFrame | MemberFrame | HeartbeatFrame | IHaveFrame | GraftFrame | PruneFrame
+
 export type Frame = AuthFrame | JoinFrame | ExitFrame | MsgFrame | AckFrame | MemberFrame |
-OkFrame | ErrFrame | PingFrame | PongFrame
+OkFrame | ErrFrame | PingFrame | PongFrame | HeartbeatFrame | IHaveFrame | GraftFrame | PruneFrame

@@ -95,6 +95,11 @@ const optStr: Check = v => v === undefined || typeof v === 'string'
 const int: Check = v => Number.isSafeInteger(v) && (v as number) >= 0
 const optInt: Check = v => v === undefined || int(v)
 const strList: Check = v => Array.isArray(v) && v.length <= 64 && v.every(s => typeof s === 'string')
+/** Entries in one IHAVE, GRAFT or HEARTBEAT frame. */
+export const MAX_LIST = 1000
+const id: Check = v => typeof v === 'string' && v.length > 0 && v.length <= 128
+const idList: Check = v => Array.isArray(v) && v.length <= MAX_LIST && v.every(id)
+const beatList: Check = v => Array.isArray(v) && v.length <= MAX_LIST && v.every(b => Array.isArray(b) && b.length === 3 && id(b[0]) && int(b[1]) && int(b[2]))
 const oneOf = (values: readonly string[]): Check => v => typeof v === 'string' && values.includes(v)
 /** Member names, and message text that reaches text clients, must stay one line. */
 const name: Check = v => typeof v === 'string' && NAME_PATTERN.test(v)
@@ -112,7 +117,11 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   OK: { of: str },
   ERR: { code: str, message: str },
   PING: {},
-  PONG: { name: str, mode: str, sessions: int, members: int }
+  PONG: { name: str, mode: str, sessions: int, members: int },
+  HEARTBEAT: { beats: beatList },
+  IHAVE: { ids: idList },
+  GRAFT: { ids: idList },
+  PRUNE: {}
 }
 
 const SHAPE_ENTRIES = Object.fromEntries(Object.entries(SHAPES).map(([t, shape]) => [t, Object.entries(shape)])) as Record<Frame['type'], Array<[string, Check]>>

@@ -6,7 +6,7 @@ import { NAME_PATTERN } from '../constants.ts'
 import { ProtocolViolationError } from '../errors.ts'
 import { authProof, newNonce, proofValid, tokensEqual, AuthRole } from './auth.ts'
 import { ErrorCode } from './frames.ts'
-import type { AckFrame, ErrorCode as Code, Frame, MemberFrame, MsgFrame } from './frames.ts'
+import type { ErrorCode as Code, Frame, MeshFrame } from './frames.ts'
 
 export const Wire = { text: 'text', json: 'json' } as const
 export type Wire = typeof Wire[keyof typeof Wire]
@@ -45,7 +45,7 @@ export type SessionAction =
   /** Both sides joined: the remote is a session member named `name`. */
   | { type: 'open', name: string, mode?: string }
   /** A mesh frame for the node to handle. */
-  | { type: 'frame', frame: MsgFrame | AckFrame | MemberFrame }
+  | { type: 'frame', frame: MeshFrame }
   /** The remote asked for health: answer PONG and close. */
   | { type: 'ping' }
   | { type: 'pong', frame: Frame }
@@ -160,6 +160,10 @@ function open (state: Extract<SessionState, { phase: 'open' }>, frame: Frame, ct
     case 'MSG':
     case 'ACK':
     case 'MEMBER':
+    case 'HEARTBEAT':
+    case 'IHAVE':
+    case 'GRAFT':
+    case 'PRUNE':
       if (ctx.wire === Wire.text && frame.type !== 'MSG') break
       return { state, actions: [{ type: 'frame', frame }] }
     case 'EXIT': {
