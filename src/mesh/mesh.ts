@@ -72,7 +72,8 @@ export interface MeshInit {
   now?: () => number
 }
 
-interface PendingDirect { resolve: () => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout> }
+/** A direct message waiting for its ACK, which only `acker` (the target, or its host) may send. */
+interface PendingDirect { acker: string, settle: (err?: Error) => void }
 
 export class Mesh {
   readonly roster = new Roster()
@@ -124,8 +125,7 @@ export class Mesh {
       const client = s.wire === 'text' ? this.roster.get(s.remotePeer) : undefined
       if (client !== undefined) this.spread({ ...toFrame(client, MemberState.left), reason: 'exit' }, s)
     }
-    for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(new DeliveryError('not_started', 'the node is stopping')) }
-    this.pending.clear()
+    for (const p of [...this.pending.values()]) p.settle(new DeliveryError('not_started', 'the node is stopping'))
   }
 
   stop (): void {
@@ -277,24 +277,29 @@ export class Mesh {
     if (f.sig === undefined) { f.origin ??= s.remotePeer; f.from ??= s.name }
     if (f.id === undefined || f.origin === undefined || f.from === undefined || f.ts === undefined || f.hops === undefined) { this.stats.malformed++; return }
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
-    if (this.seen.has(f.id, this.now())) { this.duplicate(s, f); return }
+    // Unsigned frames come once, straight from their origin, and are never passed on: no dedup needed.
+    const signed = f.sig !== undefined
+    if (signed && this.seen.has(f.id, this.now())) { this.duplicate(s, f); return }
     if (Math.abs(this.now() - f.ts) > Math.min(this.cfg.seenTtlMs, MAX_CLOCK_SKEW_MS)) { this.stats.stale++; return }
     // Unsigned is fine only straight from its origin: the session's Noise/TLS handshake proved who sent it.
     const direct = f.origin === s.remotePeer
     if (f.sig === undefined ? !direct : !this.verifier.verify(f)) { this.stats.forged++; return }
     const claimed = this.roster.byName(f.from)
     if (claimed !== undefined && isPresent(claimed.state) && claimed.peerId !== f.origin && claimed.host !== f.origin) { this.stats.forged++; return }
-    this.seen.add(f.id, this.now())
-    this.tree.received(f.id, s.remotePeer)
+    if (f.to !== undefined && f.to !== this.init.peerId && !signed) { this.stats.forged++; return } // unsigned frames are for the receiver only
+    if (signed) {
+      this.seen.add(f.id, this.now())
+      this.tree.received(f.id, s.remotePeer)
+    }
     if (f.to !== undefined && f.to !== this.init.peerId) {
-      if (f.sig === undefined) { this.stats.forged++; return } // unsigned frames are for the receiver only
       const hosted = this.sessions.get(f.to)
       if (hosted?.wire === 'text') { this.deliverTo(hosted, f); this.ack(f, hosted.name); return }
       this.route(f.to, { ...f, hops: f.hops + 1 }, s)
       return
     }
+    // The ACK goes out before the application's 'message' listeners run, so they do not delay it.
+    if (f.to !== undefined) { this.ack(f, this.init.name); this.deliver(f); return }
     this.deliver(f)
-    if (f.to !== undefined) { this.ack(f, this.init.name); return }
     if (this.init.behaviour.relays && f.sig !== undefined && f.hops + 1 <= this.cfg.hopLimit) this.push({ ...f, hops: f.hops + 1 }, s)
   }
 
@@ -308,11 +313,13 @@ export class Mesh {
     if (f.sig === undefined) { f.origin ??= s.remotePeer; f.to ??= this.init.peerId }
     if (f.origin === undefined || f.to === undefined) { this.stats.malformed++; return }
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
-    if (!this.seen.add(`ack:${f.id}`, this.now())) { this.stats.duplicate++; return }
+    if (f.sig !== undefined && !this.seen.add(`ack:${f.id}`, this.now())) { this.stats.duplicate++; return }
     if (f.to === this.init.peerId) {
       if (f.sig === undefined ? f.origin !== s.remotePeer : !this.verifier.verify(f)) { this.stats.forged++; return }
       const p = this.pending.get(f.id)
-      if (p !== undefined) { clearTimeout(p.timer); this.pending.delete(f.id); p.resolve() }
+      if (p === undefined) return
+      if (p.acker !== f.origin) { this.stats.forged++; return }
+      p.settle()
       return
     }
     if (f.sig === undefined) { this.stats.forged++; return } // unsigned ACKs are for the receiver only
@@ -358,20 +365,23 @@ export class Mesh {
     if (this.sessions.get(target.peerId)?.wire !== 'json') f.sig = this.signer.sign(f)
     const bytes = this.fitted(f)
     if (bytes === undefined) throw new InvalidFrameError(ErrorCode.frameTooLarge, `the message does not fit in limits.maxFrameBytes (${this.init.maxFrameBytes}) with its envelope`)
-    this.seen.add(f.id as string, this.now())
+    if (f.sig !== undefined) this.seen.add(f.id as string, this.now())
     const client = this.sessions.get(target.peerId)
     if (client?.wire === 'text') { this.deliverTo(client, f); return f } // our own text client: handed over here
+    signal?.throwIfAborted()
+    const id = f.id as string
     const acked = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(f.id as string)
-        reject(new DeliveryError('unreachable', `no acknowledgement from "${name}" within ${this.cfg.directTimeoutMs} ms`))
-      }, this.cfg.directTimeoutMs)
-      this.pending.set(f.id as string, { resolve, reject, timer })
-      signal?.addEventListener('abort', () => {
+      const onAbort = (): void => { settle(signal?.reason as Error) }
+      const timer = setTimeout(() => { settle(new DeliveryError('unreachable', `no acknowledgement from "${name}" within ${this.cfg.directTimeoutMs} ms`)) }, this.cfg.directTimeoutMs)
+      const settle = (err?: Error): void => {
         clearTimeout(timer)
-        this.pending.delete(f.id as string)
-        reject(signal.reason)
-      }, { once: true })
+        signal?.removeEventListener('abort', onAbort)
+        this.pending.delete(id)
+        if (err === undefined) resolve()
+        else reject(err)
+      }
+      this.pending.set(id, { acker: target.host ?? target.peerId, settle })
+      signal?.addEventListener('abort', onAbort, { once: true })
     })
     this.route(target.peerId, f, undefined, bytes)
     await acked
@@ -381,8 +391,10 @@ export class Mesh {
   private ack (f: MsgFrame, name: string): void {
     const to = f.origin as string
     const ack: AckFrame = { type: 'ACK', id: f.id as string, from: name, origin: this.init.peerId, to, hops: 0 }
-    if (this.sessions.get(to)?.wire !== 'json') ack.sig = this.signer.sign(ack)
-    this.seen.add(`ack:${ack.id}`, this.now())
+    if (this.sessions.get(to)?.wire !== 'json') {
+      ack.sig = this.signer.sign(ack)
+      this.seen.add(`ack:${ack.id}`, this.now())
+    }
     this.route(to, ack, undefined)
   }
 
@@ -554,7 +566,8 @@ function isCore (s: Session): boolean {
  */
 function onWire (f: MemberFrame | MsgFrame | AckFrame): Frame {
   if (f.type === 'MEMBER' || f.sig !== undefined) return f
-  if (f.type === 'MSG') { const { origin: _origin, from: _from, ...slim } = f; return slim }
-  const { origin: _origin, to: _to, ...slim } = f
+  if (f.type === 'ACK') return { type: 'ACK', id: f.id, from: f.from, hops: f.hops }
+  const slim: MsgFrame = { type: 'MSG', id: f.id, ts: f.ts, hops: f.hops, text: f.text }
+  if (f.to !== undefined) slim.to = f.to
   return slim
 }

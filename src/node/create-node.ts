@@ -20,6 +20,7 @@ import { acquireDataDir, removeStatus, writeStatus } from './data-dir.ts'
 import { Banlist } from './gater.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { MODES } from './modes.ts'
+import { loggerFor, unpinPeerId } from './per-connection.ts'
 import { resolveToken } from './token.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
 import type { PartialConfig } from '../config/load.ts'
@@ -29,7 +30,7 @@ import type { OverlayEvent, OverlayEvents } from '../mesh/events.ts'
 import type { PongFrame } from '../protocol/frames.ts'
 import type { DataDir } from './data-dir.ts'
 import type { TokenSource } from './token.ts'
-import type { ConnectionGater, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 const STOP_GRACE_MS = 2_000
@@ -41,7 +42,7 @@ export interface CreateOptions {
   privateKey?: PrivateKey
   /** Extra gater rules, combined with the ban list (tests cut partitions with it). */
   connectionGater?: ConnectionGater
-  /** Environment for OVERLAY_* variables; the library reads none unless given. */
+  /** Environment for OVERLAY_* variables and DEBUG (libp2p logging); the library reads none unless given. */
   env?: Record<string, string | undefined>
 }
 
@@ -311,24 +312,6 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 }
 
-/**
- * libp2p builds a remote Ed25519 peer id's multihash from a protobuf it encodes with
- * Buffer.allocUnsafe, so the Digest's `digest` field stays a 36-byte view of an 8 KiB Buffer pool
- * slab for as long as the connection lives (on a busy hub, about one slab per session). Its `bytes`
- * field is a fresh exact-size copy that ends with the same digest: point `digest` at that tail.
- * Same content; anything unexpected (another shape, frozen fields) leaves the peer id untouched.
- */
-export function unpinPeerId (peer: PeerId): void {
-  const mh = (peer as unknown as { multihash?: { digest?: unknown, bytes?: unknown } }).multihash
-  const digest = mh?.digest
-  const bytes = mh?.bytes
-  if (mh == null || !(digest instanceof Uint8Array) || !(bytes instanceof Uint8Array)) return
-  if (digest.buffer === bytes.buffer || digest.buffer.byteLength <= bytes.byteLength || digest.byteLength > bytes.byteLength) return
-  const tail = bytes.subarray(bytes.byteLength - digest.byteLength)
-  for (let i = 0; i < tail.length; i++) if (tail[i] !== digest[i]) return
-  try { mh.digest = tail } catch {}
-}
-
 /** Builds a node from a (partial) config: merged over defaults, validated, with identity and token resolved. */
 export async function createOverlayNode (partial: PartialConfig = {}, options: CreateOptions = {}): Promise<OverlayNode> {
   const config = await loadConfig({ flags: partial, env: options.env ?? {} })
@@ -345,6 +328,7 @@ export async function createOverlayNodeFromConfig (config: OverlayConfig, option
     const libp2p = await createLibp2p({
       start: false,
       privateKey,
+      ...loggerFor(options.env ?? {}),
       addresses: { listen: config.listen ?? MODES[config.mode].defaultListen },
       transports: [tcp()],
       connectionEncrypters: encrypters,

@@ -32,6 +32,8 @@ export class LengthPrefixDecoder {
 
   /** Like push, but hands over each body as soon as it is complete, so a bad frame cannot swallow earlier good ones. */
   each (chunk: Uint8Array | Uint8ArrayList, onBody: (body: Uint8Array) => void): void {
+    if (this.buffer.byteLength === 0) chunk = this.eachWhole(chunk instanceof Uint8Array ? chunk : chunk.subarray(), onBody)
+    if (chunk.byteLength === 0) return
     this.buffer.append(chunk)
     while (true) {
       const prefix = this.prefixLength()
@@ -45,6 +47,27 @@ export class LengthPrefixDecoder {
       this.buffer.consume(prefix + size)
       onBody(body)
     }
+  }
+
+  /** Fast path with nothing buffered: hands over the whole frames in `bytes` in place; returns the rest. */
+  private eachWhole (bytes: Uint8Array, onBody: (body: Uint8Array) => void): Uint8Array {
+    let at = 0
+    while (at < bytes.length) {
+      let size = 0
+      let prefix = 0
+      let complete = false
+      while (!complete && prefix < MAX_PREFIX_BYTES && at + prefix < bytes.length) {
+        const b = bytes[at + prefix] as number
+        size += (b & 0x7f) * 2 ** (7 * prefix)
+        complete = (b & 0x80) === 0
+        prefix++
+      }
+      // An unfinished or over-long prefix, an oversize or incomplete body: the buffered path handles it.
+      if (!complete || size > this.maxFrameBytes || at + prefix + size > bytes.length) break
+      onBody(bytes.subarray(at + prefix, at + prefix + size))
+      at += prefix + size
+    }
+    return at === 0 ? bytes : bytes.subarray(at)
   }
 
   end (): void {

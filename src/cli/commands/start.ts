@@ -24,7 +24,7 @@ export const STDIN_COMMANDS = {
 export async function runStart (values: ParsedArgs['values'], io: Io): Promise<number> {
   const { path, flags } = flagsToConfig(values)
   const config = await loadConfig({ ...(path === undefined ? {} : { path }), env: io.env, flags })
-  const node = await createOverlayNodeFromConfig(config)
+  const node = await createOverlayNodeFromConfig(config, { env: io.env })
   const json = values.json === true
   const print = createPrinter(io.stdout, json)
   for (const type of EVENT_TYPES) node.addEventListener(type, evt => { print.event({ type, ...evt.detail } as never) })
