@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import * as varint from 'uint8-varint'
 import { DeliveryError, InvalidFrameError } from '../errors.ts'
-import { encodeJsonFrame, MAX_LIST } from '../protocol/json-codec.ts'
+import { encodeJsonFrame, MAX_LIST, splitList } from '../protocol/json-codec.ts'
 import { encodeTextLine } from '../protocol/text-codec.ts'
 import { ErrorCode, MemberState } from '../protocol/frames.ts'
 import { isPresent, Roster, toFrame } from './roster.ts'
@@ -194,7 +194,9 @@ export class Mesh {
     if (this.beats.size === 0) return
     this.stats.relayed += this.beats.size
     const links = [...this.sessions.values()].filter(isCore).map(s => s.remotePeer)
-    for (const [link, beats] of this.beats.drain(links, MAX_LIST)) this.sessions.get(link)?.send({ type: 'HEARTBEAT', beats })
+    for (const [link, beats] of this.beats.drain(links, MAX_LIST)) {
+      for (const part of splitList(beats, this.init.maxFrameBytes)) this.sessions.get(link)?.send({ type: 'HEARTBEAT', beats: part })
+    }
   }
 
   private onTreeFrame (s: Session, f: IHaveFrame | GraftFrame | PruneFrame): void {
@@ -462,12 +464,14 @@ export class Mesh {
 
   /** Sends the batched IHAVEs, GRAFTs for what the tree has not brought, and drops old frames. */
   private tendTree (now: number): void {
-    for (const [peer, ids] of this.tree.drainAnnouncements(MAX_LIST)) this.sessions.get(peer)?.send({ type: 'IHAVE', ids })
+    for (const [peer, ids] of this.tree.drainAnnouncements(MAX_LIST)) {
+      for (const part of splitList(ids, this.init.maxFrameBytes)) this.sessions.get(peer)?.send({ type: 'IHAVE', ids: part })
+    }
     for (const [peer, ids] of this.tree.dueGrafts(now, id => this.seen.has(id, now))) {
       const s = this.sessions.get(peer)
       if (s === undefined) continue
       this.tree.graft(peer)
-      for (let i = 0; i < ids.length; i += MAX_LIST) s.send({ type: 'GRAFT', ids: ids.slice(i, i + MAX_LIST) })
+      for (const part of splitList(ids, this.init.maxFrameBytes)) s.send({ type: 'GRAFT', ids: part })
     }
     this.tree.expire(now)
   }

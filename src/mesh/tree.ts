@@ -27,7 +27,7 @@ export class BroadcastTree {
   private readonly unannounced = new Map<string, string[]>()
   private readonly missing = new Map<string, Missing>()
   private readonly cache = new Map<string, { bytes: Uint8Array, until: number }>()
-  /** Recent ids whose first copy came over a lazy link (a GRAFT answer, or a push that crossed our PRUNE). */
+  /** Recent ids whose first copy came over a lazy link (a push that crossed our PRUNE). */
   private readonly firstViaLazy = new Set<string>()
   private cacheBytes = 0
 

@@ -97,12 +97,17 @@ export function encodeJsonFrame (frame: Frame): Uint8Array {
   return encodeParts(JSON.stringify(header), text)
 }
 
+/** Every byte gets written, so large frames skip the zero-fill (never from Node's shared pool). */
+function allocate (n: number): Uint8Array {
+  return n < 4096 ? new Uint8Array(n) : new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n)
+}
+
 /** Measures first, then encodes in place: one pass to size and one copy of a possibly large text. */
 function encodeParts (json: string, text: string | undefined): Uint8Array {
   const jsonBytes = Buffer.byteLength(json)
   const size = text === undefined ? jsonBytes : jsonBytes + 1 + Buffer.byteLength(text)
   const prefix = varint.encodingLength(size)
-  const out = new Uint8Array(prefix + size)
+  const out = allocate(prefix + size)
   varint.encode(size, out)
   encoder.encodeInto(json, out.subarray(prefix))
   if (text !== undefined) {
@@ -120,7 +125,9 @@ const optInt: Check = v => v === undefined || int(v)
 const strList: Check = v => Array.isArray(v) && v.length <= 64 && v.every(s => typeof s === 'string')
 /** Entries in one IHAVE, GRAFT or HEARTBEAT frame. */
 export const MAX_LIST = 1000
+/** Peer ids and message ids: 1-128 characters (they end up in HEARTBEAT, IHAVE and GRAFT lists). */
 const id: Check = v => typeof v === 'string' && v.length > 0 && v.length <= 128
+const optId: Check = v => v === undefined || id(v)
 const idList: Check = v => Array.isArray(v) && v.length <= MAX_LIST && v.every(id)
 const beatList: Check = v => Array.isArray(v) && v.length <= MAX_LIST && v.every(b => Array.isArray(b) && b.length === 3 && id(b[0]) && int(b[1]) && int(b[2]))
 const oneOf = (values: readonly string[]): Check => v => typeof v === 'string' && values.includes(v)
@@ -134,9 +141,9 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   AUTH: { token: optStr, step: v => v === undefined || oneOf(['challenge', 'response', 'proof'])(v), nonce: optStr, proof: optStr },
   JOIN: { name: str, mode: optStr },
   EXIT: { name: str },
-  MSG: { text: line, id: optStr, origin: optStr, from: optName, ts: optInt, hops: optInt, to: v => v === undefined || (typeof v === 'string' && v !== ''), sig: optStr },
-  ACK: { id: str, from: name, origin: optStr, to: optStr, hops: int, sig: optStr },
-  MEMBER: { peerId: str, name, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int },
+  MSG: { text: line, id: optId, origin: optStr, from: optName, ts: optInt, hops: optInt, to: v => v === undefined || (typeof v === 'string' && v !== ''), sig: optStr },
+  ACK: { id, from: name, origin: optStr, to: optStr, hops: int, sig: optStr },
+  MEMBER: { peerId: id, name, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int },
   OK: { of: str },
   ERR: { code: str, message: str },
   PING: {},
@@ -148,6 +155,32 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
 }
 
 const SHAPE_ENTRIES = Object.fromEntries(Object.entries(SHAPES).map(([t, shape]) => [t, Object.entries(shape)])) as Record<Frame['type'], Array<[string, Check]>>
+
+/** Room for a list frame's type and key around its entries. */
+const LIST_FRAME_OVERHEAD = 64
+
+/**
+ * Splits list entries (HEARTBEAT beats, IHAVE or GRAFT ids) into runs that each fit one frame:
+ * at most MAX_LIST entries and `maxFrameBytes` bytes.
+ */
+export function splitList<T> (items: T[], maxFrameBytes: number): T[][] {
+  const budget = maxFrameBytes - LIST_FRAME_OVERHEAD
+  const runs: T[][] = []
+  let run: T[] = []
+  let size = 0
+  for (const item of items) {
+    const bytes = Buffer.byteLength(JSON.stringify(item)) + 1
+    if (run.length > 0 && (size + bytes > budget || run.length >= MAX_LIST)) {
+      runs.push(run)
+      run = []
+      size = 0
+    }
+    run.push(item)
+    size += bytes
+  }
+  if (run.length > 0) runs.push(run)
+  return runs
+}
 
 /** Decodes one frame body (without its prefix). Throws InvalidFrameError for anything malformed. */
 export function decodeJsonFrame (body: Uint8Array): Frame {

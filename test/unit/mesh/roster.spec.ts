@@ -522,3 +522,134 @@ describe('roster toFrame', () => {
     assert.ok(!('reason' in frame))
   })
 })
+
+describe('roster heartbeats', () => {
+  it('roster - beat refreshes a known alive member with the same inc and a higher seq', () => {
+    const r = new Roster()
+    r.apply(member(P1, 'alive', 4, 2, { mode: 'peer' }), 100)
+    const m = r.beat(P1, 4, 3, 250)
+    assert.equal(m, r.get(P1), 'returns the stored member')
+    assert.equal(m?.seq, 3)
+    assert.equal(m?.heardAt, 250)
+    assert.equal(m?.since, 100, 'a refresh is no state change')
+    assert.deepEqual(gossiped(m), member(P1, 'alive', 4, 3, { mode: 'peer' }), 'name, addrs and mode are kept')
+    assert.equal(r.beat(P1, 4, 10, 300)?.seq, 10, 'seq may jump')
+  })
+
+  it('roster - beat postpones suspicion like a MEMBER refresh', () => {
+    const r = new Roster()
+    r.apply(member(P1, 'alive', 1, 0), 0)
+    r.beat(P1, 1, 1, 2000)
+    assert.deepEqual(r.expire(4000, 2500, 1500, () => true), [])
+    assert.equal(r.expire(4501, 2500, 1500, () => true).length, 1)
+  })
+
+  it('roster - beat ignores an unknown member and does not add it', () => {
+    const r = new Roster()
+    assert.equal(r.beat(P1, 1, 1, 10), undefined)
+    assert.equal(r.size, 0)
+    assert.equal(r.get(P1), undefined)
+  })
+
+  for (const state of ['suspect', 'failed', 'left'] as const) {
+    it(`roster - beat ignores a ${state} member (state changes travel as MEMBER only)`, () => {
+      const r = new Roster()
+      r.apply(member(P1, state, 3, 2), 100)
+      assert.equal(r.beat(P1, 3, 9, 200), undefined)
+      const m = r.get(P1)
+      assert.equal(m?.state, state)
+      assert.equal(m?.seq, 2)
+      assert.equal(m?.heardAt, 100)
+    })
+  }
+
+  for (const inc of [2, 4]) {
+    it(`roster - beat ignores another incarnation (${inc} for a member at 3)`, () => {
+      const r = new Roster()
+      r.apply(member(P1, 'alive', 3, 2), 100)
+      assert.equal(r.beat(P1, inc, 9, 200), undefined)
+      assert.deepEqual(gossiped(r.get(P1)), member(P1, 'alive', 3, 2))
+      assert.equal(r.get(P1)?.heardAt, 100)
+    })
+  }
+
+  for (const seq of [5, 4, 0]) {
+    it(`roster - beat ignores seq ${seq} for a member at seq 5`, () => {
+      const r = new Roster()
+      r.apply(member(P1, 'alive', 3, 5), 100)
+      assert.equal(r.beat(P1, 3, seq, 200), undefined)
+      assert.equal(r.get(P1)?.seq, 5)
+      assert.equal(r.get(P1)?.heardAt, 100)
+    })
+  }
+
+  it('roster - beat touches only its member', () => {
+    const r = new Roster()
+    r.apply(member(P1, 'alive', 1, 0, { name: 'a' }), 0)
+    r.apply(member(P2, 'alive', 1, 0, { name: 'b' }), 0)
+    r.beat(P1, 1, 1, 50)
+    assert.equal(r.get(P2)?.seq, 0)
+    assert.equal(r.get(P2)?.heardAt, 0)
+  })
+})
+
+describe('roster refresh changes', () => {
+  const base = { mode: 'peer', addrs: ['/ip4/10.0.0.1/tcp/9000'] }
+
+  /** Applies `base` at seq 1, then `over` at seq 2, and returns what the second did. */
+  function refresh (over: Partial<MemberFrame>, first: Partial<MemberFrame> = base): ReturnType<Roster['apply']> & { r: Roster } {
+    const r = new Roster()
+    r.apply(member(P1, 'alive', 1, 1, first), 0)
+    return { ...r.apply(member(P1, 'alive', 1, 2, { ...base, ...over }), 10), r }
+  }
+
+  it('roster - a plain heartbeat (same addrs, mode and host) is a refresh that changed nothing', () => {
+    const applied = refresh({})
+    assert.equal(applied.kind, 'refresh')
+    assert.ok(applied.kind === 'refresh')
+    assert.equal(applied.changed, false)
+    assert.equal(applied.r.get(P1)?.seq, 2)
+  })
+
+  it('roster - a heartbeat without mode or host keeps them and changed nothing', () => {
+    const applied = refresh({ mode: undefined, host: undefined }, { ...base, host: P3 })
+    assert.ok(applied.kind === 'refresh')
+    assert.equal(applied.changed, false)
+    assert.equal(applied.r.get(P1)?.mode, 'peer')
+    assert.equal(applied.r.get(P1)?.host, P3)
+  })
+
+  const changes: Array<[string, Partial<MemberFrame>]> = [
+    ['new addrs', { addrs: ['/ip4/10.0.0.2/tcp/9000'] }],
+    ['one more addr', { addrs: ['/ip4/10.0.0.1/tcp/9000', '/ip4/10.0.0.2/tcp/9000'] }],
+    ['no addrs any more', { addrs: [] }],
+    ['another port', { addrs: ['/ip4/10.0.0.1/tcp/9001'] }],
+    ['a new mode', { mode: 'hub' }],
+    ['a new host', { host: P2 }]
+  ]
+  for (const [what, over] of changes) {
+    it(`roster - a heartbeat with ${what} is a refresh that changed something, and is stored`, () => {
+      const applied = refresh(over)
+      assert.ok(applied.kind === 'refresh')
+      assert.equal(applied.changed, true)
+      const m = applied.r.get(P1)
+      assert.deepEqual(m?.addrs, over.addrs ?? base.addrs)
+      assert.equal(m?.mode, over.mode ?? base.mode)
+      if (over.host !== undefined) assert.equal(m?.host, over.host)
+    })
+  }
+
+  it('roster - reordered addrs count as a change', () => {
+    const two = ['/ip4/10.0.0.1/tcp/9000', '/ip4/10.0.0.2/tcp/9000']
+    const applied = refresh({ addrs: [...two].reverse() }, { ...base, addrs: two })
+    assert.ok(applied.kind === 'refresh')
+    assert.equal(applied.changed, true)
+  })
+
+  it('roster - a stale frame is not a refresh and reports no change', () => {
+    const r = new Roster()
+    r.apply(member(P1, 'alive', 1, 5, base), 0)
+    assert.deepEqual(r.apply(member(P1, 'alive', 1, 5, { ...base, addrs: ['/ip4/10.0.0.9/tcp/1'] }), 10), { kind: 'stale' })
+    assert.deepEqual(r.get(P1)?.addrs, base.addrs)
+  })
+})

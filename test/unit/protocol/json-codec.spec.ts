@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { decodeJsonFrame, encodeJsonFrame, LengthPrefixDecoder } from '../../../src/protocol/json-codec.ts'
+import { decodeJsonFrame, encodeJsonFrame, LengthPrefixDecoder, MAX_LIST, splitList } from '../../../src/protocol/json-codec.ts'
 import type { Frame } from '../../../src/protocol/frames.ts'
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/frames')
@@ -49,7 +49,14 @@ const EVERY_FRAME: Frame[] = [
   { type: 'OK', of: 'JOIN' },
   { type: 'ERR', code: 'bad_token', message: 'wrong token' },
   { type: 'PING' },
-  { type: 'PONG', name: 'hub-1', mode: 'hub', sessions: 3, members: 7 }
+  { type: 'PONG', name: 'hub-1', mode: 'hub', sessions: 3, members: 7 },
+  { type: 'HEARTBEAT', beats: [] },
+  { type: 'HEARTBEAT', beats: [['12D3KooWabc', 1700000000000, 0], ['12D3KooWdef', 2, 9007199254740991]] },
+  { type: 'IHAVE', ids: [] },
+  { type: 'IHAVE', ids: ['id-1', 'f47ac10b-58cc-4372-a567-0e02b2c3d479'] },
+  { type: 'GRAFT', ids: [] },
+  { type: 'GRAFT', ids: ['id-1'] },
+  { type: 'PRUNE' }
 ]
 
 describe('json-codec encode/decode', () => {
@@ -385,13 +392,67 @@ describe('json-codec decodeJsonFrame rejects', () => {
     '{"type":"ERR","code":"bad_token"}',
     '{"type":"ERR","message":"m"}',
     '{"type":"PONG","name":"n","mode":"hub","sessions":-1,"members":0}',
-    '{"type":"PONG","name":"n","mode":"hub","sessions":0}'
+    '{"type":"PONG","name":"n","mode":"hub","sessions":0}',
+    '{"type":"IHAVE"}',
+    '{"type":"IHAVE","ids":null}',
+    '{"type":"IHAVE","ids":"id-1"}',
+    '{"type":"IHAVE","ids":{"0":"id-1"}}',
+    '{"type":"IHAVE","ids":[""]}',
+    '{"type":"IHAVE","ids":["ok",""]}',
+    '{"type":"IHAVE","ids":[1]}',
+    '{"type":"IHAVE","ids":[null]}',
+    '{"type":"IHAVE","ids":[["id-1"]]}',
+    `{"type":"IHAVE","ids":["${'i'.repeat(129)}"]}`,
+    `{"type":"IHAVE","ids":${JSON.stringify(Array.from({ length: 1001 }, (_, i) => `x${i}`))}}`,
+    '{"type":"GRAFT"}',
+    '{"type":"GRAFT","ids":"id-1"}',
+    '{"type":"GRAFT","ids":[""]}',
+    '{"type":"GRAFT","ids":[7]}',
+    `{"type":"GRAFT","ids":["${'g'.repeat(129)}"]}`,
+    `{"type":"GRAFT","ids":${JSON.stringify(Array.from({ length: 1001 }, (_, i) => `y${i}`))}}`,
+    '{"type":"HEARTBEAT"}',
+    '{"type":"HEARTBEAT","beats":null}',
+    '{"type":"HEARTBEAT","beats":"p,1,2"}',
+    '{"type":"HEARTBEAT","beats":{"p":[1,2]}}',
+    '{"type":"HEARTBEAT","beats":["p"]}',
+    '{"type":"HEARTBEAT","beats":[[]]}',
+    '{"type":"HEARTBEAT","beats":[["p",1]]}',
+    '{"type":"HEARTBEAT","beats":[["p",1,2,3]]}',
+    '{"type":"HEARTBEAT","beats":[{"0":"p","1":1,"2":2}]}',
+    '{"type":"HEARTBEAT","beats":[[1,1,2]]}',
+    '{"type":"HEARTBEAT","beats":[["",1,2]]}',
+    `{"type":"HEARTBEAT","beats":[["${'p'.repeat(129)}",1,2]]}`,
+    '{"type":"HEARTBEAT","beats":[["p",-1,2]]}',
+    '{"type":"HEARTBEAT","beats":[["p",1,-2]]}',
+    '{"type":"HEARTBEAT","beats":[["p",1.5,2]]}',
+    '{"type":"HEARTBEAT","beats":[["p",1,"2"]]}',
+    '{"type":"HEARTBEAT","beats":[["p",null,2]]}',
+    '{"type":"HEARTBEAT","beats":[["p",9007199254740992,2]]}',
+    '{"type":"HEARTBEAT","beats":[["p",1,2],["q",1]]}',
+    `{"type":"HEARTBEAT","beats":${JSON.stringify(Array.from({ length: 1001 }, (_, i) => [`z${i}`, 1, i]))}}`
   ]
   for (const json of wrongFields) {
     it(`json-codec - wrong or missing field ${json.slice(0, 90)} is bad_frame`, () => {
       throwsInvalidFrame(() => decodeJsonFrame(body(json)), 'bad_frame')
     })
   }
+
+  it('json-codec - IHAVE and GRAFT with exactly 1000 ids of 128 characters are accepted', () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => String(i).padStart(128, 'x'))
+    for (const type of ['IHAVE', 'GRAFT'] as const) {
+      assert.deepEqual(decodeJsonFrame(body(JSON.stringify({ type, ids }))), { type, ids })
+    }
+  })
+
+  it('json-codec - HEARTBEAT with exactly 1000 beats is accepted', () => {
+    const beats = Array.from({ length: 1000 }, (_, i) => [`12D3KooW${i}`.padEnd(128, 'p'), i, Number.MAX_SAFE_INTEGER - i])
+    assert.deepEqual(decodeJsonFrame(body(JSON.stringify({ type: 'HEARTBEAT', beats }))), { type: 'HEARTBEAT', beats })
+  })
+
+  it('json-codec - a one-character id is accepted', () => {
+    assert.deepEqual(decodeJsonFrame(body('{"type":"GRAFT","ids":["x"]}')), { type: 'GRAFT', ids: ['x'] })
+    assert.deepEqual(decodeJsonFrame(body('{"type":"HEARTBEAT","beats":[["x",0,0]]}')), { type: 'HEARTBEAT', beats: [['x', 0, 0]] })
+  })
 
   it('json-codec - MEMBER with exactly 64 addrs is accepted', () => {
     const json = `{"type":"MEMBER","peerId":"p","name":"n","state":"alive","inc":1,"seq":0,"addrs":${JSON.stringify(Array(64).fill('/ip4/1.2.3.4'))},"hops":0}`
@@ -416,5 +477,36 @@ describe('json-codec decodeJsonFrame rejects', () => {
       assert.ok(err.cause instanceof SyntaxError)
       return true
     })
+  })
+})
+
+describe('json-codec splitList', () => {
+  /** A 52-character Ed25519-style peer id, as libp2p prints them. */
+  const peerId = (i: number): string => `12D3KooW${String(i).padStart(44, 'A')}`
+  const fits = (frame: Frame, max: number): boolean => {
+    try { return new LengthPrefixDecoder(max).push(encodeJsonFrame(frame)).length === 1 } catch { return false }
+  }
+
+  it('json-codec - 1000 heartbeats of real-length peer ids split into frames that each fit 64 KiB, none lost', () => {
+    const beats: Array<[string, number, number]> = Array.from({ length: 1000 }, (_, i) => [peerId(i), 1_764_000_000_000, 1000 + i])
+    const parts = splitList(beats, 64 * 1024)
+    assert.ok(parts.length > 1, 'one frame of 1000 such beats would be about 76 KB')
+    assert.deepEqual(parts.flat(), beats)
+    for (const part of parts) assert.ok(fits({ type: 'HEARTBEAT', beats: part }, 64 * 1024))
+  })
+
+  it('json-codec - 1000 ids of 128 characters split into IHAVE frames that each fit, in order', () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => String(i).padStart(128, 'i'))
+    const parts = splitList(ids, 64 * 1024)
+    assert.deepEqual(parts.flat(), ids)
+    for (const part of parts) assert.ok(fits({ type: 'IHAVE', ids: part }, 64 * 1024))
+  })
+
+  it('json-codec - a small frame limit gives small frames; never more than MAX_LIST entries', () => {
+    const ids = Array.from({ length: 2500 }, (_, i) => `m${i}`)
+    for (const part of splitList(ids, 1024)) assert.ok(fits({ type: 'GRAFT', ids: part }, 1024))
+    const big = splitList(ids, 1024 * 1024)
+    assert.deepEqual(big.map(p => p.length), [MAX_LIST, MAX_LIST, 500])
+    assert.deepEqual(splitList([], 1024), [])
   })
 })

@@ -523,6 +523,44 @@ describe('session JSON join phase and open session', () => {
     }
   })
 
+  /** The broadcast-tree and heartbeat-batch frames (7.4, 8.7): mesh frames on JSON only, after JOIN. */
+  const treeFrames: Frame[] = [
+    { type: 'HEARTBEAT', beats: [['12D3KooWabc', 1, 2]] },
+    { type: 'HEARTBEAT', beats: [] },
+    { type: 'IHAVE', ids: ['id-1', 'id-2'] },
+    { type: 'GRAFT', ids: ['id-1'] },
+    { type: 'GRAFT', ids: [] },
+    { type: 'PRUNE' }
+  ]
+  for (const frame of treeFrames) {
+    const label = JSON.stringify(frame)
+    it(`session - an open JSON session hands ${label} to the node, on both sides`, () => {
+      const { dialer, listener } = handshake(jsonCtx('dialer'), jsonCtx('listener'))
+      for (const side of [dialer, listener]) {
+        assert.deepEqual(step(side.state, frame, side.ctx), { state: side.state, actions: [{ type: 'frame', frame }] }, side.ctx.role)
+      }
+    })
+
+    it(`session - an open text session refuses ${label} with unexpected_frame`, () => {
+      const ctx = textListener()
+      const { state } = feedLines(ctx, ['AUTH:letmein123', 'JOIN:alice'])
+      throwsViolation(() => step(state, frame, ctx), 'unexpected_frame')
+    })
+
+    it(`session - ${label} before JOIN is join_required at a listener, unexpected_frame at a dialer`, () => {
+      const { ctx, state } = authedListener()
+      throwsViolation(() => step(state, frame, ctx), 'join_required')
+      throwsViolation(() => step({ phase: 'join' }, frame, jsonCtx('dialer')), 'unexpected_frame')
+    })
+
+    it(`session - ${label} before AUTH is auth_required`, () => {
+      const ctx = jsonCtx('listener')
+      throwsViolation(() => step(startSession(ctx).state, frame, ctx), 'auth_required')
+      const text = textListener()
+      throwsViolation(() => step(startSession(text).state, frame, text), 'auth_required')
+    })
+  }
+
   it('session - an open JSON session refuses PING, PONG, OK, JOIN and AUTH', () => {
     const { dialer } = handshake(jsonCtx('dialer'), jsonCtx('listener'))
     const cases: Array<[Frame, string]> = [
