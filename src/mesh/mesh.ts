@@ -404,7 +404,7 @@ export class Mesh {
   private route (to: string, f: MsgFrame | AckFrame, from: Session | undefined, encoded?: Uint8Array): void {
     if ((f.hops ?? 0) > this.cfg.hopLimit) return
     const via = this.sessions.get(to) ?? this.sessions.get(this.routes.get(to) ?? '')
-    if (via !== undefined && via !== from && via.wire === 'json') { via.sendEncoded(encoded ?? encodeJsonFrame(onWire(f))); this.stats.relayed++; return }
+    if (via !== undefined && via !== from && via.wire === 'json') { via.sendEncoded(encoded ?? encodeJsonFrame(onWire(f)), true); this.stats.relayed++; return }
     this.spread(f, from, true, encoded)
   }
 

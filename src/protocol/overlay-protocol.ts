@@ -128,12 +128,18 @@ export class Session {
     this.sendEncoded(this.wire === Wire.text ? encoder.encode(encodeTextLine(frame)) : encodeJsonFrame(frame))
   }
 
-  /** Sends bytes already encoded for this session's wire (lets a broadcast encode once). */
-  sendEncoded (bytes: Uint8Array): void {
+  /**
+   * Sends bytes already encoded for this session's wire (lets a broadcast encode once). Frames of one
+   * microtask go out in one write; `now` writes at once (with anything queued before it), for
+   * latency-bound frames such as direct messages and ACKs.
+   */
+  sendEncoded (bytes: Uint8Array, now = false): void {
     if (this.closed) return
     if (this.queue === undefined) this.queue = [bytes]
     else this.queue.push(bytes)
-    if (!this.flushScheduled) {
+    if (now) {
+      this.flush()
+    } else if (!this.flushScheduled) {
       this.flushScheduled = true
       queueMicrotask(() => { this.flush() })
     }
