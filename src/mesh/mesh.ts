@@ -136,8 +136,7 @@ export class Mesh {
   // ---- sessions -------------------------------------------------------------------------------
 
   sessionOpened (s: Session): void {
-    this.sessions.set(s.remotePeer, s)
-    this.routes.set(s.remotePeer, s.remotePeer)
+    this.sessions.set(s.remotePeer, s) // route() looks here first, so no routes entry for a neighbour
     this.signingNeeded = undefined
     this.emit({ type: 'session', action: 'open', peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption })
     if (s.wire === 'text') {
@@ -185,7 +184,7 @@ export class Mesh {
     const now = this.now()
     for (const [peerId, inc, seq] of f.beats) {
       if (peerId === this.init.peerId || this.roster.beat(peerId, inc, seq, now) === undefined) continue
-      this.routes.set(peerId, s.remotePeer)
+      this.learnRoute(peerId, s.remotePeer)
       if (this.init.behaviour.relays) this.beats.queue(peerId, inc, seq, s.remotePeer)
     }
   }
@@ -237,14 +236,14 @@ export class Mesh {
       case 'stale': return
       case 'conflict': this.stats.nameConflicts++; return
       case 'refresh':
-        if (from !== undefined) this.routes.set(f.peerId, from.remotePeer)
+        if (from !== undefined) this.learnRoute(f.peerId, from.remotePeer)
         if (!this.init.behaviour.relays || f.hops >= this.cfg.hopLimit) return
         // A new address or mode travels as a whole MEMBER frame; a plain heartbeat in the next batch.
         if (applied.changed) this.spread({ ...f, hops: from === undefined ? f.hops : f.hops + 1 }, from, true)
         else this.beats.queue(f.peerId, f.inc, f.seq, from?.remotePeer)
         return
       case 'state':
-        if (from !== undefined) this.routes.set(f.peerId, from.remotePeer)
+        if (from !== undefined) this.learnRoute(f.peerId, from.remotePeer)
         this.report(applied.member, applied.previous, f.reason, from === undefined)
         if (from === undefined || (this.init.behaviour.relays && f.hops < this.cfg.hopLimit)) this.spread({ ...f, hops: from === undefined ? f.hops : f.hops + 1 }, from)
     }
@@ -344,7 +343,7 @@ export class Mesh {
       void client.drop(ErrorCode.frameTooLarge, `the message does not fit in ${this.init.maxFrameBytes} bytes with its envelope`)
       return f
     }
-    this.seen.add(f.id as string, this.now())
+    if (f.sig !== undefined) this.seen.add(f.id as string, this.now()) // unsigned ones never come back
     if (client !== undefined) this.deliver(f)
     // Unsigned means every member is our neighbour and nobody relays: it must go to all of them.
     if (f.sig === undefined) this.spread(f, client, false, bytes)
@@ -398,6 +397,11 @@ export class Mesh {
       this.seen.add(`ack:${ack.id}`, this.now())
     }
     this.route(to, ack, undefined)
+  }
+
+  /** Remembers the neighbour a member was last heard through (its own session needs no entry). */
+  private learnRoute (peerId: string, via: string): void {
+    if (peerId !== via) this.routes.set(peerId, via)
   }
 
   /** Sends toward one peer: its own session, the neighbour we last heard it through, or a flood. */

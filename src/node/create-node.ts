@@ -184,9 +184,10 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   async send (text: string, options: { signal?: AbortSignal } = {}): Promise<{ id: string }> {
     this.checkText(text)
     const frame = this.mesh.broadcast(text)
-    // Per-message path: allocate waits only for the sessions that are actually full.
-    const full = [...this.mesh.sessions.values()].filter(s => s.needsDrain)
-    if (full.length > 0) await Promise.all(full.map(async s => { await s.writable(options.signal) }))
+    // Per-message path: nothing is allocated unless a session is actually full.
+    let full: Session[] | undefined
+    for (const s of this.mesh.sessions.values()) if (s.needsDrain) (full ??= []).push(s)
+    if (full !== undefined) await Promise.all(full.map(async s => { await s.writable(options.signal) }))
     return { id: frame.id as string }
   }
 
