@@ -414,9 +414,10 @@ export class Mesh {
 
   /**
    * Sends a frame to every session but `except`, encoding it once per wire. `coreOnly` keeps
-   * heartbeats and routed frames away from leaves and text clients, which never relay.
+   * heartbeats and routed frames away from leaves and text clients, which never relay;
+   * `lazyGetIds` sends lazy tree links the broadcast's id (in the next IHAVE) instead of it.
    */
-  private spread (f: MemberFrame | MsgFrame | AckFrame, except: Session | undefined, coreOnly = false, encoded?: Uint8Array): void {
+  private spread (f: MemberFrame | MsgFrame | AckFrame, except: Session | undefined, coreOnly = false, encoded?: Uint8Array, lazyGetIds = false): void {
     let json = encoded
     let text: Uint8Array | undefined
     for (const s of this.sessions.values()) {
@@ -428,6 +429,7 @@ export class Mesh {
         continue
       }
       if (coreOnly && s.remoteMode === 'leaf') continue
+      if (lazyGetIds && f.type === 'MSG' && this.tree.has(s.remotePeer) && !this.tree.isEager(s.remotePeer)) { this.tree.announce(s.remotePeer, f.id as string); continue }
       json ??= encodeJsonFrame(onWire(f))
       s.sendEncoded(json)
     }
@@ -439,23 +441,9 @@ export class Mesh {
    * its id in the next IHAVE. Keeps the frame for GRAFTs.
    */
   private push (f: MsgFrame, except: Session | undefined, encoded?: Uint8Array): void {
-    const id = f.id as string
     const json = encoded ?? encodeJsonFrame(f)
-    this.tree.hold(id, json, this.now())
-    let text: Uint8Array | undefined
-    for (const s of this.sessions.values()) {
-      if (s === except) continue
-      if (s.wire === 'text') {
-        if (f.to !== undefined) continue
-        text ??= encoder.encode(encodeTextLine({ type: 'MSG', from: f.from ?? '', text: f.text }))
-        s.sendEncoded(text)
-      } else if (this.tree.isEager(s.remotePeer) || !this.tree.has(s.remotePeer)) {
-        s.sendEncoded(json)
-      } else {
-        this.tree.announce(s.remotePeer, id)
-      }
-    }
-    if (except !== undefined) this.stats.relayed++
+    this.tree.hold(f.id as string, json, this.now())
+    this.spread(f, except, false, json, true)
   }
 
   /** A tree link went away: make every lazy link eager again, so no branch stays cut off. */
