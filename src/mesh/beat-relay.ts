@@ -14,14 +14,14 @@ export class BeatRelay {
     this.pending.set(peerId, { inc, seq, from })
   }
 
-  /** Takes the queued beats: for each link, all but those it told us and its own, at most `max` per frame. */
-  drain (links: string[], max: number): Array<[string, Beat[]]> {
+  /** Takes the queued beats: for each link, all but those it told us and its own (splitList cuts them into frames). */
+  drain (links: string[]): Array<[string, Beat[]]> {
     const out: Array<[string, Beat[]]> = []
     if (this.pending.size === 0) return out
     for (const link of links) {
       const beats: Beat[] = []
       for (const [peerId, b] of this.pending) if (b.from !== link && peerId !== link) beats.push([peerId, b.inc, b.seq])
-      for (let i = 0; i < beats.length; i += max) out.push([link, beats.slice(i, i + max)])
+      if (beats.length > 0) out.push([link, beats])
     }
     this.pending.clear()
     return out

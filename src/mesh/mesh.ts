@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import * as varint from 'uint8-varint'
 import { DeliveryError, InvalidFrameError } from '../errors.ts'
-import { encodeJsonFrame, MAX_LIST, splitList } from '../protocol/json-codec.ts'
+import { encodeJsonFrame, splitList } from '../protocol/json-codec.ts'
 import { encodeTextLine } from '../protocol/text-codec.ts'
 import { ErrorCode, MemberState } from '../protocol/frames.ts'
 import { isPresent, Roster, toFrame } from './roster.ts'
@@ -193,7 +193,7 @@ export class Mesh {
     if (this.beats.size === 0) return
     this.stats.relayed += this.beats.size
     const links = [...this.sessions.values()].filter(isCore).map(s => s.remotePeer)
-    for (const [link, beats] of this.beats.drain(links, MAX_LIST)) {
+    for (const [link, beats] of this.beats.drain(links)) {
       for (const part of splitList(beats, this.init.maxFrameBytes)) this.sessions.get(link)?.send({ type: 'HEARTBEAT', beats: part })
     }
   }
@@ -284,7 +284,7 @@ export class Mesh {
     if (Math.abs(this.now() - f.ts) > Math.min(this.cfg.seenTtlMs, MAX_CLOCK_SKEW_MS)) { this.stats.stale++; return }
     // Unsigned is fine only straight from its origin: the session's Noise/TLS handshake proved who sent it.
     const direct = f.origin === s.remotePeer
-    if (f.sig === undefined ? !direct : !this.verifier.verify(f)) { this.stats.forged++; return }
+    if (signed ? !this.verifier.verify(f) : !direct) { this.stats.forged++; return }
     const claimed = this.roster.byName(f.from)
     if (claimed !== undefined && isPresent(claimed.state) && claimed.peerId !== f.origin && claimed.host !== f.origin) { this.stats.forged++; return }
     if (f.to !== undefined && f.to !== this.init.peerId && !signed) { this.stats.forged++; return } // unsigned frames are for the receiver only
@@ -301,7 +301,7 @@ export class Mesh {
     // The ACK goes out before the application's 'message' listeners run, so they do not delay it.
     if (f.to !== undefined) { this.ack(f, this.init.name); this.deliver(f); return }
     this.deliver(f)
-    if (this.init.behaviour.relays && f.sig !== undefined && f.hops + 1 <= this.cfg.hopLimit) this.push({ ...f, hops: f.hops + 1 }, s)
+    if (this.init.behaviour.relays && signed && f.hops + 1 <= this.cfg.hopLimit) this.push({ ...f, hops: f.hops + 1 }, s)
   }
 
   /** A broadcast we already have: the link that brought it is redundant, so prune it (relaying nodes only). */
@@ -456,7 +456,7 @@ export class Mesh {
 
   /** Sends the batched IHAVEs, GRAFTs for what the tree has not brought, and drops old frames. */
   private tendTree (now: number): void {
-    for (const [peer, ids] of this.tree.drainAnnouncements(MAX_LIST)) {
+    for (const [peer, ids] of this.tree.drainAnnouncements()) {
       for (const part of splitList(ids, this.init.maxFrameBytes)) this.sessions.get(peer)?.send({ type: 'IHAVE', ids: part })
     }
     for (const [peer, ids] of this.tree.dueGrafts(now, id => this.seen.has(id, now))) {

@@ -70,12 +70,9 @@ export class BroadcastTree {
     else ids.push(id)
   }
 
-  /** Takes the queued announcements, at most `maxIds` ids per entry (a peer may get several). */
-  drainAnnouncements (maxIds: number): Array<[string, string[]]> {
-    const out: Array<[string, string[]]> = []
-    for (const [peerId, ids] of this.unannounced) {
-      for (let i = 0; i < ids.length; i += maxIds) out.push([peerId, ids.slice(i, i + maxIds)])
-    }
+  /** Takes the queued announcements: each lazy peer with its ids, in order (splitList cuts them into frames). */
+  drainAnnouncements (): Array<[string, string[]]> {
+    const out = [...this.unannounced]
     this.unannounced.clear()
     return out
   }

@@ -145,10 +145,10 @@ export class Session {
     }
   }
 
-  /** Resolves once the outgoing queue has drained below the stream's high-water mark. */
   /** True while the stream asks writers to wait for 'drain'. */
   get needsDrain (): boolean { return !this.closed && this.stream.writableNeedsDrain }
 
+  /** Resolves once the outgoing queue has drained below the stream's high-water mark. */
   async writable (signal?: AbortSignal): Promise<void> {
     if (!this.needsDrain) return
     await pEvent(this.stream, 'drain', { rejectionEvents: ['close'], signal })

@@ -90,7 +90,7 @@ describe('tree links', () => {
     t.announce(A, 'm1')
     t.announce(B, 'm2')
     t.removePeer(A)
-    assert.deepEqual(t.drainAnnouncements(1000), [[B, ['m2']]])
+    assert.deepEqual(t.drainAnnouncements(), [[B, ['m2']]])
   })
 })
 
@@ -144,30 +144,30 @@ describe('tree duplicates', () => {
 })
 
 describe('tree announcements', () => {
-  it('tree - drainAnnouncements chunks by maxIds per peer, in order, then clears', () => {
+  it('tree - drainAnnouncements gives each peer its ids in order, then clears', () => {
     const t = withPeers(A, B)
     t.prune(A)
     t.prune(B)
     for (const id of ['1', '2', '3', '4', '5']) t.announce(A, id)
     t.announce(B, 'x')
-    assert.deepEqual(t.drainAnnouncements(2), [[A, ['1', '2']], [A, ['3', '4']], [A, ['5']], [B, ['x']]])
-    assert.deepEqual(t.drainAnnouncements(2), [], 'a second drain has nothing')
+    assert.deepEqual(t.drainAnnouncements(), [[A, ['1', '2', '3', '4', '5']], [B, ['x']]])
+    assert.deepEqual(t.drainAnnouncements(), [], 'a second drain has nothing')
   })
 
-  it('tree - exactly maxIds announcements make one chunk', () => {
+  it('tree - 1000 announcements make one entry', () => {
     const t = withPeers(A)
     t.prune(A)
     const ids = Array.from({ length: 1000 }, (_, i) => `id-${i}`)
     for (const id of ids) t.announce(A, id)
-    const out = t.drainAnnouncements(1000)
+    const out = t.drainAnnouncements()
     assert.equal(out.length, 1)
     assert.deepEqual(out[0], [A, ids])
     t.announce(A, 'one more')
-    assert.deepEqual(t.drainAnnouncements(1000), [[A, ['one more']]], 'announcing after a drain starts a new batch')
+    assert.deepEqual(t.drainAnnouncements(), [[A, ['one more']]], 'announcing after a drain starts a new batch')
   })
 
   it('tree - nothing announced drains to []', () => {
-    assert.deepEqual(withPeers(A).drainAnnouncements(10), [])
+    assert.deepEqual(withPeers(A).drainAnnouncements(), [])
   })
 })
 
