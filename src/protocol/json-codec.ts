@@ -97,9 +97,15 @@ export function encodeJsonFrame (frame: Frame): Uint8Array {
   return encodeParts(JSON.stringify(header), text)
 }
 
-/** Every byte gets written, so large frames skip the zero-fill (never from Node's shared pool). */
+/**
+ * Every byte gets written, so no zero-fill. Small frames come from Node's Buffer pool: a fresh
+ * off-heap ArrayBuffer costs microseconds per frame, a slice of the pool's slab a few dozen ns.
+ * Frames are short-lived (encrypted and dropped as they are sent), so they do not pin slabs for long.
+ * A plain Uint8Array view, so callers and tests never see a Buffer.
+ */
 function allocate (n: number): Uint8Array {
-  return n < 4096 ? new Uint8Array(n) : new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n)
+  const b = Buffer.allocUnsafe(n)
+  return new Uint8Array(b.buffer, b.byteOffset, n)
 }
 
 /** Measures first, then encodes in place: one pass to size and one copy of a possibly large text. */

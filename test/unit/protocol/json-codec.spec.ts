@@ -79,6 +79,17 @@ describe('json-codec encode/decode', () => {
     assert.equal(dec.decode(big.subarray(2)), '{"type":"MSG"}\n' + 'x'.repeat(300))
   })
 
+  it('json-codec - frames are plain Uint8Arrays that own exactly their bytes of the buffer they view', () => {
+    const a = encodeJsonFrame({ type: 'MSG', id: 'a', text: 'x'.repeat(100) })
+    const b = encodeJsonFrame({ type: 'MSG', id: 'b', text: 'y'.repeat(100) })
+    const big = encodeJsonFrame({ type: 'MSG', id: 'c', text: 'z'.repeat(10_000) })
+    for (const f of [a, b, big]) assert.equal(Object.getPrototypeOf(f), Uint8Array.prototype)
+    // two small frames may share a pool slab, but never overlap
+    if (a.buffer === b.buffer) assert.ok(a.byteOffset + a.length <= b.byteOffset || b.byteOffset + b.length <= a.byteOffset)
+    assert.equal(dec.decode(a.subarray(1)), '{"type":"MSG","id":"a"}\n' + 'x'.repeat(100))
+    assert.equal(dec.decode(b.subarray(1)), '{"type":"MSG","id":"b"}\n' + 'y'.repeat(100))
+  })
+
   it('json-codec - the body is UTF-8, length counted in bytes', () => {
     const frame: Frame = { type: 'EXIT', name: '€€€' }
     const wire = encodeJsonFrame(frame)
