@@ -6,9 +6,13 @@
  *     without libp2p loaded ('node-process', reference). Read after 3 x gc().
  * (b) per connection: a listener process (--expose-gc) holds C inbound
  *     connections opened by D separate dialer processes (libp2p: one fresh
- *     node = distinct peer id per connection). Listener RSS and V8 heapUsed
- *     are read after 3 x gc() before the dials and again after all C are up
- *     plus a 2 s settle (quick: 1 s); cost = delta / C. Variants: raw-tcp (node:net
+ *     node = distinct peer id per connection), first C/5, then the rest. Listener
+ *     RSS and V8 heapUsed are read after 3 x gc() and a 2 s settle (quick: 0.5 s)
+ *     before the dials, after the first C/5 and after all C; cost = the
+ *     growth between the last two readings / the connections added between them.
+ *     The slope leaves out what the first connections cost only once: V8
+ *     compiling the listener's connection code, first touches of heap and
+ *     malloc arenas. The cost from 0 is kept in the details. Variants: raw-tcp (node:net
  *     server, reference), libp2p (bare node, TCP+Noise+yamux) and overlay:
  *     a hub (createOverlayNode, mode hub) holding C leaf sessions, the leaves
  *     being C separate createOverlayNode leaves (own identity each) in D
@@ -32,6 +36,16 @@ const MiB = 2 ** 20
  * first snapshot inflates the second RSS reading (heapUsed stays valid).
  * Compare the two with bench/tools/heapsnapshot-diff.ts.
  */
+interface DialOutcome { ok: number, failed: number, firstError?: string }
+
+/** Asks the dialer processes for `count` more connections between them (names start with `prefix`). */
+async function dialAll (ds: WorkerHandle[], target: { kind: string, port?: number, addr?: string }, count: number, prefix: string): Promise<DialOutcome> {
+  const per = Math.ceil(count / ds.length)
+  const rs = await Promise.all(ds.map(async (d, i) => await d.request<Msg & DialOutcome>(
+    { type: 'connect', ...target, prefix: `${prefix}${i}-`, count: Math.max(0, Math.min(per, count - i * per)), concurrency: 16 }, 'connected', 150_000)))
+  return { ok: rs.reduce((a, x) => a + x.ok, 0), failed: rs.reduce((a, x) => a + x.failed, 0), firstError: rs.map(x => x.firstError).find(Boolean) }
+}
+
 async function snapshot (w: WorkerHandle, name: string): Promise<void> {
   const dir = process.env.BENCH_HEAP_SNAPSHOT
   if (dir == null || dir === '') return
@@ -46,7 +60,7 @@ export const figure: Figure = {
     const idleRuns = runCount(opts, 3, 1)
     const connRuns = runCount(opts, 3, 1)
     const conns = opts.quick ? 50 : 500
-    const dialers = opts.quick ? 2 : 4
+    const dialers = opts.quick ? 1 : 4
 
     // (a) idle RSS
     // the two idle processes of a run are started side by side (RSS is per process)
@@ -69,8 +83,9 @@ export const figure: Figure = {
       }
     }
 
-    // (b) per-connection cost
+    // (b) per-connection cost: the slope between C/5 and C connections
     const c = `${conns} conns`
+    const settleMs = opts.quick ? 500 : 2000
     for (let r = 0; r < connRuns; r++) {
       for (const kind of ['raw-tcp', 'libp2p', 'overlay'] as const) {
         const listener = startWorker('memory.ts', { label: `hold-${kind}`, execArgv: ['--expose-gc'], maxLifetimeMs: 180_000 })
@@ -78,28 +93,33 @@ export const figure: Figure = {
         try {
           await listener.next('ready', 15_000)
           const h = await listener.request<Msg & { port?: number, addr?: string }>({ type: 'hold', kind }, 'holding', 15_000)
-          const before = await listener.request<Msg & { mem: Mem, connections: number }>({ type: 'measure' }, 'measured', 30_000)
+          const measure = async (): Promise<Msg & { mem: Mem, connections: number }> => await listener.request({ type: 'measure', pauseMs: opts.quick ? 50 : 200 }, 'measured', 30_000)
+          const before = await measure()
           await snapshot(listener, `${kind}-${conns}-run${r + 1}-before`)
           for (let i = 0; i < dialers; i++) ds.push(startWorker(kind === 'overlay' ? 'overlay-leaves.ts' : 'memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 180_000 }))
           await Promise.all(ds.map(async d => await d.next('ready', 15_000)))
-          const per = Math.ceil(conns / dialers)
           const t0 = Date.now()
-          opts.log(`conn run ${r + 1}/${connRuns} ${kind.padEnd(7)} listener before: RSS ${fmt(before.mem.rss / MiB)} MiB; dialing ${conns} connections from ${dialers} processes`)
-          const rs = await Promise.all(ds.map(async (d, i) => await d.request<Msg & { ok: number, failed: number, firstError?: string }>(
-            { type: 'connect', kind, port: h.port, addr: h.addr, prefix: `leaf-${r}-${i}-`, count: Math.min(per, conns - i * per), concurrency: 16 }, 'connected', 150_000)))
-          const ok = rs.reduce((a, x) => a + x.ok, 0)
-          const failed = rs.reduce((a, x) => a + x.failed, 0)
-          await new Promise(resolve => setTimeout(resolve, opts.quick ? 1000 : 2000))
-          const after = await listener.request<Msg & { mem: Mem, connections: number }>({ type: 'measure' }, 'measured', 30_000)
+          opts.log(`conn run ${r + 1}/${connRuns} ${kind.padEnd(7)} listener before: RSS ${fmt(before.mem.rss / MiB)} MiB; dialing ${conns} connections from ${dialers} processes, a fifth first`)
+          const fifth = Math.round(conns / 5)
+          const first = await dialAll(ds, { kind, port: h.port, addr: h.addr }, fifth, `leaf-${r}-a-`)
+          await new Promise(resolve => setTimeout(resolve, settleMs))
+          const mid = await measure()
+          const second = await dialAll(ds, { kind, port: h.port, addr: h.addr }, conns - fifth, `leaf-${r}-b-`)
+          await new Promise(resolve => setTimeout(resolve, settleMs))
+          const after = await measure()
           await snapshot(listener, `${kind}-${conns}-run${r + 1}-after`)
           const n = after.connections
-          if (n === 0) throw new Error(`listener holds no connections (dialer errors: ${rs.map(x => x.firstError).filter(Boolean).join('; ')})`)
-          const rssKiB = (after.mem.rss - before.mem.rss) / 1024 / n
-          const heapKiB = (after.mem.heapUsed - before.mem.heapUsed) / 1024 / n
-          const details = { connections: n, requested: conns, dialOk: ok, dialFailed: failed, dialSeconds: (Date.now() - t0) / 1000, before: before.mem, after: after.mem, firstError: rs.map(x => x.firstError).find(Boolean) }
+          const added = n - mid.connections
+          if (n === 0 || added <= 0) throw new Error(`listener holds ${n} connections, ${mid.connections} after the first fifth (dialer errors: ${[first.firstError, second.firstError].filter(Boolean).join('; ')})`)
+          const rssKiB = (after.mem.rss - mid.mem.rss) / 1024 / added
+          const heapKiB = (after.mem.heapUsed - mid.mem.heapUsed) / 1024 / added
+          const totalRssKiB = (after.mem.rss - before.mem.rss) / 1024 / n
+          const failed = first.failed + second.failed
+          const details = { connections: n, atHalf: mid.connections, requested: conns, dialOk: first.ok + second.ok, dialFailed: failed, dialSeconds: (Date.now() - t0) / 1000, totalRssKiBPerConn: totalRssKiB, before: before.mem, mid: mid.mem, after: after.mem, firstError: first.firstError ?? second.firstError }
           col.add(c, 'RSS / conn', 'KiB', 'lower', kind, 'raw-tcp', rssKiB, details)
           col.add(c, 'heapUsed / conn', 'KiB', 'lower', kind, 'raw-tcp', heapKiB)
-          opts.log(`conn run ${r + 1}/${connRuns} ${kind.padEnd(7)} ${n}/${conns} conns (${failed} failed): RSS ${fmt(before.mem.rss / MiB)} -> ${fmt(after.mem.rss / MiB)} MiB = ${fmt(rssKiB)} KiB/conn, heapUsed ${fmt(heapKiB)} KiB/conn`)
+          col.add(c, 'RSS / conn from 0', 'KiB', 'lower', kind, 'raw-tcp', totalRssKiB)
+          opts.log(`conn run ${r + 1}/${connRuns} ${kind.padEnd(7)} ${n}/${conns} conns (${failed} failed): RSS ${fmt(before.mem.rss / MiB)} -> ${fmt(mid.mem.rss / MiB)} (${mid.connections}) -> ${fmt(after.mem.rss / MiB)} MiB = ${fmt(rssKiB)} KiB/conn after the first fifth (${fmt(totalRssKiB)} from 0), heapUsed ${fmt(heapKiB)} KiB/conn`)
         } finally {
           await stopAll([...ds, listener])
         }

@@ -28,11 +28,12 @@ import { runWorker, onCleanup, sleep, tryGc, nowNs } from '../lib/worker.ts'
 
 interface Mem { rss: number, heapUsed: number, heapTotal: number, external: number, arrayBuffers: number, gc: boolean }
 
-async function settledMemory (): Promise<Mem> {
+/** Memory after three gc() calls `pauseMs` apart (finalizers and freed pages get a moment between them). */
+async function settledMemory (pauseMs = 200): Promise<Mem> {
   let gc = false
   for (let i = 0; i < 3; i++) {
     gc = tryGc()
-    await sleep(200)
+    await sleep(pauseMs)
   }
   const m = process.memoryUsage()
   return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, gc }
@@ -118,7 +119,7 @@ runWorker(async (msg, reply) => {
       break
     }
     case 'measure': {
-      const mem = await settledMemory()
+      const mem = await settledMemory(Math.min(1000, Number(msg.pauseMs ?? 200)))
       reply({ type: 'measured', mem, connections: countConnections() })
       break
     }
