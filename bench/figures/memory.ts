@@ -7,12 +7,13 @@
  * (b) per connection: a listener process (--expose-gc) holds C inbound
  *     connections opened by D separate dialer processes (libp2p: one fresh
  *     node = distinct peer id per connection), first C/5, then the rest. Listener
- *     RSS and V8 heapUsed are read after 3 x gc() and a 2 s settle (quick: 0.5 s)
- *     before the dials, after the first C/5 and after all C; cost = the
- *     growth between the last two readings / the connections added between them.
- *     The slope leaves out what the first connections cost only once: V8
- *     compiling the listener's connection code, first touches of heap and
- *     malloc arenas. The cost from 0 is kept in the details. Variants: raw-tcp (node:net
+ *     RSS and V8 heapUsed are read after 3 x gc(): before the dials, and after
+ *     the first C/5 and after all C, each after a 2 s settle (quick: 0.5 s).
+ *     'RSS / conn' = the growth between the last two readings / the
+ *     connections added between them. The slope leaves out what the first
+ *     connections cost only once: V8 compiling the listener's connection code,
+ *     first touches of heap and malloc arenas. 'RSS / conn from 0' (growth
+ *     since the first reading / C) is reported too. Variants: raw-tcp (node:net
  *     server, reference), libp2p (bare node, TCP+Noise+yamux) and overlay:
  *     a hub (createOverlayNode, mode hub) holding C leaf sessions, the leaves
  *     being C separate createOverlayNode leaves (own identity each) in D
@@ -30,12 +31,6 @@ import type { Figure, Result, RunOpts } from '../lib/types.ts'
 interface Mem { rss: number, heapUsed: number, external: number, arrayBuffers: number, gc: boolean }
 const MiB = 2 ** 20
 
-/**
- * BENCH_HEAP_SNAPSHOT=<dir>: the per-connection listeners also write a heap
- * snapshot right after each memory reading. Diagnostic only: writing the
- * first snapshot inflates the second RSS reading (heapUsed stays valid).
- * Compare the two with bench/tools/heapsnapshot-diff.ts.
- */
 interface DialOutcome { ok: number, failed: number, firstError?: string }
 
 /** Asks the dialer processes for `count` more connections between them (names start with `prefix`). */
@@ -46,6 +41,12 @@ async function dialAll (ds: WorkerHandle[], target: { kind: string, port?: numbe
   return { ok: rs.reduce((a, x) => a + x.ok, 0), failed: rs.reduce((a, x) => a + x.failed, 0), firstError: rs.map(x => x.firstError).find(Boolean) }
 }
 
+/**
+ * BENCH_HEAP_SNAPSHOT=<dir>: the per-connection listeners also write a heap
+ * snapshot right after each memory reading (before, mid, after). Diagnostic only: writing a
+ * snapshot inflates the RSS readings after it (heapUsed stays valid). Diff mid -> after with
+ * `--per=<connections added>` (bench/tools/heapsnapshot-diff.ts) for what the slope measures.
+ */
 async function snapshot (w: WorkerHandle, name: string): Promise<void> {
   const dir = process.env.BENCH_HEAP_SNAPSHOT
   if (dir == null || dir === '') return
@@ -88,7 +89,8 @@ export const figure: Figure = {
     const settleMs = opts.quick ? 500 : 2000
     for (let r = 0; r < connRuns; r++) {
       for (const kind of ['raw-tcp', 'libp2p', 'overlay'] as const) {
-        const listener = startWorker('memory.ts', { label: `hold-${kind}`, execArgv: ['--expose-gc'], maxLifetimeMs: 180_000 })
+        // two dial rounds of up to 150 s each, plus readings
+        const listener = startWorker('memory.ts', { label: `hold-${kind}`, execArgv: ['--expose-gc'], maxLifetimeMs: 360_000 })
         const ds: WorkerHandle[] = []
         try {
           await listener.next('ready', 15_000)
@@ -96,7 +98,7 @@ export const figure: Figure = {
           const measure = async (): Promise<Msg & { mem: Mem, connections: number }> => await listener.request({ type: 'measure', pauseMs: opts.quick ? 50 : 200 }, 'measured', 30_000)
           const before = await measure()
           await snapshot(listener, `${kind}-${conns}-run${r + 1}-before`)
-          for (let i = 0; i < dialers; i++) ds.push(startWorker(kind === 'overlay' ? 'overlay-leaves.ts' : 'memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 180_000 }))
+          for (let i = 0; i < dialers; i++) ds.push(startWorker(kind === 'overlay' ? 'overlay-leaves.ts' : 'memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 360_000 }))
           await Promise.all(ds.map(async d => await d.next('ready', 15_000)))
           const t0 = Date.now()
           opts.log(`conn run ${r + 1}/${connRuns} ${kind.padEnd(7)} listener before: RSS ${fmt(before.mem.rss / MiB)} MiB; dialing ${conns} connections from ${dialers} processes, a fifth first`)
@@ -104,6 +106,7 @@ export const figure: Figure = {
           const first = await dialAll(ds, { kind, port: h.port, addr: h.addr }, fifth, `leaf-${r}-a-`)
           await new Promise(resolve => setTimeout(resolve, settleMs))
           const mid = await measure()
+          await snapshot(listener, `${kind}-${conns}-run${r + 1}-mid`)
           const second = await dialAll(ds, { kind, port: h.port, addr: h.addr }, conns - fifth, `leaf-${r}-b-`)
           await new Promise(resolve => setTimeout(resolve, settleMs))
           const after = await measure()
@@ -115,7 +118,7 @@ export const figure: Figure = {
           const heapKiB = (after.mem.heapUsed - mid.mem.heapUsed) / 1024 / added
           const totalRssKiB = (after.mem.rss - before.mem.rss) / 1024 / n
           const failed = first.failed + second.failed
-          const details = { connections: n, atHalf: mid.connections, requested: conns, dialOk: first.ok + second.ok, dialFailed: failed, dialSeconds: (Date.now() - t0) / 1000, totalRssKiBPerConn: totalRssKiB, before: before.mem, mid: mid.mem, after: after.mem, firstError: first.firstError ?? second.firstError }
+          const details = { connections: n, afterFirstFifth: mid.connections, requested: conns, dialOk: first.ok + second.ok, dialFailed: failed, secondsToAll: (Date.now() - t0) / 1000, totalRssKiBPerConn: totalRssKiB, before: before.mem, mid: mid.mem, after: after.mem, firstError: first.firstError ?? second.firstError }
           col.add(c, 'RSS / conn', 'KiB', 'lower', kind, 'raw-tcp', rssKiB, details)
           col.add(c, 'heapUsed / conn', 'KiB', 'lower', kind, 'raw-tcp', heapKiB)
           col.add(c, 'RSS / conn from 0', 'KiB', 'lower', kind, 'raw-tcp', totalRssKiB)

@@ -110,6 +110,7 @@ export class Mesh {
   get name (): string { return this.init.name }
 
   start (): void {
+    this.stop() // idempotent: a second start() does not leave the first timers running
     this.timer = setInterval(() => { this.tick() }, this.cfg.heartbeatMs)
     this.timer.unref()
     if (this.init.behaviour.relays || this.init.behaviour.watchesLiveness) {

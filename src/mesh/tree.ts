@@ -83,7 +83,7 @@ export class BroadcastTree {
    */
   hold (id: string, bytes: Uint8Array, now: number): void {
     if (bytes.length > this.opts.maxCacheBytes || this.cache.has(id)) return
-    if (bytes.byteLength !== bytes.buffer.byteLength) bytes = bytes.slice()
+    if (bytes.byteLength !== bytes.buffer.byteLength) bytes = Uint8Array.prototype.slice.call(bytes) // a copy, even of a Buffer
     this.cache.set(id, { bytes, until: now + this.opts.cacheMs })
     this.cacheBytes += bytes.length
     for (const [oldId, entry] of this.cache) {

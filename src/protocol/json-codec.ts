@@ -115,11 +115,13 @@ function encodeParts (json: string, text: string | undefined): Uint8Array {
   const prefix = varint.encodingLength(size)
   const out = allocate(prefix + size)
   varint.encode(size, out)
-  encoder.encodeInto(json, out.subarray(prefix))
+  let written = encoder.encodeInto(json, out.subarray(prefix)).written
   if (text !== undefined) {
     out[prefix + jsonBytes] = TEXT_SEPARATOR
-    encoder.encodeInto(text, out.subarray(prefix + jsonBytes + 1))
+    written += 1 + encoder.encodeInto(text, out.subarray(prefix + jsonBytes + 1)).written
   }
+  // The buffer is not zero-filled: every byte must have been written, or stale pool bytes would go out.
+  if (written !== size) throw new Error(`encoded ${written} of ${size} bytes`)
   return out
 }
 

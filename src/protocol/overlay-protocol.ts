@@ -175,7 +175,9 @@ export class Session {
     const batch = queue.length === 1 ? queue[0] as Uint8Array : new Uint8ArrayList(...queue)
     this.queue = undefined
     try {
-      this.stream.send(batch)
+      // Frames that must wait behind unsent ones (a slow reader) are copied: encoded frames are views
+      // into Node's shared Buffer pool, and a queue of views would pin whole 8 KiB slabs, not its bytes.
+      this.stream.send(this.stream.writeBufferLength > 0 ? copyOf(batch) : batch)
     } catch (err) {
       this.finish('disconnect', undefined, err as Error)
       return
@@ -306,6 +308,11 @@ export class Session {
     this.settle.reject(error ?? new SessionRejectedError(code ?? 'closed', `session with ${this.remotePeer} closed before it opened`, { peerId: this.remotePeer }))
     if (this.opened) this.host.onClose(this, reason, code)
   }
+}
+
+/** Bytes of their own (Uint8Array.prototype.slice copies even when given a Buffer; a list's slice copies). */
+function copyOf (data: Uint8Array | Uint8ArrayList): Uint8Array {
+  return data instanceof Uint8Array ? Uint8Array.prototype.slice.call(data) : data.slice()
 }
 
 export interface OverlayProtocolInit {
