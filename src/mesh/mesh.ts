@@ -31,11 +31,8 @@ const REAP_AFTER_MS = 10 * 60_000
 const HEAL_EVERY_TICKS = 3
 /** Broadcast tree: ask for an announced message this long after its IHAVE if the tree has not brought it. */
 const GRAFT_AFTER_MS = 500
-/**
- * The fast tick: relayed heartbeats are batched for this long (it bounds the delay they gain per hop),
- * and silence is checked this often, so suspect and failed come on time, not on the next heartbeat.
- */
-const FAST_TICK_MS = 100
+/** Relayed heartbeats are batched for this long: it bounds the delay they gain per hop. */
+const BEAT_FLUSH_MS = 100
 /** Broadcast tree: relayed frames are kept this long (and up to this many bytes) to answer GRAFTs. */
 const TREE_CACHE_MS = 10_000
 const TREE_CACHE_BYTES = 16 * 1024 * 1024
@@ -93,7 +90,7 @@ export class Mesh {
   private readonly now: () => number
   private readonly self: { inc: number, seq: number }
   private timer?: ReturnType<typeof setInterval>
-  private fastTimer?: ReturnType<typeof setInterval>
+  private flushTimer?: ReturnType<typeof setInterval>
   private readonly beats = new BeatRelay()
   private ticks = 0
   private leaving = false
@@ -113,9 +110,9 @@ export class Mesh {
     this.stop() // idempotent: a second start() does not leave the first timers running
     this.timer = setInterval(() => { this.tick() }, this.cfg.heartbeatMs)
     this.timer.unref()
-    if (this.init.behaviour.relays || this.init.behaviour.watchesLiveness) {
-      this.fastTimer = setInterval(() => { this.fastTick() }, FAST_TICK_MS)
-      this.fastTimer.unref()
+    if (this.init.behaviour.relays) {
+      this.flushTimer = setInterval(() => { this.flushBeats() }, BEAT_FLUSH_MS)
+      this.flushTimer.unref()
     }
   }
 
@@ -123,7 +120,7 @@ export class Mesh {
   leave (): void {
     this.leaving = true
     clearInterval(this.timer)
-    clearInterval(this.fastTimer)
+    clearInterval(this.flushTimer)
     this.spread(this.selfFrame(MemberState.left, 'exit'), undefined)
     for (const s of this.sessions.values()) {
       const client = s.wire === 'text' ? this.roster.get(s.remotePeer) : undefined
@@ -134,7 +131,7 @@ export class Mesh {
 
   stop (): void {
     clearInterval(this.timer)
-    clearInterval(this.fastTimer)
+    clearInterval(this.flushTimer)
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -492,17 +489,6 @@ export class Mesh {
 
   // ---- periodic work --------------------------------------------------------------------------
 
-  private fastTick (): void {
-    if (this.init.behaviour.relays) this.flushBeats()
-    if (this.init.behaviour.watchesLiveness) this.checkLiveness(this.now())
-  }
-
-  /** Members not hosted here that stayed silent too long become suspect, suspects failed. */
-  private checkLiveness (now: number): void {
-    const watched = (m: Member): boolean => m.host !== this.init.peerId
-    for (const f of this.roster.expire(now, this.cfg.suspectAfterMs, this.cfg.failAfterMs, watched)) this.accept(f, undefined)
-  }
-
   private tick (): void {
     const now = this.now()
     this.ticks++
@@ -511,6 +497,12 @@ export class Mesh {
     for (const s of this.sessions.values()) {
       const m = this.roster.get(s.remotePeer)
       if (s.wire === 'text' && m !== undefined) this.accept({ ...toFrame(m), seq: m.seq + 1 }, undefined)
+    }
+    // Once per tick on purpose: checking every 100 ms made the detector stricter (suspect at exactly
+    // suspectAfterMs), and a hub taking 500 leaves at once then suspected leaves that were only slow.
+    if (this.init.behaviour.watchesLiveness) {
+      const watched = (m: Member): boolean => m.host !== this.init.peerId
+      for (const f of this.roster.expire(now, this.cfg.suspectAfterMs, this.cfg.failAfterMs, watched)) this.accept(f, undefined)
     }
     this.roster.reap(now, REAP_AFTER_MS)
     this.seen.prune(now)

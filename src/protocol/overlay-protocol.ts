@@ -310,9 +310,16 @@ export class Session {
   }
 }
 
-/** Bytes of their own (Uint8Array.prototype.slice copies even when given a Buffer; a list's slice copies). */
+/** The bytes in a buffer of their own (not a pool slice: Uint8ArrayList.slice would allocate from the pool). */
 function copyOf (data: Uint8Array | Uint8ArrayList): Uint8Array {
-  return data instanceof Uint8Array ? Uint8Array.prototype.slice.call(data) : data.slice()
+  if (data instanceof Uint8Array) return Uint8Array.prototype.slice.call(data)
+  const out = new Uint8Array(data.byteLength)
+  let at = 0
+  for (const chunk of data) {
+    out.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return out
 }
 
 export interface OverlayProtocolInit {

@@ -68,31 +68,6 @@ describe('mesh - failure detection', () => {
     assert.ok(membershipConverged(others), describeMembership(others))
   })
 
-  it('mesh - silence is checked between heartbeat ticks: failed follows suspect after failAfterMs, not a tick later', { timeout: 30_000 }, async () => {
-    // The observer ticks every 3 s; if it checked silence only on ticks, failed would come at least 3 s after suspect.
-    const tick = 3_000
-    const failAfter = 300
-    const observer = await createNode({ ...fastConfig(), mode: 'peer', name: 'observer', mesh: { heartbeatMs: tick, suspectAfterMs: 3_500, failAfterMs: failAfter, degree: 1 } })
-    await observer.start()
-    // The victim never suspects the slow observer, and heartbeats often.
-    const victim = await createNode({ ...fastConfig(), mode: 'peer', name: 'victim', bootstrap: [loopbackAddr(observer)], mesh: { heartbeatMs: 200, suspectAfterMs: 60_000, failAfterMs: 60_000, degree: 1 } })
-    await victim.start()
-    await waitState([observer], victim, 'alive', 10_000)
-    const suspect = record(observer, 'suspect')
-    const failed = record(observer, 'failed')
-
-    const killedAt = Date.now()
-    await crash(victim)
-    await waitUntil(() => failed.list.some(e => e.peerId === victim.peerId), { timeout: 3_500 + 2 * tick + SLACK_MS, message: 'the observer declares the victim failed' })
-    const s = suspect.list.find(e => e.peerId === victim.peerId)
-    const f = failed.list.find(e => e.peerId === victim.peerId)
-    assert.ok(s !== undefined && f !== undefined)
-    assert.equal(s.reason, 'silent')
-    assert.ok(f.at - s.at >= failAfter - 50, `failed ${f.at - s.at} ms after suspect, not before failAfterMs`)
-    assert.ok(f.at - s.at < failAfter + 700, `failed ${f.at - s.at} ms after suspect (failAfterMs ${failAfter}; a tick is ${tick})`)
-    assert.ok(s.at - killedAt < 3_500 + 200 + 700, `suspected ${s.at - killedAt} ms after the crash (suspectAfterMs 3500, victim heartbeats every 200 ms)`)
-  })
-
   it('mesh - a crashed peer restarted with the same key and name is alive again everywhere', { timeout: 30_000 }, async () => {
     const keys = await Promise.all(Array.from({ length: 5 }, async () => await generateKeyPair('Ed25519')))
     const built = await ringOf5(keys)
