@@ -100,7 +100,8 @@ export function encodeJsonFrame (frame: Frame): Uint8Array {
 /**
  * Every byte gets written, so no zero-fill. Small frames come from Node's Buffer pool: a fresh
  * off-heap ArrayBuffer costs microseconds per frame, a slice of the pool's slab a few dozen ns.
- * Frames are short-lived (encrypted and dropped as they are sent), so they do not pin slabs for long.
+ * Frames are encrypted and dropped as they are sent; the two places that keep them (a session
+ * behind a slow reader, the GRAFT cache) copy them, so no frame pins a shared slab for long.
  * A plain Uint8Array view, so callers and tests never see a Buffer.
  */
 function allocate (n: number): Uint8Array {
