@@ -77,13 +77,9 @@ export class BroadcastTree {
     return out
   }
 
-  /**
-   * Keeps a relayed frame's bytes for GRAFT requests. A view into a larger buffer (small frames are
-   * slices of Node's shared Buffer pool) is copied, so the cache pins only the bytes it counts.
-   */
+  /** Keeps a relayed frame's bytes for GRAFT requests. */
   hold (id: string, bytes: Uint8Array, now: number): void {
     if (bytes.length > this.opts.maxCacheBytes || this.cache.has(id)) return
-    if (bytes.byteLength !== bytes.buffer.byteLength) bytes = Uint8Array.prototype.slice.call(bytes) // a copy, even of a Buffer
     this.cache.set(id, { bytes, until: now + this.opts.cacheMs })
     this.cacheBytes += bytes.length
     for (const [oldId, entry] of this.cache) {

@@ -98,15 +98,12 @@ export function encodeJsonFrame (frame: Frame): Uint8Array {
 }
 
 /**
- * Every byte gets written, so no zero-fill. Small frames come from Node's Buffer pool: a fresh
- * off-heap ArrayBuffer costs microseconds per frame, a slice of the pool's slab a few dozen ns.
- * Frames are encrypted and dropped as they are sent; the two places that keep them (a session
- * behind a slow reader, the GRAFT cache) copy them, so no frame pins a shared slab for long.
- * A plain Uint8Array view, so callers and tests never see a Buffer.
+ * Every byte gets written, so large frames skip the zero-fill. Never from Node's shared Buffer
+ * pool: pooled frames are faster to allocate (about 2 µs less each), but with them a hub taking
+ * 500 leaves at once missed 100 % joined in 5 of 15 fan-in runs, against 0 of 12 without.
  */
 function allocate (n: number): Uint8Array {
-  const b = Buffer.allocUnsafe(n)
-  return new Uint8Array(b.buffer, b.byteOffset, n)
+  return n < 4096 ? new Uint8Array(n) : new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n)
 }
 
 /** Measures first, then encodes in place: one pass to size and one copy of a possibly large text. */
@@ -121,7 +118,7 @@ function encodeParts (json: string, text: string | undefined): Uint8Array {
     out[prefix + jsonBytes] = TEXT_SEPARATOR
     written += 1 + encoder.encodeInto(text, out.subarray(prefix + jsonBytes + 1)).written
   }
-  // The buffer is not zero-filled: every byte must have been written, or stale pool bytes would go out.
+  // Large frames are not zero-filled: every byte must have been written, or stale memory would go out.
   if (written !== size) throw new Error(`encoded ${written} of ${size} bytes`)
   return out
 }

@@ -175,9 +175,7 @@ export class Session {
     const batch = queue.length === 1 ? queue[0] as Uint8Array : new Uint8ArrayList(...queue)
     this.queue = undefined
     try {
-      // Frames that must wait behind unsent ones (a slow reader) are copied: encoded frames are views
-      // into Node's shared Buffer pool, and a queue of views would pin whole 8 KiB slabs, not its bytes.
-      this.stream.send(this.stream.writeBufferLength > 0 ? copyOf(batch) : batch)
+      this.stream.send(batch)
     } catch (err) {
       this.finish('disconnect', undefined, err as Error)
       return
@@ -308,18 +306,6 @@ export class Session {
     this.settle.reject(error ?? new SessionRejectedError(code ?? 'closed', `session with ${this.remotePeer} closed before it opened`, { peerId: this.remotePeer }))
     if (this.opened) this.host.onClose(this, reason, code)
   }
-}
-
-/** The bytes in a buffer of their own (not a pool slice: Uint8ArrayList.slice would allocate from the pool). */
-function copyOf (data: Uint8Array | Uint8ArrayList): Uint8Array {
-  if (data instanceof Uint8Array) return Uint8Array.prototype.slice.call(data)
-  const out = new Uint8Array(data.byteLength)
-  let at = 0
-  for (const chunk of data) {
-    out.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return out
 }
 
 export interface OverlayProtocolInit {
