@@ -17,6 +17,7 @@ import { BroadcastTree } from './tree.ts'
 import type { OverlayEvent, OverlayEvents } from './events.ts'
 import type { Member } from './roster.ts'
 import type { AckFrame, Frame, GraftFrame, HeartbeatFrame, IHaveFrame, MemberFrame, MsgFrame, PruneFrame } from '../protocol/frames.ts'
+import { SendWhen } from '../protocol/overlay-protocol.ts'
 import type { CloseReason, Session } from '../protocol/overlay-protocol.ts'
 import type { ModeBehaviour } from '../node/modes.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
@@ -409,7 +410,7 @@ export class Mesh {
   private route (to: string, f: MsgFrame | AckFrame, from: Session | undefined, encoded?: Uint8Array): void {
     if ((f.hops ?? 0) > this.cfg.hopLimit) return
     const via = this.sessions.get(to) ?? this.sessions.get(this.routes.get(to) ?? '')
-    if (via !== undefined && via !== from && via.wire === 'json') { via.sendEncoded(encoded ?? encodeJsonFrame(onWire(f)), true); this.stats.relayed++; return }
+    if (via !== undefined && via !== from && via.wire === 'json') { via.sendEncoded(encoded ?? encodeJsonFrame(onWire(f)), SendWhen.now); this.stats.relayed++; return }
     this.spread(f, from, true, encoded)
   }
 
@@ -432,7 +433,8 @@ export class Mesh {
       if (coreOnly && s.remoteMode === 'leaf') continue
       if (lazyGetIds && f.type === 'MSG' && this.tree.has(s.remotePeer) && !this.tree.isEager(s.remotePeer)) { this.tree.announce(s.remotePeer, f.id as string); continue }
       json ??= encodeJsonFrame(onWire(f))
-      s.sendEncoded(json)
+      // Leaves only read membership news (they never pass it on): it may wait to share a write.
+      s.sendEncoded(json, f.type === 'MEMBER' && s.remoteMode === 'leaf' ? SendWhen.linger : SendWhen.soon)
     }
     if (except !== undefined) this.stats.relayed++
   }

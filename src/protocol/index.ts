@@ -5,5 +5,5 @@ export { LengthPrefixDecoder, encodeJsonFrame, decodeJsonFrame } from './json-co
 export { startSession, step, Wire, Purpose } from './session.ts'
 export type { SessionContext, SessionState, SessionAction, Step } from './session.ts'
 export { AuthRole, authProof, proofValid, tokensEqual, newNonce, generateToken } from './auth.ts'
-export { OverlayProtocol, Session } from './overlay-protocol.ts'
+export { OverlayProtocol, Session, SendWhen, LINGER_MS } from './overlay-protocol.ts'
 export type { SessionHost, CloseReason, OverlayProtocolInit } from './overlay-protocol.ts'

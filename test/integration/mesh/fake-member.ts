@@ -37,6 +37,8 @@ export class FakeMember {
   readonly privateKey: PrivateKey
   readonly name: string
   readonly received: Frame[] = []
+  /** The frames of each received chunk: one yamux data frame, so one write by the remote. */
+  readonly writes: Frame[][] = []
   /** The node this session is with. */
   readonly remote: OverlayNode
   private readonly stream: Stream
@@ -54,7 +56,9 @@ export class FakeMember {
     this.signer = new Signer(privateKey)
     const decoder = new LengthPrefixDecoder(16 * 1024 * 1024)
     stream.addEventListener('message', evt => {
-      for (const body of decoder.push(evt.data)) this.received.push(decodeJsonFrame(body))
+      const frames = decoder.push(evt.data).map(decodeJsonFrame)
+      this.received.push(...frames)
+      this.writes.push(frames)
     })
   }
 
