@@ -14,6 +14,7 @@ import { SeenCache } from './seen.ts'
 import { Signer, Verifier } from './signing.ts'
 import { BeatRelay } from './beat-relay.ts'
 import { BroadcastTree } from './tree.ts'
+import { AckOutcome, PendingAcks } from './pending.ts'
 import type { OverlayEvent, OverlayEvents } from './events.ts'
 import type { Member } from './roster.ts'
 import type { AckFrame, Frame, GraftFrame, HeartbeatFrame, IHaveFrame, MemberFrame, MsgFrame, PruneFrame } from '../protocol/frames.ts'
@@ -73,8 +74,6 @@ export interface MeshInit {
   now?: () => number
 }
 
-/** A direct message waiting for its ACK, which only `acker` (the target, or its host) may send. */
-interface PendingDirect { acker: string, settle: (err?: Error) => void }
 
 export class Mesh {
   readonly roster = new Roster()
@@ -86,7 +85,7 @@ export class Mesh {
   private readonly signer: Signer
   private readonly verifier = new Verifier()
   private readonly routes = new Map<string, string>()
-  private readonly pending = new Map<string, PendingDirect>()
+  private readonly acks = new PendingAcks()
   private readonly tree = new BroadcastTree({ graftAfterMs: GRAFT_AFTER_MS, cacheMs: TREE_CACHE_MS, maxCacheBytes: TREE_CACHE_BYTES, maxMissing: TREE_MAX_MISSING })
   private readonly now: () => number
   private readonly self: { inc: number, seq: number }
@@ -127,7 +126,7 @@ export class Mesh {
       const client = s.wire === 'text' ? this.roster.get(s.remotePeer) : undefined
       if (client !== undefined) this.spread({ ...toFrame(client, MemberState.left), reason: 'exit' }, s)
     }
-    for (const p of [...this.pending.values()]) p.settle(new DeliveryError('not_started', 'the node is stopping'))
+    this.acks.failAll(new DeliveryError('not_started', 'the node is stopping'))
   }
 
   stop (): void {
@@ -319,10 +318,7 @@ export class Mesh {
     if (f.sig !== undefined && !this.seen.add(`ack:${f.id}`, this.now())) { this.stats.duplicate++; return }
     if (f.to === this.init.peerId) {
       if (f.sig === undefined ? f.origin !== s.remotePeer : !this.verifier.verify(f)) { this.stats.forged++; return }
-      const p = this.pending.get(f.id)
-      if (p === undefined) return
-      if (p.acker !== f.origin) { this.stats.forged++; return }
-      p.settle()
+      if (this.acks.ack(f.id, f.origin) === AckOutcome.wrongAcker) this.stats.forged++
       return
     }
     if (f.sig === undefined) { this.stats.forged++; return } // unsigned ACKs are for the receiver only
@@ -372,20 +368,7 @@ export class Mesh {
     const client = this.sessions.get(target.peerId)
     if (client?.wire === 'text') { this.deliverTo(client, f); return f } // our own text client: handed over here
     signal?.throwIfAborted()
-    const id = f.id as string
-    const acked = new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => { settle(signal?.reason as Error) }
-      const timer = setTimeout(() => { settle(new DeliveryError('unreachable', `no acknowledgement from "${name}" within ${this.cfg.directTimeoutMs} ms`)) }, this.cfg.directTimeoutMs)
-      const settle = (err?: Error): void => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        this.pending.delete(id)
-        if (err === undefined) resolve()
-        else reject(err)
-      }
-      this.pending.set(id, { acker: target.host ?? target.peerId, settle })
-      signal?.addEventListener('abort', onAbort, { once: true })
-    })
+    const acked = this.acks.wait(f.id as string, target.host ?? target.peerId, { timeoutMs: this.cfg.directTimeoutMs, name, signal })
     this.route(target.peerId, f, undefined, bytes)
     await acked
     return f
