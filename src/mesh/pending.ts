@@ -24,10 +24,13 @@ export class PendingAcks {
 
   get size (): number { return this.waiting.size }
 
-  /** Registers `id` at once (before the caller sends it); resolves when `acker` acknowledges it. */
-  async wait (id: string, acker: string, options: WaitOptions): Promise<void> {
+  /**
+   * Registers `id` at once (before the caller sends it); resolves when `acker` acknowledges it.
+   * Not `async`: on the round-trip path, a wrapping promise would cost its own microtask turns.
+   */
+  wait (id: string, acker: string, options: WaitOptions): Promise<void> {
     const { timeoutMs, name, signal } = options
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       if (signal?.aborted === true) { reject(signal.reason); return }
       const onAbort = (): void => { settle(signal?.reason as Error) }
       const timer = setTimeout(() => { settle(new DeliveryError('unreachable', `no acknowledgement from "${name}" within ${timeoutMs} ms`)) }, timeoutMs)
