@@ -74,7 +74,6 @@ export interface MeshInit {
   now?: () => number
 }
 
-
 export class Mesh {
   readonly roster = new Roster()
   readonly sessions = new Map<string, Session>()

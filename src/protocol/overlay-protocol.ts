@@ -77,7 +77,7 @@ export class Session {
    * one object and the per-chunk callbacks are methods, not closures kept per session.
    */
   private readonly decoder: LengthPrefixDecoder | LineDecoder
-  /** Outgoing frames of the current microtask; created on first use (a hub rarely writes to a leaf). */
+  /** Outgoing frames not yet written (this microtask's, and lingering ones); created on first use. */
   private queue: Uint8Array[] | undefined
   private flushScheduled = false
   private lingerTimer: ReturnType<typeof setTimeout> | undefined
@@ -154,7 +154,9 @@ export class Session {
       if (this.flushScheduled) return
       this.flushScheduled = true
       queueMicrotask(() => { this.flush() })
-    } else if (this.lingerTimer === undefined && !this.flushScheduled) {
+    } else {
+      // Linger: a flush already due (microtask or timer) takes this frame along; else start the timer.
+      if (this.lingerTimer !== undefined || this.flushScheduled) return
       this.lingerTimer = setTimeout(this.flushLingering, LINGER_MS)
     }
   }
@@ -325,6 +327,7 @@ export class Session {
     this.closed = true
     this.clearAuthTimer()
     clearTimeout(this.lingerTimer)
+    this.lingerTimer = undefined
     if (this.finished) return
     this.finished = true
     this.settle.reject(error ?? new SessionRejectedError(code ?? 'closed', `session with ${this.remotePeer} closed before it opened`, { peerId: this.remotePeer }))

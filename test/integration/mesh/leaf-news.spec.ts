@@ -2,6 +2,7 @@
  * Membership news for leaves lingers up to LINGER_MS so bursts share a write (a hub taking 500
  * joins at once spent a third of its CPU in socket writes). Lingering must never reorder frames or
  * lose them: a later frame that leaves sooner takes them along, and so does the session's end.
+ * test/unit/protocol/overlay-protocol.spec.ts checks the same rules with mocked timers.
  */
 import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
@@ -57,7 +58,7 @@ describe('mesh - membership news for leaves', () => {
     assert.ok(carrying.length < frames.length, `${frames.length} news frames came in ${carrying.length} writes`)
   })
 
-  it('mesh - a broadcast takes lingering news along, behind it, and the hub leaving flushes the rest', { timeout: 20_000 }, async () => {
+  it('mesh - a broadcast takes lingering news along ahead of itself, and the hub leaving flushes the rest', { timeout: 20_000 }, async () => {
     const hub = await startNode({ ...fastConfig(), mode: 'hub', name: 'hub' })
     const watcher = await join(hub, 'watcher', 'leaf')
     const feeder = await join(hub, 'feeder', 'peer')

@@ -38,6 +38,20 @@ describe('pending acks', () => {
     assert.equal(p.size, 0)
   })
 
+  it('pending - a settled wait leaves no timer behind: a later wait with the same id keeps its own deadline', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] })
+    const p = new PendingAcks()
+    const first = p.wait('m1', 'bob-id', opts)
+    p.ack('m1', 'bob-id')
+    await first
+    mock.timers.tick(500)
+    const second = p.wait('m1', 'bob-id', opts)
+    mock.timers.tick(600) // past the first wait's deadline, not the second's
+    assert.equal(p.size, 1, 'the first wait\'s timer did not fire on the second')
+    assert.equal(p.ack('m1', 'bob-id'), AckOutcome.settled)
+    await second
+  })
+
   it('pending - aborting rejects with the reason; an already aborted signal rejects at once', async () => {
     const p = new PendingAcks()
     const ac = new AbortController()
