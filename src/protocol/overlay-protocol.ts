@@ -157,13 +157,13 @@ export class Session {
     } else {
       // Linger: a flush already due (microtask or timer) takes this frame along; else start the timer.
       if (this.lingerTimer !== undefined || this.flushScheduled) return
-      this.lingerTimer = setTimeout(this.flushLingering, LINGER_MS)
+      this.lingerTimer = setTimeout(Session.flushLingering, LINGER_MS, this)
     }
   }
 
-  private readonly flushLingering = (): void => {
-    this.lingerTimer = undefined
-    this.flush()
+  /** Static, with the session as the timer's argument: no closure kept per session (see `decoder`). */
+  private static flushLingering (s: Session): void {
+    s.flush()
   }
 
   /** True while the stream asks writers to wait for 'drain'. */
