@@ -1,11 +1,23 @@
 /**
  * Direct sends waiting for their ACK. Each wait settles exactly once: on an ACK from the one member
  * allowed to give it (the target, or the node hosting it), on its deadline, on its caller's abort
- * signal, or when the node stops. Nothing is left behind: the timer and the abort listener go with it.
+ * signal, or when the node stops. Nothing is left behind: the abort listener goes with it.
+ *
+ * One timer serves every wait (it fires at the earliest deadline and sweeps): a timer of its own per
+ * send would cost a Timeout and its list bookkeeping on every round trip.
  */
 import { DeliveryError } from '../errors.ts'
 
-interface Waiting { acker: string, settle: (err?: Error) => void }
+interface Waiting {
+  readonly acker: string
+  readonly name: string
+  readonly timeoutMs: number
+  readonly deadline: number
+  readonly resolve: () => void
+  readonly reject: (err: Error) => void
+  readonly signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
 
 export interface WaitOptions {
   /** Reject with `unreachable` after this long. */
@@ -21,6 +33,9 @@ export type AckOutcome = typeof AckOutcome[keyof typeof AckOutcome]
 
 export class PendingAcks {
   private readonly waiting = new Map<string, Waiting>()
+  private timer: ReturnType<typeof setTimeout> | undefined
+  /** When the timer fires (ms, Date.now()); Infinity when none is set. */
+  private timerAt = Infinity
 
   get size (): number { return this.waiting.size }
 
@@ -30,19 +45,15 @@ export class PendingAcks {
    */
   wait (id: string, acker: string, options: WaitOptions): Promise<void> {
     const { timeoutMs, name, signal } = options
+    if (signal?.aborted === true) return Promise.reject(signal.reason)
     return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted === true) { reject(signal.reason); return }
-      const onAbort = (): void => { settle(signal?.reason as Error) }
-      const timer = setTimeout(() => { settle(new DeliveryError('unreachable', `no acknowledgement from "${name}" within ${timeoutMs} ms`)) }, timeoutMs)
-      const settle = (err?: Error): void => {
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        this.waiting.delete(id)
-        if (err === undefined) resolve()
-        else reject(err)
+      const w: Waiting = { acker, name, timeoutMs, deadline: Date.now() + timeoutMs, resolve, reject, signal, onAbort: undefined }
+      if (signal !== undefined) {
+        w.onAbort = () => { this.settle(id, w, signal.reason as Error) }
+        signal.addEventListener('abort', w.onAbort, { once: true })
       }
-      this.waiting.set(id, { acker, settle })
-      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiting.set(id, w)
+      if (w.deadline < this.timerAt) this.arm(w.deadline)
     })
   }
 
@@ -51,12 +62,42 @@ export class PendingAcks {
     const w = this.waiting.get(id)
     if (w === undefined) return AckOutcome.unknown
     if (w.acker !== from) return AckOutcome.wrongAcker
-    w.settle()
+    this.settle(id, w, undefined)
     return AckOutcome.settled
   }
 
-  /** Fails every wait with `err` (the node is stopping). */
+  /** Fails every wait with `err` (the node is stopping), and drops the timer. */
   failAll (err: Error): void {
-    for (const w of [...this.waiting.values()]) w.settle(err)
+    for (const [id, w] of [...this.waiting]) this.settle(id, w, err)
+    clearTimeout(this.timer)
+    this.timer = undefined
+    this.timerAt = Infinity
+  }
+
+  private settle (id: string, w: Waiting, err: Error | undefined): void {
+    if (this.waiting.get(id) !== w) return
+    this.waiting.delete(id)
+    if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort)
+    if (err === undefined) w.resolve()
+    else w.reject(err)
+  }
+
+  /** Settled waits leave the timer armed: it finds nothing due, and re-arms only for waits still here. */
+  private arm (at: number): void {
+    clearTimeout(this.timer)
+    this.timerAt = at
+    this.timer = setTimeout(PendingAcks.sweep, Math.max(0, at - Date.now()), this)
+  }
+
+  private static sweep (self: PendingAcks): void {
+    self.timer = undefined
+    self.timerAt = Infinity
+    const now = Date.now()
+    let next = Infinity
+    for (const [id, w] of [...self.waiting]) {
+      if (w.deadline <= now) self.settle(id, w, new DeliveryError('unreachable', `no acknowledgement from "${w.name}" within ${w.timeoutMs} ms`))
+      else if (w.deadline < next) next = w.deadline
+    }
+    if (next !== Infinity) self.arm(next)
   }
 }

@@ -28,7 +28,7 @@ describe('pending acks', () => {
   })
 
   it('pending - the deadline rejects with unreachable, names the target and forgets the id', async () => {
-    mock.timers.enable({ apis: ['setTimeout'] })
+    mock.timers.enable({ apis: ['setTimeout', 'Date'] })
     const p = new PendingAcks()
     const done = p.wait('m1', 'bob-id', opts)
     mock.timers.tick(999)
@@ -38,8 +38,8 @@ describe('pending acks', () => {
     assert.equal(p.size, 0)
   })
 
-  it('pending - a settled wait leaves no timer behind: a later wait with the same id keeps its own deadline', async () => {
-    mock.timers.enable({ apis: ['setTimeout'] })
+  it('pending - a settled wait is never rejected later: a later wait with the same id keeps its own deadline', async () => {
+    mock.timers.enable({ apis: ['setTimeout', 'Date'] })
     const p = new PendingAcks()
     const first = p.wait('m1', 'bob-id', opts)
     p.ack('m1', 'bob-id')
@@ -47,9 +47,32 @@ describe('pending acks', () => {
     mock.timers.tick(500)
     const second = p.wait('m1', 'bob-id', opts)
     mock.timers.tick(600) // past the first wait's deadline, not the second's
-    assert.equal(p.size, 1, 'the first wait\'s timer did not fire on the second')
+    assert.equal(p.size, 1, 'the first wait\'s deadline did not end the second')
     assert.equal(p.ack('m1', 'bob-id'), AckOutcome.settled)
     await second
+  })
+
+  it('pending - one timer serves every wait: each rejects at its own deadline, also one earlier than those before it', async () => {
+    mock.timers.enable({ apis: ['setTimeout', 'Date'] })
+    const p = new PendingAcks()
+    const failed: string[] = []
+    const watch = (id: string, timeoutMs: number): void => { p.wait(id, 'bob-id', { ...opts, timeoutMs }).catch(() => { failed.push(id) }) }
+    watch('slow', 1_000) // due at 1000
+    mock.timers.tick(300)
+    watch('quick', 200) // due at 500, before the armed deadline
+    watch('late', 1_500) // due at 1800
+    const flush = async (): Promise<void> => { await new Promise(resolve => { queueMicrotask(() => { resolve(undefined) }) }) }
+    mock.timers.tick(199); await flush()
+    assert.deepEqual(failed, [])
+    mock.timers.tick(1); await flush()
+    assert.deepEqual(failed, ['quick'])
+    mock.timers.tick(500); await flush()
+    assert.deepEqual(failed, ['quick', 'slow'])
+    mock.timers.tick(799); await flush()
+    assert.deepEqual(failed, ['quick', 'slow'])
+    mock.timers.tick(1); await flush()
+    assert.deepEqual(failed, ['quick', 'slow', 'late'])
+    assert.equal(p.size, 0)
   })
 
   it('pending - aborting rejects with the reason; an already aborted signal rejects at once', async () => {
