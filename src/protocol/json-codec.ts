@@ -88,7 +88,8 @@ export class LengthPrefixDecoder {
 }
 
 /** Separates a MSG's JSON header from its text. JSON.stringify never emits a raw line feed. */
-const TEXT_SEPARATOR = 0x0a
+const TEXT_SEPARATOR = '\n'
+const TEXT_SEPARATOR_BYTE = 0x0a
 
 /** Encodes one frame with its length prefix; a MSG as JSON header, line feed, text. */
 export function encodeJsonFrame (frame: Frame): Uint8Array {
@@ -115,7 +116,7 @@ function encodeParts (json: string, text: string | undefined): Uint8Array {
   varint.encode(size, out)
   let written = encoder.encodeInto(json, out.subarray(prefix)).written
   if (text !== undefined) {
-    out[prefix + jsonBytes] = TEXT_SEPARATOR
+    out[prefix + jsonBytes] = TEXT_SEPARATOR_BYTE
     written += 1 + encoder.encodeInto(text, out.subarray(prefix + jsonBytes + 1)).written
   }
   // Large frames are not zero-filled: every byte must have been written, or stale memory would go out.
@@ -190,15 +191,17 @@ export function splitList<T> (items: T[], maxFrameBytes: number): T[][] {
 
 /** Decodes one frame body (without its prefix). Throws InvalidFrameError for anything malformed. */
 export function decodeJsonFrame (body: Uint8Array): Frame {
-  const separator = body.indexOf(TEXT_SEPARATOR)
-  const record = parseObject(separator === -1 ? body : body.subarray(0, separator))
+  // One UTF-8 decode for header and text: each TextDecoder call crosses into C++.
+  const all = utf8Text(body)
+  const separator = all.indexOf(TEXT_SEPARATOR)
+  const record = parseObject(separator === -1 ? all : all.slice(0, separator))
   const type = record.type
   const shape = typeof type === 'string' && Object.hasOwn(SHAPES, type) ? SHAPES[type as Frame['type']] : undefined
   if (shape === undefined) throw new InvalidFrameError(ErrorCode.badFrame, `unknown frame type ${JSON.stringify(type)?.slice(0, 20)}`)
   if (separator !== -1) {
     if (type !== 'MSG') throw new InvalidFrameError(ErrorCode.badFrame, `only MSG carries text after its JSON, not ${String(type)}`)
     if (record.text !== undefined) throw new InvalidFrameError(ErrorCode.badFrame, 'MSG.text is given both in the JSON and after it')
-    record.text = utf8Text(body.subarray(separator + 1))
+    record.text = all.slice(separator + 1)
   }
   for (const [field, check] of SHAPE_ENTRIES[type as Frame['type']]) {
     if (!check(record[field])) throw new InvalidFrameError(ErrorCode.badFrame, `${String(type)}.${field} is missing or has the wrong type`)
@@ -214,12 +217,11 @@ function utf8Text (bytes: Uint8Array): string {
   }
 }
 
-function parseObject (json: Uint8Array): Record<string, unknown> {
+function parseObject (json: string): Record<string, unknown> {
   let value: unknown
   try {
-    value = JSON.parse(utf8Text(json))
+    value = JSON.parse(json)
   } catch (err) {
-    if ((err as Error).name === InvalidFrameError.name) throw err
     throw new InvalidFrameError(ErrorCode.badFrame, 'frame is not valid JSON', { cause: err })
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
