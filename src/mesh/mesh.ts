@@ -90,6 +90,7 @@ export class Mesh {
   private readonly self: { inc: number, seq: number }
   private timer?: ReturnType<typeof setInterval>
   private flushTimer?: ReturnType<typeof setInterval>
+  private failTimer?: ReturnType<typeof setTimeout>
   private readonly beats = new BeatRelay()
   private ticks = 0
   private leaving = false
@@ -118,8 +119,7 @@ export class Mesh {
   /** Announces our departure mesh-wide; the node then sends EXIT on every session. */
   leave (): void {
     this.leaving = true
-    clearInterval(this.timer)
-    clearInterval(this.flushTimer)
+    this.stop()
     this.spread(this.selfFrame(MemberState.left, 'exit'), undefined)
     for (const s of this.sessions.values()) {
       const client = s.wire === 'text' ? this.roster.get(s.remotePeer) : undefined
@@ -131,6 +131,8 @@ export class Mesh {
   stop (): void {
     clearInterval(this.timer)
     clearInterval(this.flushTimer)
+    clearTimeout(this.failTimer)
+    this.failTimer = undefined
   }
 
   // ---- sessions -------------------------------------------------------------------------------
@@ -485,13 +487,34 @@ export class Mesh {
     // Once per tick on purpose: checking every 100 ms made the detector stricter (suspect at exactly
     // suspectAfterMs), and a hub taking 500 leaves at once then suspected leaves that were only slow.
     if (this.init.behaviour.watchesLiveness) {
-      const watched = (m: Member): boolean => m.host !== this.init.peerId
-      for (const f of this.roster.expire(now, this.cfg.suspectAfterMs, this.cfg.failAfterMs, watched)) this.accept(f, undefined)
+      for (const f of this.roster.expire(now, this.cfg.suspectAfterMs, this.cfg.failAfterMs, this.watched)) this.accept(f, undefined)
+      this.armFailureCheck(now)
     }
     this.roster.reap(now, REAP_AFTER_MS)
     this.seen.prune(now)
     this.tendTree(now)
     if (this.init.behaviour.keepsDegree) this.keepDegree()
+  }
+
+  /** Members this node watches for silence: all but the clients it hosts (it heartbeats for those). */
+  private readonly watched = (m: Member): boolean => m.host !== this.init.peerId
+
+  /**
+   * A suspect fails `failAfterMs` after it became suspect, not at the first tick after that, which
+   * would add up to a tick. Only failing is checked between ticks: suspecting stays once per tick.
+   */
+  private armFailureCheck (now: number): void {
+    if (this.failTimer !== undefined) return
+    const at = this.roster.nextFailureAt(now, this.cfg.failAfterMs, this.watched)
+    // Overdue suspects were just handled (a frame that did not apply is retried at the next tick).
+    if (at === undefined || at - now >= this.cfg.heartbeatMs) return // the next tick is soon enough
+    this.failTimer = setTimeout(() => {
+      this.failTimer = undefined
+      const later = this.now()
+      for (const f of this.roster.failUnrefuted(later, this.cfg.failAfterMs, this.watched)) this.accept(f, undefined)
+      this.armFailureCheck(later)
+    }, at - now + 1)
+    this.failTimer.unref()
   }
 
   /** Peer exchange: dial known members until we hold `degree` core sessions; now and then retry a failed one. */

@@ -115,6 +115,21 @@ export class Roster {
     return out
   }
 
+  /** Only the second half of `expire`: suspects not refuted within `failAfterMs` become failed. */
+  failUnrefuted (now: number, failAfterMs: number, watched: (m: Member) => boolean): MemberFrame[] {
+    return this.expire(now, Infinity, failAfterMs, watched)
+  }
+
+  /** When the next watched suspect runs out of time to refute (ms, not before `now`); undefined if none will. */
+  nextFailureAt (now: number, failAfterMs: number, watched: (m: Member) => boolean): number | undefined {
+    let at: number | undefined
+    for (const m of this.members.values()) {
+      const due = m.since + failAfterMs
+      if (watched(m) && m.state === MemberState.suspect && due >= now && (at === undefined || due < at)) at = due
+    }
+    return at
+  }
+
   /** Forgets failed and left members after `afterMs`. */
   reap (now: number, afterMs: number): void {
     for (const m of this.members.values()) {

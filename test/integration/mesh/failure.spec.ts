@@ -68,6 +68,26 @@ describe('mesh - failure detection', () => {
     assert.ok(membershipConverged(others), describeMembership(others))
   })
 
+  it('mesh - a suspect is failed failAfterMs after the suspicion, not at the next tick after it', { timeout: 30_000 }, async () => {
+    // Ticks far apart and a short refutation window: failing at a tick would come a whole tick late.
+    const mesh = { heartbeatMs: 1_500, suspectAfterMs: 1_800, failAfterMs: 200, degree: 1 }
+    const built = await buildTopology(ring(5), { config: { ...fastConfig(), mesh }, name: i => `p${i}` })
+    await waitUntil(() => edgesUp(built) && membershipConverged(built.nodes), { timeout: 10_000, message: () => `ring(5) converges (${describeMembership(built.nodes)})` })
+    const victim = built.nodes[2] as OverlayNode
+    const others = built.nodes.filter(n => n !== victim)
+    const suspect = others.map(n => record(n, 'suspect'))
+    const failed = others.map(n => record(n, 'failed'))
+
+    await crash(victim)
+    await waitState(others, victim, 'failed', mesh.suspectAfterMs + 2 * mesh.heartbeatMs + SLACK_MS)
+    const bound = mesh.failAfterMs + 600 // well under the 1,500 ms a tick would add
+    others.forEach((node, i) => {
+      const suspectedAt = suspect[i]?.list.find(e => e.peerId === victim.peerId)?.at ?? Infinity
+      const failedAt = failed[i]?.list.find(e => e.peerId === victim.peerId)?.at ?? Infinity
+      assert.ok(failedAt - suspectedAt <= bound, `${node.name}: failed ${failedAt - suspectedAt} ms after suspect (bound ${bound} ms)`)
+    })
+  })
+
   it('mesh - a crashed peer restarted with the same key and name is alive again everywhere', { timeout: 30_000 }, async () => {
     const keys = await Promise.all(Array.from({ length: 5 }, async () => await generateKeyPair('Ed25519')))
     const built = await ringOf5(keys)

@@ -16,7 +16,7 @@ export function fastConfig (extra: { degree?: number, hopLimit?: number, directT
   }
 }
 
-/** The longest a silent member can stay present: suspect, then failed, plus two ticks of granularity. */
+/** The longest a silent member can stay present: suspect, then failed, plus a tick of granularity (and a tick of margin). */
 export const DETECTION_MS = FAST_MESH.suspectAfterMs + FAST_MESH.failAfterMs + 2 * FAST_MESH.heartbeatMs
 
 /**

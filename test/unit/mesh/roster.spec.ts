@@ -436,6 +436,28 @@ describe('roster failure detection', () => {
     assert.equal(r.expire(6501, SUSPECT_AFTER, FAIL_AFTER, all)[0]?.state, 'failed')
   })
 
+  it('roster - failUnrefuted fails overdue suspects and never suspects anyone', () => {
+    const r = new Roster()
+    r.apply(member(P1, 'alive', 1, 0, { name: 'a' }), 0)
+    r.apply(member(P2, 'suspect', 1, 0, { name: 'b' }), 1000)
+    assert.deepEqual(r.failUnrefuted(1000 + FAIL_AFTER, FAIL_AFTER, all), [])
+    assert.deepEqual(r.failUnrefuted(1_000_000, FAIL_AFTER, all).map(f => [f.peerId, f.state]), [[P2, 'failed']])
+    assert.deepEqual(r.failUnrefuted(1_000_000, FAIL_AFTER, () => false), [])
+  })
+
+  it('roster - nextFailureAt is the earliest watched suspect\'s deadline not before now', () => {
+    const r = new Roster()
+    assert.equal(r.nextFailureAt(0, FAIL_AFTER, all), undefined)
+    r.apply(member(P1, 'alive', 1, 0, { name: 'a' }), 0)
+    assert.equal(r.nextFailureAt(0, FAIL_AFTER, all), undefined, 'alive members have no deadline')
+    r.apply(member(P2, 'suspect', 1, 0, { name: 'b' }), 2000)
+    r.apply(member(P3, 'suspect', 1, 0, { name: 'c' }), 1000)
+    assert.equal(r.nextFailureAt(1000, FAIL_AFTER, all), 1000 + FAIL_AFTER)
+    assert.equal(r.nextFailureAt(1000, FAIL_AFTER, m => m.peerId !== P3), 2000 + FAIL_AFTER, 'unwatched suspects do not count')
+    assert.equal(r.nextFailureAt(1000 + FAIL_AFTER + 1, FAIL_AFTER, all), 2000 + FAIL_AFTER, 'an overdue suspect is the tick\'s to handle')
+    assert.equal(r.nextFailureAt(2000 + FAIL_AFTER + 1, FAIL_AFTER, all), undefined)
+  })
+
   it('roster - failed and left members produce no frames', () => {
     const r = new Roster()
     r.apply(member(P1, 'failed', 1, 0, { name: 'a' }), 0)
