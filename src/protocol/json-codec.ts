@@ -4,6 +4,7 @@
  * after the JSON and a line feed, as raw UTF-8, so a large text is neither escaped nor parsed as JSON.
  * Pure: no streams, no timers.
  */
+import { isAscii } from 'node:buffer'
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { NAME_PATTERN } from '../constants.ts'
@@ -13,7 +14,11 @@ import type { Frame } from './frames.ts'
 
 const MAX_PREFIX_BYTES = 5
 const utf8 = new TextDecoder('utf-8', { fatal: true })
-const encoder = new TextEncoder()
+// Buffer's native string copies, used on plain Uint8Arrays: ASCII bytes become a string by a plain
+// copy, and a string's UTF-8 is written without TextEncoder's extra pass (64 KiB: 3 µs against 6-11
+// to decode, 1 against 3 to encode).
+const latin1Slice = Buffer.prototype.latin1Slice
+const utf8Write = Buffer.prototype.utf8Write
 
 /** Splits bytes into frame bodies, each at most `maxFrameBytes`. */
 export class LengthPrefixDecoder {
@@ -114,10 +119,10 @@ function encodeParts (json: string, text: string | undefined): Uint8Array {
   const prefix = varint.encodingLength(size)
   const out = allocate(prefix + size)
   varint.encode(size, out)
-  let written = encoder.encodeInto(json, out.subarray(prefix)).written
+  let written = utf8Write.call(out, json, prefix, jsonBytes)
   if (text !== undefined) {
     out[prefix + jsonBytes] = TEXT_SEPARATOR_BYTE
-    written += 1 + encoder.encodeInto(text, out.subarray(prefix + jsonBytes + 1)).written
+    written += 1 + utf8Write.call(out, text, prefix + jsonBytes + 1, size - jsonBytes - 1)
   }
   // Large frames are not zero-filled: every byte must have been written, or stale memory would go out.
   if (written !== size) throw new Error(`encoded ${written} of ${size} bytes`)
@@ -210,6 +215,7 @@ export function decodeJsonFrame (body: Uint8Array): Frame {
 }
 
 function utf8Text (bytes: Uint8Array): string {
+  if (isAscii(bytes)) return latin1Slice.call(bytes, 0, bytes.length)
   try {
     return utf8.decode(bytes)
   } catch (err) {

@@ -103,6 +103,21 @@ describe('json-codec encode/decode', () => {
     assert.equal(wire[0], wire.length - 1)
   })
 
+  it('json-codec - a lone surrogate in the text goes out as U+FFFD, and the prefix counts its 3 bytes', () => {
+    const wire = encodeJsonFrame({ type: 'MSG', id: 'i', hops: 0, text: 'a\udc00b' })
+    assert.equal(dec.decode(wire.subarray(1)), '{"type":"MSG","id":"i","hops":0}\na\ufffdb')
+    assert.equal(wire[0], wire.length - 1)
+  })
+
+  for (const text of ['x'.repeat(70_000), `${'x'.repeat(70_000)}é`, `é${'x'.repeat(70_000)}`]) {
+    it(`json-codec - a ${text.length}-character text, ASCII ${/^[\x00-\x7f]*$/.test(text) ? 'only' : 'but one character'}, comes back whole`, () => {
+      const wire = encodeJsonFrame({ type: 'MSG', id: 'i', hops: 0, text })
+      const frames = new LengthPrefixDecoder(1 << 20).push(wire)
+      assert.equal(frames.length, 1)
+      assert.equal((decodeJsonFrame(frames[0] as Uint8Array) as { text: string }).text, text)
+    })
+  }
+
   it('json-codec - a MSG with its text inside the JSON is still accepted', () => {
     assert.deepEqual(decodeJsonFrame(body('{"type":"MSG","id":"i","text":"hi"}')), { type: 'MSG', id: 'i', text: 'hi' })
   })
