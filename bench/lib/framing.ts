@@ -1,23 +1,13 @@
 /**
  * Unsigned-varint length-prefix framing (the same wire format as
- * it-length-prefixed / lpStream from @libp2p/utils), written by hand so the
+ * it-length-prefixed / lpStream from @libp2p/utils). The counter is written by hand so the
  * receiver can count frames synchronously inside a 'message'/'data' handler.
  */
-
-export function encodeVarint (n: number): Uint8Array {
-  const out: number[] = []
-  let v = n
-  while (v >= 0x80) {
-    out.push((v & 0x7f) | 0x80)
-    v = Math.floor(v / 128)
-  }
-  out.push(v)
-  return Uint8Array.from(out)
-}
+import * as varint from 'uint8-varint'
 
 /** One frame: varint(payload.length) || payload. */
 export function frame (payload: Uint8Array): Uint8Array {
-  const prefix = encodeVarint(payload.length)
+  const prefix = varint.encode(payload.length)
   const out = new Uint8Array(prefix.length + payload.length)
   out.set(prefix, 0)
   out.set(payload, prefix.length)

@@ -40,10 +40,12 @@ export class Collector {
       this.entries.set(key, e)
     }
     e.runs.push(value)
-    if (details != null) {
-      const d = (e.details ??= {})
+    // perRun[i] belongs to runs[i]: runs without details hold null once any run has them
+    const d = (e.details ??= {})
+    if (details != null || d.perRun !== undefined) {
       const perRun = (d.perRun ??= []) as unknown[]
-      perRun.push(details)
+      while (perRun.length < e.runs.length - 1) perRun.push(null)
+      perRun.push(details ?? null)
     }
   }
 

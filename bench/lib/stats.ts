@@ -5,7 +5,7 @@ export interface Summary {
   median: number
   min: number
   max: number
-  /** 25th / 75th percentile (linear interpolation); equal to min/max for n <= 2 */
+  /** 25th / 75th percentile (linear interpolation); equal to min/max for n = 1 */
   p25: number
   p75: number
   mean: number
