@@ -16,7 +16,7 @@
  *           the text around the block.
  *
  * Writes bench/results/<timestamp>[-quick].json, bench/results/latest.json
- * and bench/results/latest.svg. Every measurement runs in worker processes
+ * and bench/results/latest.svg (or into $BENCH_RESULTS_DIR). Every measurement runs in worker processes
  * (bench/workers/*.ts, forked with process.execPath); all of them are killed
  * at the end, on error, on Ctrl-C and when the global watchdog fires.
  * Set BENCH_VERBOSE=1 to see worker stderr/logs.

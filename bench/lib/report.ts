@@ -9,7 +9,8 @@ import { machineLine, sourceLine } from './machine.ts'
 import { targetsMarkdown } from './targets.ts'
 
 export const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
-export const RESULTS_DIR = path.join(ROOT, 'bench', 'results')
+/** BENCH_RESULTS_DIR moves the result files elsewhere (the harness's own tests use a temp dir). */
+export const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench', 'results')
 export const DOC_FILE = path.join(ROOT, 'docs', 'BENCHMARKS.md')
 export const DOC_SVG = path.join(ROOT, 'docs', 'benchmarks.svg')
 export const START = '<!-- results:start -->'

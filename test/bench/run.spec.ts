@@ -1,0 +1,98 @@
+/**
+ * The benchmark driver as users run it (`node bench/run.ts`): its argument checks, and one real
+ * quick figure end to end (driver, worker processes over IPC, result files, target check), with
+ * the result files in a temp dir so the repo stays clean. The figure's numbers are not judged here;
+ * speed is what `npm run bench` itself reports.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import type { BenchReport } from '../../bench/lib/types.ts'
+
+const ROOT = join(import.meta.dirname, '../..')
+const RUN = join(ROOT, 'bench/run.ts')
+
+interface Outcome { code: number | null, stdout: string, stderr: string }
+
+/** Runs the driver to its end (killed after `timeoutMs`), with `env` added. */
+async function run (args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Outcome> {
+  return await new Promise(resolve => {
+    execFile(process.execPath, [RUN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr })
+    })
+  })
+}
+
+/** Pids of live processes whose environment holds `marker` (the driver passes its env to every worker). */
+function pidsWithEnv (marker: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) pids.push(Number(entry))
+    } catch {} // gone, or not ours to read
+  }
+  return pids
+}
+
+describe('bench/run.ts (the driver)', () => {
+  const dirs: string[] = []
+  after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }) })
+
+  for (const [args, message] of [
+    [['--runs=0'], '--runs must be an integer 1..50'],
+    [['--runs=51'], '--runs must be an integer 1..50'],
+    [['--soak=5'], '--soak=SECONDS must be an integer 10..3600'],
+    [['--only=rtt,nope'], 'unknown figure(s): nope'],
+    [['--fast'], 'unknown argument(s): --fast (try --help)']
+  ] as const) {
+    it(`run - ${args.join(' ')} exits 2 with "${message}" before starting anything`, async () => {
+      const out = await run([...args])
+      assert.equal(out.code, 2, out.stderr)
+      assert.ok(out.stderr.includes(message), out.stderr)
+      assert.equal(out.stdout, '')
+    })
+  }
+
+  it('run - --help names every figure, the opt-in soak included', async () => {
+    const out = await run(['--help'])
+    assert.equal(out.code, 0, out.stderr)
+    const line = out.stdout.split('\n').find(l => l.startsWith('figures: '))
+    assert.deepEqual(line?.slice('figures: '.length).split(', '), ['throughput', 'rtt', 'dial', 'broadcast', 'membership', 'memory', 'fanin', 'soak'])
+  })
+
+  it('run - a quick RTT run measures all three variants in worker processes, writes its result files, and leaves no worker behind', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-results-'))
+    dirs.push(dir)
+    const out = await run(['--quick', '--only=rtt', '--no-docs'], { BENCH_RESULTS_DIR: dir }, 100_000)
+    assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`)
+    assert.equal(pidsWithEnv(`BENCH_RESULTS_DIR=${dir}`).length, 0, 'a worker outlived the driver')
+
+    const files = readdirSync(dir).sort()
+    const stamped = files.filter(f => f.endsWith('-quick.json'))
+    assert.equal(stamped.length, 1, files.join(', '))
+    assert.ok(files.includes('latest.json') && files.includes('latest.svg'), files.join(', '))
+    const report = JSON.parse(readFileSync(join(dir, stamped[0] as string), 'utf8')) as BenchReport
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')), report)
+    assert.equal(report.mode, 'quick')
+    assert.deepEqual(report.figures.map(f => [f.id, f.error]), [['rtt', undefined]])
+
+    const medians = report.results.filter(r => r.metric === 'RTT median')
+    assert.deepEqual(medians.map(r => r.variant).sort(), ['libp2p', 'overlay', 'raw-tcp'])
+    for (const r of medians) {
+      assert.equal(r.runs.length, 1, r.variant)
+      assert.ok((r.runs[0] as number) > 0 && Number.isFinite(r.runs[0]), `${r.variant}: ${r.runs[0]}`)
+      const perRun = (r.details?.perRun as Array<{ n: number, warmupRoundTrips: number }>)[0]
+      assert.equal(perRun?.n, 1500, r.variant)
+      assert.ok((perRun?.warmupRoundTrips ?? 0) >= 500, r.variant)
+    }
+    const rtt = report.targets?.find(t => t.id === '2')
+    assert.ok(rtt !== undefined && typeof rtt.pass === 'boolean', JSON.stringify(report.targets))
+    assert.ok(out.stdout.includes('sendTo + ACK round trip median'), out.stdout)
+    assert.ok(!existsSync(join(ROOT, 'bench/results', stamped[0] as string)), 'wrote into the repo despite BENCH_RESULTS_DIR')
+  })
+})
