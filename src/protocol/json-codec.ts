@@ -20,6 +20,22 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 const latin1Slice = Buffer.prototype.latin1Slice
 const utf8Write = Buffer.prototype.utf8Write
 
+/**
+ * Where a frame that arrived in pieces is joined. One per process, reused: the body is read before
+ * `each` goes on, and a fresh 64 KiB buffer per frame cost about 4 µs more than the copy itself.
+ */
+let joined = new Uint8Array(0)
+
+/** The list's one piece, or undefined when it has several (or none). */
+function onlyPiece (list: Uint8ArrayList): Uint8Array | undefined {
+  let only: Uint8Array | undefined
+  for (const piece of list) {
+    if (only !== undefined) return undefined
+    only = piece
+  }
+  return only
+}
+
 /** Splits bytes into frame bodies, each at most `maxFrameBytes`. */
 export class LengthPrefixDecoder {
   private readonly maxFrameBytes: number
@@ -29,15 +45,22 @@ export class LengthPrefixDecoder {
     this.maxFrameBytes = maxFrameBytes
   }
 
+  /** The complete frame bodies in `chunk` and what came before it, as copies of their own. */
   push (chunk: Uint8Array | Uint8ArrayList): Uint8Array[] {
     const bodies: Uint8Array[] = []
-    this.each(chunk, body => { bodies.push(body) })
+    this.each(chunk, body => { bodies.push(body.slice()) })
     return bodies
   }
 
-  /** Like push, but hands over each body as soon as it is complete, so a bad frame cannot swallow earlier good ones. */
+  /**
+   * Hands over each body as soon as it is complete, so a bad frame cannot swallow earlier good ones.
+   * A body is only valid until `onBody` returns: it may be a view of the input or of a shared buffer.
+   */
   each (chunk: Uint8Array | Uint8ArrayList, onBody: (body: Uint8Array) => void): void {
-    if (this.buffer.byteLength === 0) chunk = this.eachWhole(chunk instanceof Uint8Array ? chunk : chunk.subarray(), onBody)
+    if (this.buffer.byteLength === 0) {
+      const whole = chunk instanceof Uint8Array ? chunk : onlyPiece(chunk)
+      if (whole !== undefined) chunk = this.eachWhole(whole, onBody)
+    }
     if (chunk.byteLength === 0) return
     this.buffer.append(chunk)
     while (true) {
@@ -48,7 +71,7 @@ export class LengthPrefixDecoder {
         throw new InvalidFrameError(ErrorCode.frameTooLarge, `frame of ${size} bytes exceeds ${this.maxFrameBytes}`)
       }
       if (this.buffer.byteLength < prefix + size) break
-      const body = this.buffer.subarray(prefix, prefix + size)
+      const body = this.bodyAt(prefix, size)
       this.buffer.consume(prefix + size)
       onBody(body)
     }
@@ -73,6 +96,20 @@ export class LengthPrefixDecoder {
       at += prefix + size
     }
     return at === 0 ? bytes : bytes.subarray(at)
+  }
+
+  /** The buffered body at `start`: a view when it lies in one piece, else joined in the shared buffer. */
+  private bodyAt (start: number, size: number): Uint8Array {
+    const pieces = this.buffer.sublist(start, start + size)
+    const only = onlyPiece(pieces)
+    if (only !== undefined) return only
+    if (joined.length < size) joined = new Uint8Array(Math.max(size, Math.min(2 * joined.length, this.maxFrameBytes)))
+    let at = 0
+    for (const piece of pieces) {
+      joined.set(piece, at)
+      at += piece.length
+    }
+    return joined.subarray(0, size)
   }
 
   end (): void {

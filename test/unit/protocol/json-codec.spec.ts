@@ -237,6 +237,20 @@ describe('json-codec LengthPrefixDecoder', () => {
     assert.deepEqual(bodies.map(decodeJsonFrame), [{ type: 'MSG', text: 'x'.repeat(200) }])
   })
 
+  it('json-codec - each() joins frames split across pieces, also with two decoders taking turns', () => {
+    const texts = ['a'.repeat(3000), 'b'.repeat(100), `c${'é'.repeat(2000)}`, 'd'.repeat(5000)]
+    const wire = concat(texts.map(text => encodeJsonFrame({ type: 'MSG', id: 'i', hops: 0, text })))
+    const cut = (at: number[]): Uint8Array[] => [0, ...at].map((a, i) => wire.subarray(a, at[i] ?? wire.length))
+    const decoders = [new LengthPrefixDecoder(1 << 16), new LengthPrefixDecoder(1 << 16)]
+    const seen: string[][] = [[], []]
+    // pieces of 1,000 bytes: every frame but the short one is joined; both decoders share the join buffer
+    const pieces = cut(Array.from({ length: Math.floor(wire.length / 1000) }, (_, i) => (i + 1) * 1000))
+    pieces.forEach((piece, i) => {
+      for (const d of [0, 1]) decoders[d]?.each(i % 2 === 0 ? piece : new Uint8ArrayList(piece.subarray(0, 7), piece.subarray(7)), body => { seen[d]?.push((decodeJsonFrame(body) as { text: string }).text) })
+    })
+    assert.deepEqual(seen, [texts, texts])
+  })
+
   it('json-codec - accepts a Uint8ArrayList chunk', () => {
     const list = new Uint8ArrayList(wires[0] as Uint8Array, wires[1] as Uint8Array)
     const bodies = new LengthPrefixDecoder(1024).push(list)
