@@ -57,27 +57,57 @@ export class LengthPrefixDecoder {
    * A body is only valid until `onBody` returns: it may be a view of the input or of a shared buffer.
    */
   each (chunk: Uint8Array | Uint8ArrayList, onBody: (body: Uint8Array) => void): void {
-    if (this.buffer.byteLength === 0) {
-      const whole = chunk instanceof Uint8Array ? chunk : onlyPiece(chunk)
-      if (whole !== undefined) chunk = this.eachWhole(whole, onBody)
+    if (chunk instanceof Uint8Array) {
+      this.eachIn(chunk, onBody)
+      return
     }
-    if (chunk.byteLength === 0) return
-    this.buffer.append(chunk)
-    while (true) {
-      const prefix = this.prefixLength()
-      if (prefix === 0) break
-      const size = varint.decode(this.buffer)
-      if (size > this.maxFrameBytes) {
-        throw new InvalidFrameError(ErrorCode.frameTooLarge, `frame of ${size} bytes exceeds ${this.maxFrameBytes}`)
-      }
-      if (this.buffer.byteLength < prefix + size) break
-      const body = this.bodyAt(prefix, size)
-      this.buffer.consume(prefix + size)
-      onBody(body)
-    }
+    for (const piece of chunk) this.eachIn(piece, onBody)
   }
 
-  /** Fast path with nothing buffered: hands over the whole frames in `bytes` in place; returns the rest. */
+  /** Only a frame that straddles pieces is buffered; the whole frames within a piece are views of it. */
+  private eachIn (bytes: Uint8Array, onBody: (body: Uint8Array) => void): void {
+    let rest = this.buffer.byteLength > 0 ? this.finishPending(bytes, onBody) : bytes
+    if (rest.byteLength === 0) return
+    rest = this.eachWhole(rest, onBody)
+    if (rest.byteLength === 0) return
+    this.buffer.append(rest)
+    // A bad prefix or an oversize frame fails as soon as its prefix is here, not when its body is.
+    const prefix = this.prefixLength()
+    if (prefix > 0) this.frameSize(prefix)
+  }
+
+  /** Completes the buffered frame from the front of `bytes` (or buffers all of them); returns what is left. */
+  private finishPending (bytes: Uint8Array, onBody: (body: Uint8Array) => void): Uint8Array {
+    let prefix = this.prefixLength()
+    while (prefix === 0 && bytes.byteLength > 0) { // a split prefix: at most MAX_PREFIX_BYTES rounds
+      this.buffer.append(bytes.subarray(0, 1))
+      bytes = bytes.subarray(1)
+      prefix = this.prefixLength()
+    }
+    if (prefix === 0) return bytes
+    const size = this.frameSize(prefix)
+    const missing = prefix + size - this.buffer.byteLength
+    if (bytes.byteLength < missing) {
+      this.buffer.append(bytes)
+      return bytes.subarray(bytes.byteLength)
+    }
+    this.buffer.append(bytes.subarray(0, missing))
+    const body = this.bodyAt(prefix, size)
+    this.buffer.consume(prefix + size)
+    onBody(body)
+    return bytes.subarray(missing)
+  }
+
+  /** The buffered frame's body size, from its complete prefix of `prefix` bytes. */
+  private frameSize (prefix: number): number {
+    const size = varint.decode(this.buffer)
+    if (size > this.maxFrameBytes) {
+      throw new InvalidFrameError(ErrorCode.frameTooLarge, `frame of ${size} bytes exceeds ${this.maxFrameBytes}`)
+    }
+    return size
+  }
+
+  /** Hands over the whole frames in `bytes` in place (nothing may be buffered); returns the rest. */
   private eachWhole (bytes: Uint8Array, onBody: (body: Uint8Array) => void): Uint8Array {
     let at = 0
     while (at < bytes.length) {

@@ -251,6 +251,21 @@ describe('json-codec LengthPrefixDecoder', () => {
     assert.deepEqual(seen, [texts, texts])
   })
 
+  it('json-codec - each() hands over whole frames as views of their piece, and copies only a frame that straddles two', () => {
+    const wire = concat(EVERY_FRAME.slice(0, 6).map(encodeJsonFrame))
+    const cut = (wires[0] as Uint8Array).length + (wires[1] as Uint8Array).length + 5 // inside the third frame
+    const first = Uint8Array.from(wire.subarray(0, cut))
+    const second = Uint8Array.from(wire.subarray(cut))
+    const owners: string[] = []
+    const frames: Frame[] = []
+    new LengthPrefixDecoder(1024).each(new Uint8ArrayList(first, second), body => {
+      owners.push(body.buffer === first.buffer ? 'first' : body.buffer === second.buffer ? 'second' : 'joined')
+      frames.push(decodeJsonFrame(body))
+    })
+    assert.deepEqual(frames, EVERY_FRAME.slice(0, 6))
+    assert.deepEqual(owners, ['first', 'first', 'joined', 'second', 'second', 'second'])
+  })
+
   it('json-codec - accepts a Uint8ArrayList chunk', () => {
     const list = new Uint8ArrayList(wires[0] as Uint8Array, wires[1] as Uint8Array)
     const bodies = new LengthPrefixDecoder(1024).push(list)
