@@ -406,4 +406,11 @@ describe('cli (real processes)', () => {
     assert.deepEqual(await demo.waitExit(20_000), { code: 0, signal: null }, demo.describe())
     for (const pid of children) assert.equal(pidAlive(pid), false, `demo child ${pid} still runs`)
   })
+
+  it('cli - demo whose first node cannot start exits 1 naming it, instead of waiting', { timeout: 30_000 }, async () => {
+    const demo = await cli.spawn('demo', ['demo', '--nodes', '2'], { OVERLAY_CONFIG: join(await cli.tempDir(), 'missing.json') })
+    assert.deepEqual(await demo.waitExit(15_000), { code: 1, signal: null }, demo.describe())
+    assert.ok(demo.stderrLines.some(l => l.includes('node-1 exited (code 2) before it listened')), demo.describe())
+    assert.ok(demo.stderrLines.some(l => l.includes('missing.json')), demo.describe())
+  })
 })

@@ -21,6 +21,14 @@ const BIN = fileURLToPath(new URL(`../bin${extname(fileURLToPath(import.meta.url
 
 interface DemoNode { name: string, child: ChildProcess, members: Set<string>, said: boolean }
 
+/**
+ * The `overlay start` arguments of one demo node. The token goes as `--token=T`: a generated token
+ * starts with a dash one time in 64, and `--token -x...` would read as another flag.
+ */
+export function startArgs (name: string, token: string, dataDir: string, bootstrap: string[]): string[] {
+  return ['start', '--mode', 'peer', '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', `--token=${token}`, '--data-dir', dataDir, '--json', ...bootstrap.flatMap(b => ['--bootstrap', b])]
+}
+
 export async function runDemo (values: ParsedArgs['values'], io: Io): Promise<number> {
   const count = values.nodes === undefined ? DEFAULT_NODES : Number(values.nodes)
   if (!Number.isSafeInteger(count) || count < 2 || count > MAX_NODES) throw new UsageError(`--nodes must be a whole number from 2 to ${MAX_NODES}`, 'demo')
@@ -32,8 +40,7 @@ export async function runDemo (values: ParsedArgs['values'], io: Io): Promise<nu
 
   const launch = (i: number, bootstrap: string[]): DemoNode => {
     const name = `node-${i}`
-    const args = [BIN, 'start', '--mode', 'peer', '--name', name, '--listen', '/ip4/127.0.0.1/tcp/0', '--token', token, '--data-dir', join(dir, name), '--json', ...bootstrap.flatMap(b => ['--bootstrap', b])]
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [BIN, ...startArgs(name, token, join(dir, name), bootstrap)], { stdio: ['pipe', 'pipe', 'inherit'] })
     const node: DemoNode = { name, child, members: new Set([name]), said: false }
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', line => { onEvent(node, line) })
     nodes.push(node)
@@ -63,9 +70,13 @@ export async function runDemo (values: ParsedArgs['values'], io: Io): Promise<nu
   io.signals.on('SIGINT', stop)
   io.signals.on('SIGTERM', stop)
   try {
-    launch(1, [])
+    const first = launch(1, [])
     const seedTimeout = new Promise<never>((_resolve, reject) => { setTimeout(() => { reject(new Error('the first node did not start within 10 s')) }, STOP_GRACE_MS).unref() })
-    const addr = await Promise.race([seedAddr, seedTimeout, stopped])
+    // Its own error is on stderr already (inherited); without this the demo would wait for an address that never comes.
+    const seedExit = new Promise<never>((_resolve, reject) => {
+      first.child.once('exit', (code, signal) => { reject(new Error(`node-1 exited (${signal ?? `code ${code}`}) before it listened`)) })
+    })
+    const addr = await Promise.race([seedAddr, seedTimeout, seedExit, stopped])
     if (typeof addr !== 'string') return 0
     for (let i = 2; i <= count; i++) launch(i, [addr])
     if (!json) io.stdout.write(`demo: ${count} nodes on loopback; Ctrl-C stops them all\n`)
