@@ -73,7 +73,7 @@ export class LengthPrefixDecoder {
     this.buffer.append(rest)
     // A bad prefix or an oversize frame fails as soon as its prefix is here, not when its body is.
     const prefix = this.prefixLength()
-    if (prefix > 0) this.frameSize(prefix)
+    if (prefix > 0) this.frameSize()
   }
 
   /** Completes the buffered frame from the front of `bytes` (or buffers all of them); returns what is left. */
@@ -85,7 +85,7 @@ export class LengthPrefixDecoder {
       prefix = this.prefixLength()
     }
     if (prefix === 0) return bytes
-    const size = this.frameSize(prefix)
+    const size = this.frameSize()
     const missing = prefix + size - this.buffer.byteLength
     if (bytes.byteLength < missing) {
       this.buffer.append(bytes)
@@ -98,8 +98,8 @@ export class LengthPrefixDecoder {
     return bytes.subarray(missing)
   }
 
-  /** The buffered frame's body size, from its complete prefix of `prefix` bytes. */
-  private frameSize (prefix: number): number {
+  /** The buffered frame's body size; its prefix must be complete. */
+  private frameSize (): number {
     const size = varint.decode(this.buffer)
     if (size > this.maxFrameBytes) {
       throw new InvalidFrameError(ErrorCode.frameTooLarge, `frame of ${size} bytes exceeds ${this.maxFrameBytes}`)
