@@ -18,7 +18,7 @@
  *  - broadcast phase: B broadcasts of 100 bytes from publishers drawn with a
  *    seeded PRNG (the same for both variants in run r), ONE AT A TIME:
  *    broadcast k+1 goes 20 ms after every worker reported that all its nodes
- *    received k (or after 2 s). Then a 2 s settle (quick: 1 s).
+ *    received k (or after 2 s). Then a 2 s settle (quick: 0.5 s).
  *  - runs alternate: gossipsub run r, overlay run r, gossipsub run r+1, ...
  *
  * Metrics per run: delivery ratio = receipts / (B * (N-1)); latency to the
@@ -83,7 +83,7 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
   const B = opts.quick ? 30 : 100
   const gapMs = 20
   const perBroadcastTimeoutMs = 2000
-  const settleMs = opts.quick ? 1000 : 2000
+  const settleMs = opts.quick ? 500 : 2000
   const idleMs = opts.quick ? 1000 : 3000
   const size = 100
   const c = `N=${n}`

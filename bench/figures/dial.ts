@@ -39,7 +39,7 @@ export const figure: Figure = {
   async run (opts: RunOpts): Promise<Result[]> {
     const col = new Collector('dial')
     const runs = runCount(opts, 5, 1)
-    const warmupMs = opts.quick ? 500 : 1500
+    const warmupMs = opts.quick ? 300 : 1500
     const warmupMin = opts.quick ? 5 : 20
     const count = opts.quick ? 30 : 200
     const c = 'dial+RT'

@@ -8,7 +8,7 @@
  *     connections opened by D separate dialer processes (libp2p: one fresh
  *     node = distinct peer id per connection), first C/5, then the rest. Listener
  *     RSS and V8 heapUsed are read after 3 x gc(): before the dials, and after
- *     the first C/5 and after all C, each after a 2 s settle (quick: 0.5 s).
+ *     the first C/5 and after all C, each after a 2 s settle (quick: 0.25 s).
  *     'RSS / conn' = the growth between the last two readings / the
  *     connections added between them. The slope leaves out what the first
  *     connections cost only once: V8 compiling the listener's connection code,
@@ -86,19 +86,19 @@ export const figure: Figure = {
 
     // (b) per-connection cost: the slope between C/5 and C connections
     const c = `${conns} conns`
-    const settleMs = opts.quick ? 500 : 2000
+    const settleMs = opts.quick ? 250 : 2000
     for (let r = 0; r < connRuns; r++) {
       for (const kind of ['raw-tcp', 'libp2p', 'overlay'] as const) {
         // two dial rounds of up to 150 s each, plus readings
         const listener = startWorker('memory.ts', { label: `hold-${kind}`, execArgv: ['--expose-gc'], maxLifetimeMs: 360_000 })
-        const ds: WorkerHandle[] = []
+        // the dialers start alongside (they wait idle until 'connect'; RSS is per process)
+        const ds: WorkerHandle[] = Array.from({ length: dialers }, (_, i) => startWorker(kind === 'overlay' ? 'overlay-leaves.ts' : 'memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 360_000 }))
         try {
           await listener.next('ready', 15_000)
           const h = await listener.request<Msg & { port?: number, addr?: string }>({ type: 'hold', kind }, 'holding', 15_000)
           const measure = async (): Promise<Msg & { mem: Mem, connections: number }> => await listener.request({ type: 'measure', pauseMs: opts.quick ? 50 : 200 }, 'measured', 30_000)
           const before = await measure()
           await snapshot(listener, `${kind}-${conns}-run${r + 1}-before`)
-          for (let i = 0; i < dialers; i++) ds.push(startWorker(kind === 'overlay' ? 'overlay-leaves.ts' : 'memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 360_000 }))
           await Promise.all(ds.map(async d => await d.next('ready', 15_000)))
           const t0 = Date.now()
           opts.log(`conn run ${r + 1}/${connRuns} ${kind.padEnd(7)} listener before: RSS ${fmt(before.mem.rss / MiB)} MiB; dialing ${conns} connections from ${dialers} processes, a fifth first`)

@@ -69,7 +69,7 @@ export const figure: Figure = {
     const runs = runCount(opts, 5, 1)
     // BENCH_CASE='64 KiB' runs one case only (used to profile one case at a time)
     const cs = cases(opts.quick).filter(c => process.env.BENCH_CASE == null || process.env.BENCH_CASE === c.name)
-    const warmupMs = opts.quick ? 600 : 1500
+    const warmupMs = opts.quick ? 400 : 1500
     const warmupCount = (c: Case): number => Math.max(64, Math.floor(c.count / 4))
     for (let r = 0; r < runs; r++) {
       for (const v of VARIANTS) {

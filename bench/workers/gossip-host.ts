@@ -18,13 +18,14 @@
  * payload immediately before publish(); a receiver subtracts it from its own
  * hrtime at the start of its 'message' handler.
  * Frames: one CountingRegister per process (summed over its nodes) counts
- * the RPCs gossipsub pushes on outbound streams (see lib/libp2p.ts).
+ * the RPCs gossipsub pushes on outbound streams (see lib/gossip.ts).
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from '@libp2p/interface'
 import { runWorker, nowNs, onCleanup } from '../lib/worker.ts'
-import { createGossipNode, CountingRegister, loopbackAddr, assertLoopback, BENCH_TOPIC } from '../lib/libp2p.ts'
-import type { GossipServices } from '../lib/libp2p.ts'
+import { loopbackAddr, assertLoopback } from '../lib/libp2p.ts'
+import { createGossipNode, CountingRegister, BENCH_TOPIC } from '../lib/gossip.ts'
+import type { GossipServices } from '../lib/gossip.ts'
 
 const register = new CountingRegister()
 const nodes = new Map<number, Libp2p<GossipServices>>()
