@@ -34,6 +34,17 @@ const WORKERS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..'
 
 const live = new Set<ChildProcess>()
 const PROFILING = process.env.BENCH_CPU_PROF != null && process.env.BENCH_CPU_PROF !== ''
+/** Upper bound on stop()'s grace (see capStopGrace). */
+let graceCapMs = Infinity
+
+/**
+ * Caps how long stop() waits for a worker to exit by itself before SIGKILL. Quick mode sets it
+ * low: a worker has sent its results before it is stopped, and the driver removes
+ * BENCH_TMP_DIR itself, so a graceful node.stop() there only costs time. Profiling ignores it.
+ */
+export function capStopGrace (ms: number): void {
+  graceCapMs = ms
+}
 let profiled = 0
 
 function profileArgs (file: string, label: string): string[] {
@@ -149,7 +160,7 @@ export class WorkerHandle {
   async stop (graceMs = 2000): Promise<void> {
     if (this.exited) return
     try { this.child.send({ type: 'exit' }) } catch { /* channel gone */ }
-    const t = setTimeout(() => { this.kill() }, PROFILING ? Math.max(graceMs, 15_000) : graceMs)
+    const t = setTimeout(() => { this.kill() }, PROFILING ? Math.max(graceMs, 15_000) : Math.min(graceMs, graceCapMs))
     await this.exitPromise
     clearTimeout(t)
   }
