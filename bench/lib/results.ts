@@ -62,7 +62,8 @@ export class Collector {
 export function fmt (v: number, digits = 3): string {
   if (!Number.isFinite(v)) return String(v)
   if (v === 0) return '0'
-  const a = Math.abs(v)
+  // The band is picked on the rounded value: 9.996 prints as 10.0, not 10.00.
+  const a = Math.abs(Number(v.toPrecision(Math.abs(v) >= 1 ? 3 : digits)))
   if (a >= 1000) return Math.round(v).toLocaleString('en-US')
   if (a >= 100) return v.toFixed(0)
   if (a >= 10) return v.toFixed(1)
