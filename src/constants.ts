@@ -1,6 +1,6 @@
 /** Protocol IDs, negotiated by multistream-select. Our nodes prefer JSON between themselves. */
 export const TEXT_PROTOCOL = '/p2p-overlay/text/1.0.0'
-export const JSON_PROTOCOL = '/p2p-overlay/json/1.0.0'
+export const JSON_PROTOCOL = '/p2p-overlay/json/2.0.0'
 
 /** The original design's hub port. */
 export const DEFAULT_HUB_PORT = 9000

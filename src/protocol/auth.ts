@@ -1,12 +1,13 @@
 /**
  * Token checks. Text: the literal token, compared in constant time. JSON: a challenge-response in
  * which each side proves it knows the token with an HMAC bound to both peer ids and both nonces,
- * so the token never travels and a proof cannot be replayed on another connection.
+ * so the token never travels and a proof cannot be replayed on another connection. The dialer
+ * proves first (session.ts), so a listener gives nothing away to a dialer without the token.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 
 const NONCE_BYTES = 32
-const LABEL = 'p2p-overlay/auth/v1'
+const LABEL = 'p2p-overlay/auth/v2'
 
 export const AuthRole = { dialer: 'dialer', listener: 'listener' } as const
 export type AuthRole = typeof AuthRole[keyof typeof AuthRole]

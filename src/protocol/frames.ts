@@ -54,7 +54,7 @@ export const MemberState = {
 } as const
 export type MemberState = typeof MemberState[keyof typeof MemberState]
 
-/** AUTH. Text: `token`. JSON: a three-step challenge-response; the token itself never travels. */
+/** AUTH. Text: `token`. JSON: challenge, response, then a proof from each side (the dialer's first); the token never travels. */
 export interface AuthFrame {
   type: 'AUTH'
   token?: string

@@ -83,20 +83,25 @@ function textAuth (frame: Frame, ctx: SessionContext): Step {
   return { state: { phase: 'join' }, actions: [{ type: 'authenticated' }, { type: 'send', frame: { type: 'OK', of: 'AUTH' } }] }
 }
 
+/**
+ * The dialer proves first: a listener reveals nothing derived from the token to a dialer that has
+ * not proven it knows the token (else anyone who can connect could collect HMACs to test guesses).
+ */
 function jsonAuth (state: Extract<SessionState, { phase: 'auth' }>, frame: Frame, ctx: SessionContext): Step {
   if (ctx.role === AuthRole.dialer) {
     if (state.listenerNonce === undefined) {
-      if (frame.type !== 'AUTH' || frame.step !== 'response' || frame.nonce === undefined || frame.proof === undefined) {
-        throw violation(ErrorCode.authRequired, `expected AUTH response, got ${frame.type}`)
+      if (frame.type !== 'AUTH' || frame.step !== 'response' || !nonceOk(frame.nonce)) {
+        throw violation(ErrorCode.authRequired, `expected an AUTH response with a nonce of 16-128 characters, got ${frame.type}`)
       }
-      const binding = bind(ctx, state.dialerNonce ?? '', frame.nonce)
-      if (!proofValid(ctx.token, AuthRole.listener, binding, frame.proof)) {
-        throw violation(ErrorCode.badToken, 'the listener could not prove it knows the token')
-      }
-      const proof = authProof(ctx.token, AuthRole.dialer, binding)
+      const proof = authProof(ctx.token, AuthRole.dialer, bind(ctx, state.dialerNonce ?? '', frame.nonce))
       return { state: { ...state, listenerNonce: frame.nonce }, actions: [{ type: 'send', frame: { type: 'AUTH', step: 'proof', proof } }] }
     }
-    if (frame.type !== 'OK' || frame.of !== 'AUTH') throw violation(ErrorCode.unexpectedFrame, `expected OK:AUTH, got ${frame.type}`)
+    if (frame.type !== 'AUTH' || frame.step !== 'proof' || frame.proof === undefined) {
+      throw violation(ErrorCode.authRequired, `expected the listener's AUTH proof, got ${frame.type}`)
+    }
+    if (!proofValid(ctx.token, AuthRole.listener, bind(ctx, state.dialerNonce ?? '', state.listenerNonce), frame.proof)) {
+      throw violation(ErrorCode.badToken, 'the listener could not prove it knows the token')
+    }
     const next: SessionAction = ctx.purpose === Purpose.health
       ? { type: 'send', frame: { type: 'PING' } }
       : { type: 'send', frame: { type: 'JOIN', name: ctx.localName, mode: ctx.localMode } }
@@ -104,21 +109,24 @@ function jsonAuth (state: Extract<SessionState, { phase: 'auth' }>, frame: Frame
   }
   if (frame.type !== 'AUTH') throw violation(ErrorCode.authRequired, `${frame.type} before AUTH`)
   if (state.listenerNonce === undefined) {
-    if (frame.step !== 'challenge' || frame.nonce === undefined || frame.nonce.length < 16 || frame.nonce.length > 128) {
+    if (frame.step !== 'challenge' || !nonceOk(frame.nonce)) {
       throw violation(ErrorCode.authRequired, 'expected an AUTH challenge with a nonce of 16-128 characters')
     }
     const listenerNonce = (ctx.nonce ?? newNonce)()
-    const proof = authProof(ctx.token, AuthRole.listener, bind(ctx, frame.nonce, listenerNonce))
     return {
       state: { phase: 'auth', dialerNonce: frame.nonce, listenerNonce },
-      actions: [{ type: 'send', frame: { type: 'AUTH', step: 'response', nonce: listenerNonce, proof } }]
+      actions: [{ type: 'send', frame: { type: 'AUTH', step: 'response', nonce: listenerNonce } }]
     }
   }
   if (frame.step !== 'proof' || frame.proof === undefined) throw violation(ErrorCode.authRequired, 'expected an AUTH proof')
-  if (!proofValid(ctx.token, AuthRole.dialer, bind(ctx, state.dialerNonce ?? '', state.listenerNonce), frame.proof)) {
-    throw violation(ErrorCode.badToken, 'wrong token')
-  }
-  return { state: { phase: 'join' }, actions: [{ type: 'authenticated' }, { type: 'send', frame: { type: 'OK', of: 'AUTH' } }] }
+  const binding = bind(ctx, state.dialerNonce ?? '', state.listenerNonce)
+  if (!proofValid(ctx.token, AuthRole.dialer, binding, frame.proof)) throw violation(ErrorCode.badToken, 'wrong token')
+  const proof = authProof(ctx.token, AuthRole.listener, binding)
+  return { state: { phase: 'join' }, actions: [{ type: 'authenticated' }, { type: 'send', frame: { type: 'AUTH', step: 'proof', proof } }] }
+}
+
+function nonceOk (nonce: string | undefined): nonce is string {
+  return nonce !== undefined && nonce.length >= 16 && nonce.length <= 128
 }
 
 function bind (ctx: SessionContext, dialerNonce: string, listenerNonce: string): Parameters<typeof authProof>[2] {

@@ -1,6 +1,6 @@
 /**
  * Drives the JSON protocol by hand over a raw client (see text-client.ts): the AUTH challenge,
- * response and proof, then JOIN. Lets tests stop at any step, or write half a frame.
+ * response and both proofs, then JOIN. Lets tests stop at any step, or write half a frame.
  */
 import { randomBytes } from 'node:crypto'
 import { JSON_PROTOCOL } from '../../src/index.ts'
@@ -37,12 +37,13 @@ export function dialerProof (client: TextClient, listenerPeerId: string, token: 
   return authProof(token, AuthRole.dialer, { dialerNonce, listenerNonce, dialerPeerId: client.peerId, listenerPeerId })
 }
 
-/** Full handshake: challenge, proof (with `token`), OK:AUTH, JOIN as `name`; resolves once the listener's JOIN arrives. */
-export async function jsonJoin (client: TextClient, opts: { listenerPeerId: string, token: string, name: string, mode?: string }): Promise<void> {
+/** Full handshake: challenge, proof (with `token`), the listener's proof, JOIN as `name`; resolves once the listener's JOIN arrives. */
+export async function jsonJoin (client: TextClient, opts: { listenerPeerId: string, token: string, name: string, mode?: string }): Promise<{ dialerNonce: string, listenerNonce: string }> {
   const { dialerNonce, response } = await challenge(client)
   if (response.type !== 'AUTH' || response.nonce === undefined) throw new Error(`expected an AUTH response, got ${JSON.stringify(response)}`)
   sendFrame(client, { type: 'AUTH', step: 'proof', proof: dialerProof(client, opts.listenerPeerId, opts.token, dialerNonce, response.nonce) })
-  await client.waitFrame(f => f.type === 'OK' && f.of === 'AUTH')
+  await client.waitFrame(f => f.type === 'AUTH' && f.step === 'proof')
   sendFrame(client, { type: 'JOIN', name: opts.name, mode: opts.mode ?? 'peer' })
   await client.waitFrame(f => f.type === 'JOIN')
+  return { dialerNonce, listenerNonce: response.nonce }
 }

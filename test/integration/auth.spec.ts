@@ -17,22 +17,23 @@ afterEach(stopAll)
 const received = (client: TextClient): string => Buffer.concat(client.chunks).toString('latin1')
 
 describe('auth - JSON mutual authentication', () => {
-  it('auth - a leaf refuses a hub that cannot prove the token (rejected bad_token about the hub); the hub never lists the leaf', async () => {
+  it('auth - a hub with another token refuses the leaf\'s proof (rejected bad_token about the leaf) and never proves itself; the leaf is refused', async () => {
     const hub = await startNode({ mode: 'hub', name: 'hub', token: 'the-hubs-own-token' })
     const hubLog = recordEvents(hub)
     const leaf = await createNode({ mode: 'leaf', name: 'careful', bootstrap: [loopbackAddr(hub)] })
     const leafLog = recordEvents(leaf)
-    const rejected = nextEvent(leaf, 'rejected', () => true, { timeout: 10_000 })
+    const rejected = nextEvent(hub, 'rejected', () => true, { timeout: 10_000 })
     const attempt = nextEvent(leaf, 'bootstrap', () => true, { timeout: 10_000 })
     await leaf.start()
 
     const r = await rejected
-    assert.equal(r.peerId, hub.peerId)
+    assert.equal(r.peerId, leaf.peerId)
     assert.equal(r.code, 'bad_token')
     const first = await attempt
     assert.equal(first.ok, false)
     assert.match(first.error ?? '', /bad_token/)
     assert.deepEqual(leafLog.of('session'), [])
+    assert.deepEqual(leafLog.of('rejected'), [], 'the leaf was refused; it refused nobody')
     assert.equal(knowsMember(leaf, hub.peerId), false)
     assert.equal(hasSession(hub, leaf), false)
     assert.equal(knowsMember(hub, leaf.peerId), false)
@@ -49,34 +50,33 @@ describe('auth - JSON mutual authentication', () => {
     assert.equal(peer.sessions()[0]?.mode, 'hub')
   })
 
-  it('auth - the listener answers a challenge with a proof bound to both peers, never with the token', async () => {
+  it('auth - the listener answers a challenge with a fresh nonce only: nothing derived from the token before the dialer proves', async () => {
     const hub = await startNode({ mode: 'hub', name: 'hub' })
     const client = await connectJsonClient(loopbackAddr(hub))
     const { dialerNonce, response } = await challenge(client)
     assert.equal(response.type, 'AUTH')
     assert.equal(response.step, 'response')
     assert.equal(response.token, undefined, 'no token field')
+    assert.equal(response.proof, undefined, 'no proof before the dialer has proven itself')
     assert.equal(typeof response.nonce, 'string')
     assert.ok((response.nonce ?? '').length >= 16)
     assert.notEqual(response.nonce, dialerNonce)
-    const expected = authProof(TEST_TOKEN, AuthRole.listener, {
-      dialerNonce, listenerNonce: response.nonce as string, dialerPeerId: client.peerId, listenerPeerId: hub.peerId
-    })
-    assert.equal(response.proof, expected, 'the proof is the HMAC of the token over both nonces and peer ids')
-    assert.ok(!received(client).includes(TEST_TOKEN), 'the token bytes never crossed the wire')
     assert.deepEqual(hub.sessions(), [], 'a challenge alone opens nothing')
   })
 
-  it('auth - a full hand-driven JSON handshake with the right proof opens a session, and the token never travels', async () => {
+  it('auth - a full hand-driven JSON handshake: the listener proves after the dialer, bound to both peers, and the token never travels', async () => {
     const hub = await startNode({ mode: 'hub', name: 'hub' })
     const client = await connectJsonClient(loopbackAddr(hub))
-    await jsonJoin(client, { listenerPeerId: hub.peerId, token: TEST_TOKEN, name: 'handmade' })
+    const nonces = await jsonJoin(client, { listenerPeerId: hub.peerId, token: TEST_TOKEN, name: 'handmade' })
     await waitFor(() => hasSession(hub, client.peerId), { timeout: 5_000, message: 'the hub lists the raw JSON peer' })
     assert.equal(hub.sessions()[0]?.name, 'handmade')
     assert.ok(!received(client).includes(TEST_TOKEN), 'the token bytes never crossed the wire')
     const frames = client.frames()
     assert.ok(frames.every(f => f.type !== 'AUTH' || (f as AuthFrame).token === undefined), 'no AUTH frame carries a token')
-    assert.deepEqual(frames.slice(0, 3).map(f => f.type), ['AUTH', 'OK', 'JOIN'])
+    assert.deepEqual(frames.slice(0, 3).map(f => [f.type, (f as AuthFrame).step]), [['AUTH', 'response'], ['AUTH', 'proof'], ['JOIN', undefined]])
+    const proof = frames[1] as AuthFrame
+    const expected = authProof(TEST_TOKEN, AuthRole.listener, { ...nonces, dialerPeerId: client.peerId, listenerPeerId: hub.peerId })
+    assert.equal(proof.proof, expected, 'the proof is the HMAC of the token over both nonces and peer ids')
   })
 
   it('auth - a wrong proof gets ERR:bad_token, a rejected event and a closed connection', async () => {
@@ -90,6 +90,7 @@ describe('auth - JSON mutual authentication', () => {
     assert.equal((await rejected).code, 'bad_token')
     await client.connectionClosed
     assert.deepEqual(hub.sessions(), [])
+    assert.deepEqual(client.frames().filter(f => f.type === 'AUTH').map(f => (f as AuthFrame).step), ['response'], 'the listener never sent its proof')
   })
 
   it('auth - a proof replayed on another connection is refused (it is bound to the nonces and peer ids)', async () => {

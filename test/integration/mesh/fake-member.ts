@@ -83,11 +83,11 @@ export class FakeMember {
       const dialerNonce = randomBytes(24).toString('base64url')
       fake.send({ type: 'AUTH', step: 'challenge', nonce: dialerNonce })
       const response = await fake.waitFrame(f => f.type === 'AUTH' || f.type === 'ERR', timeout)
-      if (response.type !== 'AUTH' || response.nonce === undefined || response.proof === undefined) throw new Error(`expected an AUTH response, got ${JSON.stringify(response)}`)
+      if (response.type !== 'AUTH' || response.nonce === undefined) throw new Error(`expected an AUTH response, got ${JSON.stringify(response)}`)
       const binding = { dialerNonce, listenerNonce: response.nonce, dialerPeerId: node.peerId.toString(), listenerPeerId: target.peerId }
-      if (response.proof !== authProof(options.token, AuthRole.listener, binding)) throw new Error('the listener sent a wrong AUTH proof')
       fake.send({ type: 'AUTH', step: 'proof', proof: authProof(options.token, AuthRole.dialer, binding) })
-      await fake.waitFrame(f => (f.type === 'OK' && f.of === 'AUTH') || f.type === 'ERR', timeout)
+      const proof = await fake.waitFrame(f => (f.type === 'AUTH' && f.step === 'proof') || f.type === 'ERR', timeout)
+      if (proof.type === 'AUTH' && proof.proof !== authProof(options.token, AuthRole.listener, binding)) throw new Error('the listener sent a wrong AUTH proof')
       fake.send({ type: 'JOIN', name: options.name, mode: options.mode ?? 'peer' })
       const reply = await fake.waitFrame(f => f.type === 'JOIN' || f.type === 'ERR', timeout)
       return { fake, outcome: reply.type === 'ERR' ? { ok: false, error: reply } : { ok: true } }

@@ -202,7 +202,7 @@ describe('docs/PROTOCOL.md', () => {
     assert.equal(authProof(token, AuthRole.listener, binding), v.listenerProof)
     assert.equal(authProof(token, AuthRole.dialer, binding), v.dialerProof)
     const input = block('text', 'hmac-input:listener')
-    assert.equal(input, ['p2p-overlay/auth/v1', 'listener', binding.dialerNonce, binding.listenerNonce, binding.dialerPeerId, binding.listenerPeerId].join('\n'))
+    assert.equal(input, ['p2p-overlay/auth/v2', 'listener', binding.dialerNonce, binding.listenerNonce, binding.dialerPeerId, binding.listenerPeerId].join('\n'))
     assert.equal(createHmac('sha256', token).update(input).digest('base64url'), v.listenerProof)
     assert.equal(v.dialerNonce?.length, 43)
   })

@@ -269,12 +269,15 @@ describe('session JSON handshake', () => {
     assert.equal(listener.actions.filter(a => a.type === 'authenticated').length, 1)
   })
 
-  it('session - the handshake exchanges exactly challenge, response, proof, OK:AUTH, JOIN, JOIN', () => {
+  it('session - the handshake exchanges exactly challenge, response, dialer proof, listener proof, JOIN, JOIN', () => {
     const { dialer, listener } = handshake(jsonCtx('dialer', { nonce: nonces(D_NONCE) }), jsonCtx('listener', { nonce: nonces(L_NONCE) }))
     assert.deepEqual(dialer.sent.map(f => [f.type, (f as AuthFrame).step]), [['AUTH', 'challenge'], ['AUTH', 'proof'], ['JOIN', undefined]])
-    assert.deepEqual(listener.sent.map(f => [f.type, (f as AuthFrame).step]), [['AUTH', 'response'], ['OK', undefined], ['JOIN', undefined]])
+    assert.deepEqual(listener.sent.map(f => [f.type, (f as AuthFrame).step]), [['AUTH', 'response'], ['AUTH', 'proof'], ['JOIN', undefined]])
     assert.deepEqual(dialer.sent[0], { type: 'AUTH', step: 'challenge', nonce: D_NONCE })
-    assert.equal((listener.sent[0] as AuthFrame).nonce, L_NONCE)
+    assert.deepEqual(listener.sent[0], { type: 'AUTH', step: 'response', nonce: L_NONCE }, 'the response carries no proof')
+    const binding = { dialerNonce: D_NONCE, listenerNonce: L_NONCE, dialerPeerId: DIALER_ID, listenerPeerId: LISTENER_ID }
+    assert.deepEqual(dialer.sent[1], { type: 'AUTH', step: 'proof', proof: authProof(TOKEN, 'dialer', binding) })
+    assert.deepEqual(listener.sent[1], { type: 'AUTH', step: 'proof', proof: authProof(TOKEN, 'listener', binding) })
     assert.deepEqual(dialer.sent[2], { type: 'JOIN', name: 'dave', mode: 'peer' })
     assert.deepEqual(listener.sent[2], { type: 'JOIN', name: 'lisa', mode: 'hub' })
   })
@@ -294,21 +297,25 @@ describe('session JSON handshake', () => {
     assert.notDeepEqual(a.dialer.sent[1], b.dialer.sent[1])
   })
 
-  it('session - a listener with a different token is refused by the dialer with bad_token', () => {
-    const { dialer, listener } = handshake(jsonCtx('dialer'), jsonCtx('listener', { token: 'other-token' }))
-    assert.equal(dialer.error?.name, 'ProtocolViolationError')
-    assert.equal(dialer.error?.code, 'bad_token')
-    // The dialer sent its challenge and nothing derived from the token.
-    assert.deepEqual(dialer.sent.map(f => (f as AuthFrame).step), ['challenge'])
-    assert.equal(dialer.actions.some(a => a.type === 'authenticated' || a.type === 'open'), false)
-    assert.deepEqual(listener.state.phase, 'auth')
-  })
+  for (const [which, dialerToken, listenerToken] of [['a listener with a different token', TOKEN, 'other-token'], ['a dialer with a wrong token', 'other-token', TOKEN]]) {
+    it(`session - ${which}: the listener refuses the dialer's proof with bad_token, having sent nothing but its nonce`, () => {
+      const { dialer, listener } = handshake(jsonCtx('dialer', { token: dialerToken }), jsonCtx('listener', { token: listenerToken }))
+      assert.equal(listener.error?.name, 'ProtocolViolationError')
+      assert.equal(listener.error?.code, 'bad_token')
+      assert.deepEqual(listener.sent, [{ type: 'AUTH', step: 'response', nonce: (listener.sent[0] as AuthFrame).nonce }])
+      assert.deepEqual(dialer.sent.map(f => (f as AuthFrame).step), ['challenge', 'proof'])
+      assert.equal([...dialer.actions, ...listener.actions].some(a => a.type === 'authenticated' || a.type === 'open'), false)
+      assert.equal(dialer.state.phase, 'auth')
+    })
+  }
 
-  it('session - an honest dialer with a wrong token notices first and sends nothing but its challenge', () => {
-    const { dialer, listener } = handshake(jsonCtx('dialer', { token: 'other-token' }), jsonCtx('listener'))
-    assert.equal(dialer.error?.code, 'bad_token')
-    assert.deepEqual(dialer.sent.map(f => (f as AuthFrame).step), ['challenge'])
-    assert.equal(listener.actions.some(a => a.type === 'authenticated' || a.type === 'open'), false)
+  it('session - a dialer refuses a listener proof made with a wrong token (bad_token), and goes on after the right one', () => {
+    const ctx = jsonCtx('dialer', { nonce: nonces(D_NONCE) })
+    const { state } = step(startSession(ctx).state, { type: 'AUTH', step: 'response', nonce: L_NONCE }, ctx)
+    const binding = { dialerNonce: D_NONCE, listenerNonce: L_NONCE, dialerPeerId: DIALER_ID, listenerPeerId: LISTENER_ID }
+    throwsViolation(() => step(state, { type: 'AUTH', step: 'proof', proof: authProof('other-token', 'listener', binding) }, ctx), 'bad_token')
+    const ok = step(state, { type: 'AUTH', step: 'proof', proof: authProof(TOKEN, 'listener', binding) }, ctx)
+    assert.deepEqual(ok, { state: { phase: 'join' }, actions: [{ type: 'authenticated' }, { type: 'send', frame: { type: 'JOIN', name: 'dave', mode: 'peer' } }] })
   })
 
   it('session - a dialer proof made with a wrong token is refused by the listener with bad_token', () => {
@@ -329,9 +336,9 @@ describe('session JSON handshake', () => {
     throwsViolation(() => step(response.state, { type: 'AUTH', step: 'proof', proof: '' }, ctx), 'bad_token')
   })
 
-  it('session - a listener that took the wrong peer ids cannot prove itself', () => {
-    const { dialer } = handshake(jsonCtx('dialer'), jsonCtx('listener', { remotePeerId: '12D3KooWSomeoneElse' }))
-    assert.equal(dialer.error?.code, 'bad_token')
+  it('session - a listener that took the wrong peer ids refuses the dialer\'s proof', () => {
+    const { listener } = handshake(jsonCtx('dialer'), jsonCtx('listener', { remotePeerId: '12D3KooWSomeoneElse' }))
+    assert.equal(listener.error?.code, 'bad_token')
   })
 
   it('session - a dialer proof replayed into a handshake with a different listener nonce fails', () => {
@@ -354,22 +361,21 @@ describe('session JSON handshake', () => {
     throwsViolation(() => step(state, captured, ctx), 'bad_token')
   })
 
-  it('session - a listener response replayed to a dialer with a different nonce fails', () => {
+  it('session - a listener proof replayed to a dialer with a different nonce fails', () => {
     const first = handshake(jsonCtx('dialer', { nonce: nonces(D_NONCE) }), jsonCtx('listener', { nonce: nonces(L_NONCE) }))
-    const captured = first.listener.sent[0] as AuthFrame
-    assert.equal(captured.step, 'response')
+    const captured = first.listener.sent[1] as AuthFrame
+    assert.equal(captured.step, 'proof')
     const ctx = jsonCtx('dialer', { nonce: nonces('another-dialer-nonce-0123456789abcdef') })
-    const { state } = startSession(ctx)
+    const { state } = step(startSession(ctx).state, first.listener.sent[0] as Frame, ctx)
     throwsViolation(() => step(state, captured, ctx), 'bad_token')
   })
 
-  it('session - the listener\'s response proof is not accepted back as a dialer proof (no reflection)', () => {
-    const ctx = jsonCtx('listener', { nonce: nonces(L_NONCE) })
-    let { state } = startSession(ctx)
-    const s = step(state, { type: 'AUTH', step: 'challenge', nonce: D_NONCE }, ctx)
-    state = s.state
-    const response = sent(s.actions)[0] as AuthFrame
-    throwsViolation(() => step(state, { type: 'AUTH', step: 'proof', proof: response.proof as string }, ctx), 'bad_token')
+  it('session - a dialer\'s own proof sent back to it is not accepted as the listener\'s (no reflection)', () => {
+    const ctx = jsonCtx('dialer', { nonce: nonces(D_NONCE) })
+    const s = step(startSession(ctx).state, { type: 'AUTH', step: 'response', nonce: L_NONCE }, ctx)
+    const own = sent(s.actions)[0] as AuthFrame
+    assert.equal(own.step, 'proof')
+    throwsViolation(() => step(s.state, own, ctx), 'bad_token')
   })
 
   const challengeNonces: Array<{ what: string, nonce: string | undefined, ok: boolean }> = [
@@ -413,29 +419,33 @@ describe('session JSON handshake', () => {
     throwsViolation(() => step(state, { type: 'JOIN', name: 'dave' }, ctx), 'auth_required')
   })
 
-  it('session - a JSON dialer refuses anything but a complete AUTH response first', () => {
+  it('session - a JSON dialer refuses anything but an AUTH response with a 16-128 character nonce first', () => {
     const ctx = jsonCtx('dialer')
     const { state } = startSession(ctx)
     for (const frame of [
       { type: 'OK', of: 'AUTH' },
       { type: 'JOIN', name: 'lisa' },
-      { type: 'AUTH', step: 'response', nonce: L_NONCE },
       { type: 'AUTH', step: 'response', proof: 'p' },
+      { type: 'AUTH', step: 'response', nonce: 'x'.repeat(15) },
+      { type: 'AUTH', step: 'response', nonce: 'x'.repeat(129) },
+      { type: 'AUTH', step: 'proof', proof: 'p' },
       { type: 'AUTH', step: 'challenge', nonce: L_NONCE }
     ] as Frame[]) {
       throwsViolation(() => step(state, frame, ctx), 'auth_required')
     }
+    assert.equal(sent(step(state, { type: 'AUTH', step: 'response', nonce: L_NONCE }, ctx).actions)[0]?.type, 'AUTH')
   })
 
-  it('session - a JSON dialer wants OK:AUTH after its proof', () => {
+  it('session - a JSON dialer wants the listener\'s AUTH proof after its own', () => {
     const dctx = jsonCtx('dialer', { nonce: nonces(D_NONCE) })
     const lctx = jsonCtx('listener', { nonce: nonces(L_NONCE) })
     const start = startSession(dctx)
     const response = sent(step(startSession(lctx).state, sent(start.actions)[0] as Frame, lctx).actions)[0] as Frame
     const { state } = step(start.state, response, dctx)
-    throwsViolation(() => step(state, { type: 'JOIN', name: 'lisa' }, dctx), 'unexpected_frame')
-    throwsViolation(() => step(state, { type: 'OK', of: 'JOIN' }, dctx), 'unexpected_frame')
-    throwsViolation(() => step(state, response, dctx), 'unexpected_frame')
+    throwsViolation(() => step(state, { type: 'JOIN', name: 'lisa' }, dctx), 'auth_required')
+    throwsViolation(() => step(state, { type: 'OK', of: 'AUTH' }, dctx), 'auth_required')
+    throwsViolation(() => step(state, { type: 'AUTH', step: 'proof' }, dctx), 'auth_required')
+    throwsViolation(() => step(state, response, dctx), 'auth_required')
   })
 
   it('session - a JSON dialer refuses a listener JOIN with a bad name', () => {
@@ -451,7 +461,7 @@ describe('session JSON handshake', () => {
   })
 })
 
-/** A JSON listener that completed AUTH (challenge, response, proof) and now waits for JOIN or PING. */
+/** A JSON listener that completed AUTH (challenge, response, both proofs) and now waits for JOIN or PING. */
 function authedListener (over: Partial<SessionContext> = {}): { ctx: SessionContext, state: SessionState } {
   const ctx = jsonCtx('listener', over)
   const dctx = jsonCtx('dialer')
@@ -459,7 +469,7 @@ function authedListener (over: Partial<SessionContext> = {}): { ctx: SessionCont
   const response = step(startSession(ctx).state, sent(challenge.actions)[0] as Frame, ctx)
   const proof = step(challenge.state, sent(response.actions)[0] as Frame, dctx)
   const ok = step(response.state, sent(proof.actions)[0] as Frame, ctx)
-  assert.deepEqual(ok.actions, [{ type: 'authenticated' }, { type: 'send', frame: { type: 'OK', of: 'AUTH' } }])
+  assert.deepEqual(ok.actions.map(a => a.type === 'send' ? [a.type, a.frame.type, (a.frame as AuthFrame).step] : [a.type]), [['authenticated'], ['send', 'AUTH', 'proof']])
   assert.deepEqual(ok.state, { phase: 'join' })
   return { ctx, state: ok.state }
 }
@@ -476,7 +486,7 @@ describe('session JSON join phase and open session', () => {
     assert.deepEqual(step(state, { type: 'PING' }, ctx), { state: { phase: 'closed' }, actions: [{ type: 'ping' }] })
   })
 
-  it('session - a health dialer sends PING after OK:AUTH and the listener asks for a ping', () => {
+  it('session - a health dialer sends PING after the listener\'s proof and the listener asks for a ping', () => {
     const { dialer, listener } = handshake(jsonCtx('dialer', { purpose: 'health' }), jsonCtx('listener', { acceptsJoins: false }))
     assert.equal(dialer.error, undefined)
     assert.equal(listener.error, undefined)
