@@ -165,18 +165,25 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     if (this.state === 'stopped') return
     const wasStarted = this.state === 'started'
     this.state = 'stopped'
-    this.stopping.abort()
-    await this.starting?.catch(() => {})
-    if (wasStarted) {
-      this.mesh.leave()
-      const exits = Promise.allSettled([...this.mesh.sessions.values()].map(async s => { await s.exit() }))
-      await Promise.race([exits, new Promise(resolve => setTimeout(resolve, STOP_GRACE_MS).unref())])
-      this.mesh.stop()
-      await this.protocol.stop().catch(() => {})
+    // libp2p waits on unref'd timers while it stops (a socket's close grace): without a handle of
+    // our own, a script whose last step is `await node.stop()` could end before the lock is released.
+    const hold = setInterval(() => {}, 1 << 30)
+    try {
+      this.stopping.abort()
+      await this.starting?.catch(() => {})
+      if (wasStarted) {
+        this.mesh.leave()
+        const exits = Promise.allSettled([...this.mesh.sessions.values()].map(async s => { await s.exit() }))
+        await Promise.race([exits, new Promise(resolve => setTimeout(resolve, STOP_GRACE_MS).unref())])
+        this.mesh.stop()
+        await this.protocol.stop().catch(() => {})
+      }
+      await this.libp2p.stop()
+      await removeStatus(this.dataDir)
+      await this.lock.release()
+    } finally {
+      clearInterval(hold)
     }
-    await this.libp2p.stop()
-    await removeStatus(this.dataDir)
-    await this.lock.release()
     this.resolveStopped()
   }
 
