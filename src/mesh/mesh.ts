@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import * as varint from 'uint8-varint'
 import { DeliveryError, InvalidFrameError } from '../errors.ts'
-import { encodeJsonFrame, splitList } from '../protocol/json-codec.ts'
+import { encodeJsonFrame, encodeMsgFrame, splitList } from '../protocol/json-codec.ts'
 import { encodeTextLine } from '../protocol/text-codec.ts'
 import { ErrorCode, MemberState } from '../protocol/frames.ts'
 import { SendWhen } from '../protocol/overlay-protocol.ts'
@@ -18,7 +18,7 @@ import { BroadcastTree } from './tree.ts'
 import { AckOutcome, PendingAcks } from './pending.ts'
 import type { OverlayEvent, OverlayEvents } from './events.ts'
 import type { Member } from './roster.ts'
-import type { AckFrame, Frame, GraftFrame, HeartbeatFrame, IHaveFrame, MemberFrame, MsgFrame, PruneFrame } from '../protocol/frames.ts'
+import type { AckFrame, Frame, GraftFrame, HeartbeatFrame, IHaveFrame, MemberFrame, MsgFrame, MsgHeader, PruneFrame } from '../protocol/frames.ts'
 import type { CloseReason, Session } from '../protocol/overlay-protocol.ts'
 import type { ModeBehaviour } from '../node/modes.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
@@ -352,27 +352,34 @@ export class Mesh {
 
   /** The frame's wire bytes, or undefined when they exceed what peers accept. */
   private fitted (f: MsgFrame): Uint8Array | undefined {
-    const bytes = encodeJsonFrame(onWire(f))
+    const bytes = wireBytes(f)
     return bytes.length - varint.encodingLength(bytes.length) > this.init.maxFrameBytes ? undefined : bytes
   }
 
-  /** Sends to one member by name; resolves on its acknowledgement. */
-  async sendTo (name: string, text: string, signal?: AbortSignal): Promise<MsgFrame> {
-    const target = this.roster.byName(name)
-    if (target === undefined || !isPresent(target.state)) throw new DeliveryError('unknown_member', `no member named "${name}"`)
-    const f: MsgFrame = { type: 'MSG', id: randomUUID(), origin: this.init.peerId, from: this.init.name, to: target.peerId, ts: this.now(), hops: 0, text }
-    // A direct neighbour knows who sent it from the session itself; only relayed frames need a signature.
-    if (this.sessions.get(target.peerId)?.wire !== 'json') f.sig = this.signer.sign(f)
-    const bytes = this.fitted(f)
-    if (bytes === undefined) throw new InvalidFrameError(ErrorCode.frameTooLarge, `the message does not fit in limits.maxFrameBytes (${this.init.maxFrameBytes}) with its envelope`)
-    if (f.sig !== undefined) this.seen.add(f.id as string, this.now())
-    const client = this.sessions.get(target.peerId)
-    if (client?.wire === 'text') { this.deliverTo(client, f); return f } // our own text client: handed over here
-    signal?.throwIfAborted()
-    const acked = this.acks.wait(f.id as string, target.host ?? target.peerId, { timeoutMs: this.cfg.directTimeoutMs, name, signal })
-    this.route(target.peerId, f, undefined, bytes)
-    await acked
-    return f
+  /**
+   * Sends to one member by name; resolves to its id on the member's acknowledgement. Not `async`:
+   * the ACK settles the caller's promise itself, with no wrapping promise in between.
+   */
+  sendTo (name: string, text: string, signal?: AbortSignal): Promise<{ id: string }> {
+    try {
+      const target = this.roster.byName(name)
+      if (target === undefined || !isPresent(target.state)) throw new DeliveryError('unknown_member', `no member named "${name}"`)
+      const f: MsgFrame = { type: 'MSG', id: randomUUID(), origin: this.init.peerId, from: this.init.name, to: target.peerId, ts: this.now(), hops: 0, text }
+      const id = f.id as string
+      const client = this.sessions.get(target.peerId)
+      // A direct neighbour knows who sent it from the session itself; only relayed frames need a signature.
+      if (client?.wire !== 'json') f.sig = this.signer.sign(f)
+      const bytes = this.fitted(f)
+      if (bytes === undefined) throw new InvalidFrameError(ErrorCode.frameTooLarge, `the message does not fit in limits.maxFrameBytes (${this.init.maxFrameBytes}) with its envelope`)
+      if (f.sig !== undefined) this.seen.add(id, this.now())
+      if (client?.wire === 'text') { this.deliverTo(client, f); return Promise.resolve({ id }) } // our own text client: handed over here
+      signal?.throwIfAborted()
+      const acked = this.acks.wait(id, target.host ?? target.peerId, { timeoutMs: this.cfg.directTimeoutMs, name, signal }, { id })
+      this.route(target.peerId, f, undefined, bytes)
+      return acked
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   private ack (f: MsgFrame, name: string): void {
@@ -394,7 +401,7 @@ export class Mesh {
   private route (to: string, f: MsgFrame | AckFrame, from: Session | undefined, encoded?: Uint8Array): void {
     if ((f.hops ?? 0) > this.cfg.hopLimit) return
     const via = this.sessions.get(to) ?? this.sessions.get(this.routes.get(to) ?? '')
-    if (via !== undefined && via !== from && via.wire === 'json') { via.sendEncoded(encoded ?? encodeJsonFrame(onWire(f)), SendWhen.now); this.stats.relayed++; return }
+    if (via !== undefined && via !== from && via.wire === 'json') { via.sendEncoded(encoded ?? wireBytes(f), SendWhen.now); this.stats.relayed++; return }
     this.spread(f, from, true, encoded)
   }
 
@@ -416,7 +423,7 @@ export class Mesh {
       }
       if (coreOnly && s.remoteMode === 'leaf') continue
       if (lazyGetIds && f.type === 'MSG' && this.tree.has(s.remotePeer) && !this.tree.isEager(s.remotePeer)) { this.tree.announce(s.remotePeer, f.id as string); continue }
-      json ??= encodeJsonFrame(onWire(f))
+      json ??= wireBytes(f)
       // Leaves only read membership news (they never pass it on): it may wait to share a write.
       s.sendEncoded(json, f.type === 'MEMBER' && s.remoteMode === 'leaf' ? SendWhen.linger : SendWhen.soon)
     }
@@ -567,13 +574,14 @@ function isCore (s: Session): boolean {
 }
 
 /**
- * Unsigned MSG and ACK frames only ever go straight to their addressee, which knows the sender from
- * the session itself: leave its peer id and name (and an ACK's addressee) out of the frame.
+ * The frame's wire bytes. Unsigned MSG and ACK frames only ever go straight to their addressee,
+ * which knows the sender from the session itself: leave its peer id and name (and an ACK's
+ * addressee) out of the frame.
  */
-function onWire (f: MemberFrame | MsgFrame | AckFrame): Frame {
-  if (f.type === 'MEMBER' || f.sig !== undefined) return f
-  if (f.type === 'ACK') return { type: 'ACK', id: f.id, from: f.from, hops: f.hops }
-  const slim: MsgFrame = { type: 'MSG', id: f.id, ts: f.ts, hops: f.hops, text: f.text }
-  if (f.to !== undefined) slim.to = f.to
-  return slim
+function wireBytes (f: MemberFrame | MsgFrame | AckFrame): Uint8Array {
+  if (f.type === 'MEMBER' || f.sig !== undefined) return encodeJsonFrame(f)
+  if (f.type === 'ACK') return encodeJsonFrame({ type: 'ACK', id: f.id, from: f.from, hops: f.hops })
+  const header: MsgHeader = { type: 'MSG', id: f.id, ts: f.ts, hops: f.hops }
+  if (f.to !== undefined) header.to = f.to
+  return encodeMsgFrame(header, f.text)
 }

@@ -13,7 +13,8 @@ interface Waiting {
   readonly name: string
   readonly timeoutMs: number
   readonly deadline: number
-  readonly resolve: () => void
+  readonly resolve: (result: never) => void
+  readonly result: unknown
   readonly reject: (err: Error) => void
   readonly signal: AbortSignal | undefined
   onAbort: (() => void) | undefined
@@ -40,14 +41,15 @@ export class PendingAcks {
   get size (): number { return this.waiting.size }
 
   /**
-   * Registers `id` at once (before the caller sends it); resolves when `acker` acknowledges it.
-   * Not `async`: on the round-trip path, a wrapping promise would cost its own microtask turns.
+   * Registers `id` at once (before the caller sends it); resolves to `result` when `acker`
+   * acknowledges it. Not `async`, and the caller's result is settled here: on the round-trip path,
+   * each wrapping promise would cost its own microtask turn.
    */
-  wait (id: string, acker: string, options: WaitOptions): Promise<void> {
+  wait<T> (id: string, acker: string, options: WaitOptions, result: T): Promise<T> {
     const { timeoutMs, name, signal } = options
     if (signal?.aborted === true) return Promise.reject(signal.reason)
-    return new Promise<void>((resolve, reject) => {
-      const w: Waiting = { acker, name, timeoutMs, deadline: Date.now() + timeoutMs, resolve, reject, signal, onAbort: undefined }
+    return new Promise<T>((resolve, reject) => {
+      const w: Waiting = { acker, name, timeoutMs, deadline: Date.now() + timeoutMs, resolve, result, reject, signal, onAbort: undefined }
       if (signal !== undefined) {
         w.onAbort = () => { this.settle(id, w, signal.reason as Error) }
         signal.addEventListener('abort', w.onAbort, { once: true })
@@ -78,7 +80,7 @@ export class PendingAcks {
     if (this.waiting.get(id) !== w) return
     this.waiting.delete(id)
     if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort)
-    if (err === undefined) w.resolve()
+    if (err === undefined) w.resolve(w.result as never)
     else w.reject(err)
   }
 

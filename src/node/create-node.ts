@@ -199,10 +199,13 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 
   /** Sends to one member by name; resolves when it acknowledges, or throws DeliveryError. */
-  async sendTo (name: string, text: string, options: { signal?: AbortSignal } = {}): Promise<{ id: string }> {
-    this.checkText(text)
-    const frame = await this.mesh.sendTo(name, text, options.signal)
-    return { id: frame.id as string }
+  sendTo (name: string, text: string, options: { signal?: AbortSignal } = {}): Promise<{ id: string }> {
+    try {
+      this.checkText(text)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return this.mesh.sendTo(name, text, options.signal)
   }
 
   sessions (): SessionInfo[] {

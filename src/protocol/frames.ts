@@ -82,6 +82,8 @@ export interface MsgFrame {
   to?: string
   sig?: string
 }
+/** A MSG but its text: what goes in its JSON (the text follows it on the wire). */
+export type MsgHeader = Omit<MsgFrame, 'text'>
 /** ACK: a direct message `id` was delivered to `from`; routed back to `to` (the message's origin), signed by `origin`. */
 export interface AckFrame {
   type: 'ACK'

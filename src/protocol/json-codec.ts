@@ -10,7 +10,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { NAME_PATTERN } from '../constants.ts'
 import { InvalidFrameError } from '../errors.ts'
 import { ErrorCode, MemberState } from './frames.ts'
-import type { Frame } from './frames.ts'
+import type { Frame, MsgHeader } from './frames.ts'
 
 const MAX_PREFIX_BYTES = 5
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -167,6 +167,11 @@ const TEXT_SEPARATOR_BYTE = 0x0a
 export function encodeJsonFrame (frame: Frame): Uint8Array {
   if (frame.type !== 'MSG') return encodeParts(JSON.stringify(frame), undefined)
   const { text, ...header } = frame
+  return encodeMsgFrame(header, text)
+}
+
+/** Encodes a MSG from its header and text, for callers that build the header anyway (no copy of it). */
+export function encodeMsgFrame (header: MsgHeader, text: string): Uint8Array {
   return encodeParts(JSON.stringify(header), text)
 }
 

@@ -71,6 +71,19 @@ describe('mesh - direct messages', () => {
     assert.equal(log.total, 0, 'nothing was delivered anywhere')
   })
 
+  it('mesh - sendTo refuses by rejecting, never by throwing: a multi-line text, an unknown name, an aborted signal', { timeout: 20_000 }, async () => {
+    const built = await lineOf4()
+    const a = built.nodes[0] as OverlayNode
+    const log = trackDeliveries(built.nodes)
+    // Each call is made first and awaited after: a synchronous throw would escape the call itself.
+    const calls = [a.sendTo('d', 'two\nlines'), a.sendTo('nobody', 'hi'), a.sendTo('d', 'late', { signal: AbortSignal.abort(new Error('caller gave up')) })]
+    const [text, name, aborted] = await Promise.all(calls.map(rejection))
+    assert.equal(text?.name, 'TypeError')
+    assert.equal(name?.code, 'unknown_member')
+    assert.equal(aborted?.message, 'caller gave up')
+    assert.equal(log.total, 0, 'nothing was delivered anywhere')
+  })
+
   it('mesh - a direct message to a member that just died fails with unreachable within directTimeoutMs', { timeout: 20_000 }, async () => {
     const built = await lineOf4()
     const [a, b, c, d] = built.nodes as [OverlayNode, OverlayNode, OverlayNode, OverlayNode]
