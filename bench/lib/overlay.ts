@@ -13,7 +13,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { createOverlayNode } from '../../src/index.ts'
+import { createOverlayNode, JSON_PROTOCOL } from '../../src/index.ts'
 import type { OverlayNode, PartialConfig } from '../../src/index.ts'
 import { onCleanup, sleep } from './worker.ts'
 
@@ -79,4 +79,37 @@ export function textOf (size: number): string {
   let s = ''
   for (let i = 0; i < size; i++) s += alphabet[i % alphabet.length] as string
   return s
+}
+
+/** The bytes a direct message and its ACK take in the stream (after yamux, before Noise), medians. */
+export interface DirectFrameSizes { msgBytes: number, ackBytes: number }
+
+/**
+ * Measures what `roundTrip` (one `sendTo` from `leaf`) puts in its JSON session's stream and what
+ * comes back, over `count` round trips: the sizes the RTT figure's shaped bare echo copies. Only
+ * for a leaf with one session; its stream's `send` is observed for this call only.
+ */
+export async function directFrameSizes (leaf: OverlayNode, roundTrip: () => Promise<unknown>, count = 20): Promise<DirectFrameSizes> {
+  const streams = leaf.libp2p.getConnections().flatMap(c => c.streams).filter(s => s.protocol === JSON_PROTOCOL)
+  const stream = streams[0]
+  if (stream === undefined || streams.length !== 1) throw new Error(`expected one ${JSON_PROTOCOL} stream, found ${streams.length}`)
+  const sent: number[] = []
+  const received: number[] = []
+  const onMessage = (evt: { data: { byteLength: number } }): void => { received.push(evt.data.byteLength) }
+  const send = stream.send
+  stream.send = (data) => { sent.push(data.byteLength); return send.call(stream, data) }
+  stream.addEventListener('message', onMessage)
+  try {
+    for (let i = 0; i < count; i++) await roundTrip()
+  } finally {
+    stream.send = send
+    stream.removeEventListener('message', onMessage)
+  }
+  // Medians: a heartbeat or membership frame in between does not shift them.
+  return { msgBytes: median(sent), ackBytes: median(received) }
+}
+
+function median (xs: number[]): number {
+  if (xs.length === 0) throw new Error('no frames seen')
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 }

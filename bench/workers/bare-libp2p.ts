@@ -1,16 +1,19 @@
 /**
  * Bare libp2p baseline worker: TCP + Noise + Yamux, no services.
  * Same commands as raw-tcp.ts, with a multiaddr instead of a port:
- *   listen {mode}                         -> listening {addr}
+ *   listen {mode, request?, reply?}       -> listening {addr}
+ *        with request and reply: the echo answers each `request` bytes with `reply` bytes
  *   expect {bytes, frames}                -> expecting
  *   send   {addr, msgSize, count, framed} -> sent {ns, bytes, msgs}
- *   rtt    {addr, size, warmupMs, warmupMin, count} -> rtt {us}
+ *   rtt    {addr, size, reply?, warmupMs, warmupMin, count} -> rtt {us}
+ *        reply: the bytes to wait for per message (default: `size`, a plain echo)
  *   dial   {addr, size, warmupMs, warmupMin, count} -> dial {totalUs, connectUs}
  *
  * Streams are used the way the project notes recommend for v3:
  *  - writer: `if (!stream.send(buf)) await pEvent(stream, 'drain', { rejectionEvents: ['close'] })`
  *  - reader: a synchronous 'message' listener (no for-await, no onDrain()).
- * Protocols: /bench/raw/1.0.0 (sink + 1-byte ack), /bench/echo/1.0.0 (echo).
+ * Protocols: /bench/raw/1.0.0 (sink + 1-byte ack), /bench/echo/1.0.0 (echo, or the
+ * request/reply sizes given to `listen`: the overlay's MSG and ACK, without its work).
  */
 import { pEvent } from 'p-event'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -23,6 +26,8 @@ import { latencySummary } from '../lib/stats.ts'
 let listener: Libp2p | undefined
 let dialer: Libp2p | undefined
 let expectation = { bytes: 0, frames: 0 }
+/** Set by `listen`: answer each `request` bytes with a `reply`-byte buffer instead of echoing. */
+let shape: { request: number, reply: Uint8Array } | undefined
 
 onCleanup(async () => {
   await dialer?.stop()
@@ -48,8 +53,8 @@ async function getDialer (): Promise<Libp2p> {
   return dialer
 }
 
-/** Echo client on one stream: one outstanding message at a time. */
-function echoClient (stream: Stream): (buf: Uint8Array) => Promise<void> {
+/** Echo client on one stream: one outstanding message at a time, answered by `reply` bytes (default: its own size). */
+function echoClient (stream: Stream, reply?: number): (buf: Uint8Array) => Promise<void> {
   let received = 0
   let expected = 0
   let pending: (() => void) | null = null
@@ -64,7 +69,7 @@ function echoClient (stream: Stream): (buf: Uint8Array) => Promise<void> {
   })
   return async (buf) => {
     if (failed != null) throw failed
-    expected += buf.length
+    expected += reply ?? buf.length
     const p = new Promise<void>(resolve => { pending = resolve })
     await sendWithBackpressure(stream, buf)
     await p
@@ -95,9 +100,16 @@ runWorker(async (msg, reply) => {
         })
         stream.addEventListener('remoteCloseWrite', () => { stream.close().catch(() => {}) })
       })
+      shape = msg.request === undefined ? undefined : { request: Number(msg.request), reply: payload(Number(msg.reply)) }
       await listener.handle(ECHO_PROTOCOL, (stream) => {
+        const sized = shape
+        let unanswered = 0
         stream.addEventListener('message', (evt) => {
-          try { stream.send(evt.data) } catch { /* closed */ }
+          try {
+            if (sized === undefined) { stream.send(evt.data); return }
+            unanswered += (evt.data as Data).byteLength
+            for (; unanswered >= sized.request; unanswered -= sized.request) stream.send(sized.reply)
+          } catch { /* closed */ }
         })
         stream.addEventListener('remoteCloseWrite', () => { stream.close().catch(() => {}) })
       })
@@ -138,7 +150,7 @@ runWorker(async (msg, reply) => {
       const count = Number(msg.count)
       const node = await getDialer()
       const stream = await node.dialProtocol(multiaddr(addr), ECHO_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-      const rt = echoClient(stream)
+      const rt = echoClient(stream, msg.reply === undefined ? undefined : Number(msg.reply))
       const buf = payload(size)
       const samples = new Float64Array(count)
       const wu = await warmUp(async () => { await rt(buf) }, { minIters: warmupMin, minMs: warmupMs, maxIters: 200_000 })

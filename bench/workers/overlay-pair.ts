@@ -7,8 +7,9 @@
  *        received {endNs, bytes, msgs} once that many 'message' events came in
  *   send   {addr, msgSize, count}         -> sent {t0Ns, loopNs, bytes, msgs}
  *        leaf: `await node.send(text)` count times (send() applies backpressure)
- *   rtt    {addr, name, size, warmupMs, warmupMin, count} -> rtt {us, warmup}
- *        leaf: `await node.sendTo(name, text)` = MSG + the hub's signed ACK
+ *   rtt    {addr, name, size, warmupMs, warmupMin, count} -> rtt {us, warmup, wire}
+ *        leaf: `await node.sendTo(name, text)` = MSG + the hub's ACK; afterwards, untimed,
+ *        wire = the MSG's and the ACK's bytes in the stream (directFrameSizes)
  *   dial   {addr, warmupMs, warmupMin, count} -> dial {totalUs, connectUs, ...}
  *        a leaf (no listener, no bootstrap) calls node.openSession(addr):
  *        TCP + Noise + yamux + AUTH challenge/response/proof + JOIN both ways,
@@ -20,7 +21,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { runWorker, nowNs, warmUp } from '../lib/worker.ts'
 import { latencySummary } from '../lib/stats.ts'
-import { startBenchNode, overlayAddr, waitUntil, isMember, textOf, assertLoopbackAddr } from '../lib/overlay.ts'
+import { startBenchNode, overlayAddr, waitUntil, isMember, textOf, assertLoopbackAddr, directFrameSizes } from '../lib/overlay.ts'
 import type { OverlayNode } from '../lib/overlay.ts'
 
 const LIMITS = { maxFrameBytes: 1024 * 1024 }
@@ -88,7 +89,8 @@ runWorker(async (msg, reply) => {
         await node.sendTo(name, text)
         samples[i] = Number(nowNs() - t0) / 1000
       }
-      reply({ type: 'rtt', us: latencySummary(samples), warmup: wu })
+      const wire = await directFrameSizes(node, async () => { await node.sendTo(name, text) })
+      reply({ type: 'rtt', us: latencySummary(samples), warmup: wu, wire })
       break
     }
     case 'dial': {

@@ -1,17 +1,21 @@
 /**
- * The benchmark driver as users run it (`node bench/run.ts`): its argument checks, and one real
- * quick figure end to end (driver, worker processes over IPC, result files, target check), with
- * the result files in a temp dir so the repo stays clean. The figure's numbers are not judged here;
+ * The benchmark driver as users run it (`node bench/run.ts`): its argument checks, and the RTT
+ * figure end to end, quick and with one full run (driver, worker processes over IPC, result files,
+ * target check), with the result files in a temp dir so the repo stays clean. The figure's numbers are not judged here;
  * speed is what `npm run bench` itself reports.
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { BenchReport } from '../../bench/lib/types.ts'
+import { encodeJsonFrame } from '../../src/protocol/index.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 const RUN = join(ROOT, 'bench/run.ts')
@@ -90,9 +94,33 @@ describe('bench/run.ts (the driver)', () => {
       assert.equal(perRun?.n, 1500, r.variant)
       assert.ok((perRun?.warmupRoundTrips ?? 0) >= 500, r.variant)
     }
+    const wire = (medians.find(r => r.variant === 'overlay')?.details?.perRun as Array<{ msgBytes?: number, ackBytes?: number }>)[0]
+    assert.ok((wire?.msgBytes ?? 0) > 100 && (wire?.ackBytes ?? 0) > 0, `the overlay reports its MSG and ACK sizes: ${JSON.stringify(wire)}`)
     const rtt = report.targets?.find(t => t.id === '2')
     assert.ok(rtt !== undefined && typeof rtt.pass === 'boolean', JSON.stringify(report.targets))
     assert.ok(out.stdout.includes('sendTo + ACK round trip median'), out.stdout)
     assert.ok(!existsSync(join(ROOT, 'bench/results', stamped[0] as string)), 'wrote into the repo despite BENCH_RESULTS_DIR')
+  })
+
+  it('run - a full RTT run adds the bare echo shaped like the overlay: the exact bytes of its MSG out and its ACK back', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-results-'))
+    dirs.push(dir)
+    const out = await run(['--only=rtt', '--runs=1', '--no-docs'], { BENCH_RESULTS_DIR: dir }, 100_000)
+    assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`)
+    assert.equal(pidsWithEnv(`BENCH_RESULTS_DIR=${dir}`).length, 0, 'a worker outlived the driver')
+    const report = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')) as BenchReport
+    const perRun = (variant: string): { msgBytes?: number, ackBytes?: number, n?: number } | undefined =>
+      (report.results.find(r => r.metric === 'RTT median' && r.variant === variant)?.details?.perRun as Array<{ msgBytes?: number, ackBytes?: number, n?: number }> | undefined)?.[0]
+    const overlay = perRun('overlay')
+    const sized = perRun('libp2p-sized')
+    assert.equal(sized?.n, 5000)
+    assert.deepEqual([sized?.msgBytes, sized?.ackBytes], [overlay?.msgBytes, overlay?.ackBytes])
+    // What the codec makes of a direct MSG and its ACK between a leaf and a hub (PROTOCOL.md 8.3):
+    // the hub's name is hub-<pid>, so only the ACK's size depends on the worker; the MSG's does not.
+    const hubId = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const msg = encodeJsonFrame({ type: 'MSG', id: randomUUID(), ts: Date.now(), hops: 0, to: hubId, text: 'x'.repeat(100) })
+    assert.equal(overlay?.msgBytes, msg.byteLength)
+    const acks = [1, 2, 3, 4, 5, 6, 7].map(digits => encodeJsonFrame({ type: 'ACK', id: randomUUID(), from: `hub-${'9'.repeat(digits)}`, hops: 0 }).byteLength)
+    assert.ok(acks.includes(overlay?.ackBytes ?? 0), `an ACK of ${overlay?.ackBytes} bytes, not one of ${acks.join(', ')}`)
   })
 })
