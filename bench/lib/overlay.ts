@@ -15,6 +15,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createOverlayNode, JSON_PROTOCOL } from '../../src/index.ts'
 import type { OverlayNode, PartialConfig } from '../../src/index.ts'
+import { median } from './stats.ts'
 import { onCleanup, sleep } from './worker.ts'
 
 export type { OverlayNode }
@@ -89,7 +90,7 @@ export interface DirectFrameSizes { msgBytes: number, ackBytes: number }
  * comes back, over `count` round trips: the sizes the RTT figure's shaped bare echo copies. Only
  * for a leaf with one session; its stream's `send` is observed for this call only.
  */
-export async function directFrameSizes (leaf: OverlayNode, roundTrip: () => Promise<unknown>, count = 20): Promise<DirectFrameSizes> {
+export async function directFrameSizes (leaf: OverlayNode, roundTrip: () => Promise<unknown>, count = 21): Promise<DirectFrameSizes> {
   const streams = leaf.libp2p.getConnections().flatMap(c => c.streams).filter(s => s.protocol === JSON_PROTOCOL)
   const stream = streams[0]
   if (stream === undefined || streams.length !== 1) throw new Error(`expected one ${JSON_PROTOCOL} stream, found ${streams.length}`)
@@ -105,11 +106,7 @@ export async function directFrameSizes (leaf: OverlayNode, roundTrip: () => Prom
     stream.send = send
     stream.removeEventListener('message', onMessage)
   }
+  if (sent.length === 0 || received.length === 0) throw new Error(`saw ${sent.length} sends and ${received.length} receipts in ${count} round trips`)
   // Medians: a heartbeat or membership frame in between does not shift them.
   return { msgBytes: median(sent), ackBytes: median(received) }
-}
-
-function median (xs: number[]): number {
-  if (xs.length === 0) throw new Error('no frames seen')
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 }

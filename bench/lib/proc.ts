@@ -55,6 +55,15 @@ function profileArgs (file: string, label: string): string[] {
   return ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF ?? '.'}`, `--cpu-prof-name=${name}`]
 }
 
+const TRACE_PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'tools', 'trace-preload.ts')
+
+/** BENCH_TRACE=<dir>: the workers whose file name contains one of BENCH_TRACE_WORKERS get the trace preload. */
+function traceArgs (file: string): string[] {
+  if ((process.env.BENCH_TRACE ?? '') === '') return []
+  const wanted = (process.env.BENCH_TRACE_WORKERS ?? 'overlay-pair,bare-libp2p').split(',').map(s => s.trim()).filter(Boolean)
+  return wanted.some(w => file.includes(w)) ? [`--import=${TRACE_PRELOAD}`] : []
+}
+
 export interface WorkerOptions {
   /** extra node flags, e.g. ['--expose-gc'] */
   execArgv?: string[]
@@ -81,7 +90,7 @@ export class WorkerHandle {
     const maxMs = opts.maxLifetimeMs ?? 120_000
     this.child = fork(path.join(WORKERS_DIR, file), opts.args ?? [], {
       execPath: process.execPath,
-      execArgv: ['--disable-warning=ExperimentalWarning', ...(opts.execArgv ?? []), ...profileArgs(file, this.label)],
+      execArgv: ['--disable-warning=ExperimentalWarning', ...(opts.execArgv ?? []), ...profileArgs(file, this.label), ...traceArgs(file)],
       env: { ...process.env, BENCH_WORKER_MAX_MS: String(maxMs) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       serialization: 'json'
