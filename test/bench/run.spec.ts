@@ -47,6 +47,16 @@ describe('bench/run.ts (the driver)', () => {
   const dirs: string[] = []
   after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }) })
 
+  /** A run with its result files in a fresh temp dir: it must exit 0 and leave no worker behind. */
+  async function runToEnd (args: string[]): Promise<{ dir: string, out: Outcome }> {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-results-'))
+    dirs.push(dir)
+    const out = await run(args, { BENCH_RESULTS_DIR: dir }, 100_000)
+    assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`)
+    assert.equal(pidsWithEnv(`BENCH_RESULTS_DIR=${dir}`).length, 0, 'a worker outlived the driver')
+    return { dir, out }
+  }
+
   for (const [args, message] of [
     [['--runs=0'], '--runs must be an integer 1..50'],
     [['--runs=51'], '--runs must be an integer 1..50'],
@@ -70,11 +80,7 @@ describe('bench/run.ts (the driver)', () => {
   })
 
   it('run - a quick RTT run measures all three variants in worker processes, writes its result files, and leaves no worker behind', { timeout: 120_000 }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bench-results-'))
-    dirs.push(dir)
-    const out = await run(['--quick', '--only=rtt', '--no-docs'], { BENCH_RESULTS_DIR: dir }, 100_000)
-    assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`)
-    assert.equal(pidsWithEnv(`BENCH_RESULTS_DIR=${dir}`).length, 0, 'a worker outlived the driver')
+    const { dir, out } = await runToEnd(['--quick', '--only=rtt', '--no-docs'])
 
     const files = readdirSync(dir).sort()
     const stamped = files.filter(f => f.endsWith('-quick.json'))
@@ -103,11 +109,7 @@ describe('bench/run.ts (the driver)', () => {
   })
 
   it('run - a full RTT run adds the bare echo shaped like the overlay: the exact bytes of its MSG out and its ACK back', { timeout: 120_000 }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bench-results-'))
-    dirs.push(dir)
-    const out = await run(['--only=rtt', '--runs=1', '--no-docs'], { BENCH_RESULTS_DIR: dir }, 100_000)
-    assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`)
-    assert.equal(pidsWithEnv(`BENCH_RESULTS_DIR=${dir}`).length, 0, 'a worker outlived the driver')
+    const { dir } = await runToEnd(['--only=rtt', '--runs=1', '--no-docs'])
     const report = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')) as BenchReport
     const perRun = (variant: string): { msgBytes?: number, ackBytes?: number, n?: number } | undefined =>
       (report.results.find(r => r.metric === 'RTT median' && r.variant === variant)?.details?.perRun as Array<{ msgBytes?: number, ackBytes?: number, n?: number }> | undefined)?.[0]
