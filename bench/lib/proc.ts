@@ -47,10 +47,13 @@ export function capStopGrace (ms: number): void {
 }
 let profiled = 0
 
+/** Whether the worker `file` is named by the comma list in env `listVar` (default `fallback`): any entry it contains. */
+function selected (file: string, listVar: string, fallback: string): boolean {
+  return (process.env[listVar] ?? fallback).split(',').map(s => s.trim()).filter(Boolean).some(w => file.includes(w))
+}
+
 function profileArgs (file: string, label: string): string[] {
-  if (!PROFILING) return []
-  const wanted = (process.env.BENCH_CPU_PROF_WORKERS ?? 'overlay-').split(',').map(s => s.trim()).filter(Boolean)
-  if (!wanted.some(w => file.includes(w))) return []
+  if (!PROFILING || !selected(file, 'BENCH_CPU_PROF_WORKERS', 'overlay-')) return []
   const name = `${String(++profiled).padStart(3, '0')}-${label.replace(/[^A-Za-z0-9_.-]/g, '_')}.cpuprofile`
   return ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF ?? '.'}`, `--cpu-prof-name=${name}`]
 }
@@ -59,9 +62,8 @@ const TRACE_PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), '.
 
 /** BENCH_TRACE=<dir>: the workers whose file name contains one of BENCH_TRACE_WORKERS get the trace preload. */
 function traceArgs (file: string): string[] {
-  if ((process.env.BENCH_TRACE ?? '') === '') return []
-  const wanted = (process.env.BENCH_TRACE_WORKERS ?? 'overlay-pair,bare-libp2p').split(',').map(s => s.trim()).filter(Boolean)
-  return wanted.some(w => file.includes(w)) ? [`--import=${TRACE_PRELOAD}`] : []
+  if ((process.env.BENCH_TRACE ?? '') === '' || !selected(file, 'BENCH_TRACE_WORKERS', 'overlay-pair,bare-libp2p')) return []
+  return [`--import=${TRACE_PRELOAD}`]
 }
 
 export interface WorkerOptions {

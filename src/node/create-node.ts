@@ -20,6 +20,7 @@ import { acquireDataDir, removeStatus, writeStatus } from './data-dir.ts'
 import { Banlist } from './gater.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { MODES } from './modes.ts'
+import { keepingAlive } from './keep-alive.ts'
 import { loggerFor, unpinPeerId } from './per-connection.ts'
 import { resolveToken } from './token.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
@@ -165,10 +166,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     if (this.state === 'stopped') return
     const wasStarted = this.state === 'started'
     this.state = 'stopped'
-    // libp2p waits on unref'd timers while it stops (a socket's close grace): without a handle of
-    // our own, a script whose last step is `await node.stop()` could end before the lock is released.
-    const hold = setInterval(() => {}, 1 << 30)
-    try {
+    // Held open, so a script whose last step is `await node.stop()` ends after the lock is released.
+    await keepingAlive(async () => {
       this.stopping.abort()
       await this.starting?.catch(() => {})
       if (wasStarted) {
@@ -181,9 +180,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       await this.libp2p.stop()
       await removeStatus(this.dataDir)
       await this.lock.release()
-    } finally {
-      clearInterval(hold)
-    }
+    })
     this.resolveStopped()
   }
 
