@@ -3,7 +3,7 @@
  * sessions the node holds. It never opens streams itself; it sends through Session objects and
  * asks the node to dial through `dialMember`.
  */
-import { randomUUID } from 'node:crypto'
+import { nanoid } from 'nanoid'
 import * as varint from 'uint8-varint'
 import { DeliveryError, InvalidFrameError } from '../errors.ts'
 import { encodeJsonFrame, encodeMsgFrame, splitList } from '../protocol/json-codec.ts'
@@ -277,8 +277,9 @@ export class Mesh {
 
   private onMsg (s: Session, f: MsgFrame): void {
     if (s.wire === 'text') { this.originate(f.text, s); return }
-    if (f.sig === undefined) { f.origin ??= s.remotePeer; f.from ??= s.name }
-    if (f.id === undefined || f.origin === undefined || f.from === undefined || f.ts === undefined || f.hops === undefined) { this.stats.malformed++; return }
+    // An unsigned MSG leaves out what its session says (PROTOCOL.md 8.3); `to: ""` is the receiver.
+    if (f.sig === undefined) { f.origin ??= s.remotePeer; f.from ??= s.name; f.hops ??= 0; if (f.to === '') f.to = this.init.peerId }
+    if (f.id === undefined || f.origin === undefined || f.from === undefined || f.ts === undefined || f.hops === undefined || f.to === '') { this.stats.malformed++; return }
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
     // Unsigned frames come once, straight from their origin, and are never passed on: no dedup needed.
     const signed = f.sig !== undefined
@@ -313,8 +314,8 @@ export class Mesh {
   }
 
   private onAck (s: Session, f: AckFrame): void {
-    if (f.sig === undefined) { f.origin ??= s.remotePeer; f.to ??= this.init.peerId }
-    if (f.origin === undefined || f.to === undefined) { this.stats.malformed++; return }
+    if (f.sig === undefined) { f.origin ??= s.remotePeer; f.to ??= this.init.peerId; f.hops ??= 0 }
+    if (f.origin === undefined || f.to === undefined || f.hops === undefined || (f.sig !== undefined && f.from === undefined)) { this.stats.malformed++; return }
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
     if (f.sig !== undefined && !this.seen.add(`ack:${f.id}`, this.now())) { this.stats.duplicate++; return }
     if (f.to === this.init.peerId) {
@@ -334,7 +335,7 @@ export class Mesh {
   }
 
   private originate (text: string, client: Session | undefined): MsgFrame {
-    const f: MsgFrame = { type: 'MSG', id: randomUUID(), origin: this.init.peerId, from: client?.name ?? this.init.name, ts: this.now(), hops: 0, text }
+    const f: MsgFrame = { type: 'MSG', id: nanoid(), origin: this.init.peerId, from: client?.name ?? this.init.name, ts: this.now(), hops: 0, text }
     if (client !== undefined || this.needsSignature()) f.sig = this.signer.sign(f)
     const bytes = this.fitted(f)
     if (bytes === undefined) {
@@ -364,7 +365,7 @@ export class Mesh {
     try {
       const target = this.roster.byName(name)
       if (target === undefined || !isPresent(target.state)) throw new DeliveryError('unknown_member', `no member named "${name}"`)
-      const f: MsgFrame = { type: 'MSG', id: randomUUID(), origin: this.init.peerId, from: this.init.name, to: target.peerId, ts: this.now(), hops: 0, text }
+      const f: MsgFrame = { type: 'MSG', id: nanoid(), origin: this.init.peerId, from: this.init.name, to: target.peerId, ts: this.now(), hops: 0, text }
       const id = f.id as string
       const client = this.sessions.get(target.peerId)
       // A direct neighbour knows who sent it from the session itself; only relayed frames need a signature.
@@ -574,14 +575,14 @@ function isCore (s: Session): boolean {
 }
 
 /**
- * The frame's wire bytes. Unsigned MSG and ACK frames only ever go straight to their addressee,
- * which knows the sender from the session itself: leave its peer id and name (and an ACK's
- * addressee) out of the frame.
+ * The frame's wire bytes. Unsigned MSG and ACK frames only ever go straight from their origin to
+ * their addressee (hops 0), which knows the sender from the session itself: leave out what the
+ * session says (PROTOCOL.md 8.3). Every byte counts on the round trip: Noise encrypts it in WASM.
  */
 function wireBytes (f: MemberFrame | MsgFrame | AckFrame): Uint8Array {
   if (f.type === 'MEMBER' || f.sig !== undefined) return encodeJsonFrame(f)
-  if (f.type === 'ACK') return encodeJsonFrame({ type: 'ACK', id: f.id, from: f.from, hops: f.hops })
-  const header: MsgHeader = { type: 'MSG', id: f.id, ts: f.ts, hops: f.hops }
-  if (f.to !== undefined) header.to = f.to
+  if (f.type === 'ACK') return encodeJsonFrame({ type: 'ACK', id: f.id })
+  const header: MsgHeader = { type: 'MSG', id: f.id, ts: f.ts }
+  if (f.to !== undefined) header.to = ''
   return encodeMsgFrame(header, f.text)
 }

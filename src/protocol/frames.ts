@@ -69,7 +69,8 @@ export interface ExitFrame { type: 'EXIT', name: string }
 /**
  * MSG. From a text client only `text` is set. Between nodes: id, origin (the signer's peer id),
  * from (member name), ts (ms since epoch), hops (relays so far), to (a peer id, for direct messages),
- * sig (base64url Ed25519 signature by origin; absent only when sent straight from origin to a neighbour).
+ * sig (base64url Ed25519 signature by origin; absent only when sent straight from origin to a neighbour,
+ * which then leaves out origin, from and hops, and sends `to` as "": the receiver).
  */
 export interface MsgFrame {
   type: 'MSG'
@@ -88,12 +89,13 @@ export type MsgHeader = Omit<MsgFrame, 'text'>
 export interface AckFrame {
   type: 'ACK'
   id: string
-  from: string
-  /** Left out of an unsigned ACK, which comes straight from the sender (the session's peer). */
+  /** Left out of an unsigned ACK, like the fields below: it comes straight from the sender (the session's peer). */
+  from?: string
   origin?: string
   /** Left out of an unsigned ACK, which is for the receiver. */
   to?: string
-  hops: number
+  /** Left out of an unsigned ACK (0: it is never passed on). */
+  hops?: number
   sig?: string
 }
 /** MEMBER: one member's state, gossiped mesh-wide. (inc, state) order decides conflicts. */

@@ -11,11 +11,12 @@ import { afterEach, describe, it } from 'node:test'
 import { createNode, loopbackAddr, startNode, stopAll, TEST_TOKEN } from '../../helpers/create-nodes.ts'
 import { trackDeliveries } from '../../helpers/delivery.ts'
 import { describeMembership, membershipConverged } from '../../helpers/topology.ts'
+import { Signer } from '../../../src/mesh/signing.ts'
 import { FakeTracker } from './fake-member.ts'
 import { FAST_MESH, fastConfig, record, stateOf, waitUntil } from './support.ts'
 import type { FakeMember } from './fake-member.ts'
 import type { MeshStats, OverlayNode } from '../../../src/index.ts'
-import type { MsgFrame } from '../../../src/protocol/frames.ts'
+import type { AckFrame, MsgFrame } from '../../../src/protocol/frames.ts'
 
 const HOP_LIMIT = 8
 /** The replay window is min(seenTtlMs, 60 s): keep it short so "old" is a few seconds. */
@@ -43,10 +44,7 @@ function delta (node: OverlayNode, before: Counters): Counters {
 
 /** Joins `fake` as a keep-alive member of `node` and returns it. */
 async function joinAlive (node: OverlayNode, name: string, privateKey?: Awaited<ReturnType<typeof generateKeyPair>>): Promise<FakeMember> {
-  const { fake, outcome } = await fakes.join(node, { name, token: TEST_TOKEN, ...(privateKey === undefined ? {} : { privateKey }) })
-  assert.deepEqual(outcome, { ok: true }, `${name} joins ${node.name}`)
-  fake.keepAlive(FAST_MESH.heartbeatMs)
-  return fake
+  return await fakes.joinAlive(node, { name, token: TEST_TOKEN, ...(privateKey === undefined ? {} : { privateKey }) }, FAST_MESH.heartbeatMs)
 }
 
 describe('mesh - bad actors', () => {
@@ -127,6 +125,30 @@ describe('mesh - bad actors', () => {
     assert.deepEqual(delta(b, before.get(b) as Counters), { delivered: 1, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0 }, 'b: only the fence; nothing bad was relayed to it')
     assert.ok(failedEvents.every(f => f.list.length === 0), 'the over-hop-limit rumour failed nobody')
     assert.equal(stateOf(a, b.peerId), 'alive')
+  })
+
+  it('mesh - a signed frame may not leave out what only its signature vouches for: to "", an ACK without from or hops', { timeout: 30_000 }, async () => {
+    const a = await startNode({ ...config(), mode: 'peer', name: 'a' })
+    const mallory = await joinAlive(a, 'mallory')
+    await waitUntil(() => stateOf(a, mallory.peerId) === 'alive', { timeout: 10_000, message: 'a knows mallory' })
+    const log = trackDeliveries([a])
+    const before = counters(a)
+
+    // "" stands for the receiver only in an unsigned MSG, which comes straight from its origin (PROTOCOL.md 8.3).
+    const toNobody = mallory.signedMsg('to whom?', { to: '' })
+    mallory.send(toNobody)
+    const signer = new Signer(mallory.privateKey)
+    const ack: AckFrame = { type: 'ACK', id: 'some-id', from: 'mallory', origin: mallory.peerId, to: a.peerId, hops: 0 }
+    const { from: _from, ...noFrom } = ack
+    const { hops: _hops, ...noHops } = ack
+    for (const f of [noFrom, noHops]) mallory.send({ ...f, sig: signer.sign(f) })
+    const fence = mallory.signedMsg('fence')
+    mallory.send(fence)
+    await log.waitAllDelivered([fence.id as string], [a])
+
+    log.assertNeverDelivered([toNobody.id as string])
+    assert.deepEqual(delta(a, before), { delivered: 1, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 3 }, 'the fence delivered; the MSG and both ACKs malformed')
+    assert.equal(stateOf(a, mallory.peerId), 'alive', 'dropped, not disconnected')
   })
 
   it('mesh - a message altered by its own origin after signing is dropped by the first hop, not delivered there', { timeout: 30_000 }, async () => {

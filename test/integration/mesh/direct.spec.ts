@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
-import { stopAll } from '../../helpers/create-nodes.ts'
+import { startNode, stopAll, TEST_TOKEN } from '../../helpers/create-nodes.ts'
 import { trackDeliveries } from '../../helpers/delivery.ts'
 import { buildTopology, describeMembership, edgesUp, line, membershipConverged } from '../../helpers/topology.ts'
-import { crash, fastConfig, stateOf, waitUntil } from './support.ts'
+import { FakeTracker } from './fake-member.ts'
+import { crash, FAST_MESH, fastConfig, stateOf, waitUntil } from './support.ts'
 import type { BuiltTopology } from '../../helpers/topology.ts'
 import type { OverlayNode } from '../../../src/index.ts'
+import type { MsgFrame } from '../../../src/protocol/frames.ts'
 
 const DIRECT_TIMEOUT_MS = 1_000
 
@@ -29,8 +31,13 @@ async function rejection (p: Promise<unknown>): Promise<Error & { code?: string 
   assert.fail('expected a rejection')
 }
 
+const fakes = new FakeTracker()
+
 describe('mesh - direct messages', () => {
-  afterEach(stopAll)
+  afterEach(async () => {
+    await fakes.stopAll()
+    await stopAll()
+  })
 
   it('mesh - a direct message crosses 3 hops, is delivered once at the target only, and is acknowledged', { timeout: 20_000 }, async () => {
     const built = await lineOf4()
@@ -56,6 +63,29 @@ describe('mesh - direct messages', () => {
     assert.ok(b.stats().relayed + c.stats().relayed > relayedBefore, 'b and c relayed the message and its ACK')
     assert.deepEqual(log.deliveriesOf(id).map(x => x.at), ['d'])
     assert.deepEqual(log.deliveriesOf(back.id).map(x => x.at), ['a'])
+  })
+
+  it('mesh - between neighbours a direct MSG and its ACK leave out what the session says, both ways (PROTOCOL.md 8.3)', { timeout: 20_000 }, async () => {
+    const a = await startNode({ ...fastConfig(), mode: 'peer', name: 'a' })
+    const nb = await fakes.joinAlive(a, { name: 'nb', token: TEST_TOKEN }, FAST_MESH.heartbeatMs)
+    await waitUntil(() => stateOf(a, nb.peerId) === 'alive', { timeout: 10_000, message: 'a knows nb' })
+    const log = trackDeliveries([a])
+
+    // a to nb: no origin, from or hops, and "" for nb itself; nb's ACK is just the id.
+    const sent = a.sendTo('nb', 'hello nb')
+    const msg = await nb.waitFrame(f => f.type === 'MSG' && f.text === 'hello nb') as MsgFrame
+    assert.deepEqual(Object.keys(msg).sort(), ['id', 'text', 'to', 'ts', 'type'])
+    assert.equal(msg.to, '')
+    assert.ok(msg.id !== undefined && msg.id.length >= 21, `a random id of at least 21 characters: ${String(msg.id)}`)
+    nb.send({ type: 'ACK', id: msg.id })
+    assert.deepEqual(await sent, { id: msg.id })
+
+    // nb to a in the same form: a direct message to a, from nb, answered with just the id.
+    nb.send({ type: 'MSG', id: 'nb-1', ts: Date.now(), to: '', text: 'hello a' })
+    assert.deepEqual(await nb.waitFrame(f => f.type === 'ACK'), { type: 'ACK', id: 'nb-1' })
+    const [delivery] = log.at(a)
+    assert.deepEqual(delivery && [delivery.id, delivery.text, delivery.from, delivery.origin, delivery.to], ['nb-1', 'hello a', 'nb', nb.peerId, a.peerId])
+    assert.equal(a.stats().malformed, 0)
   })
 
   it('mesh - a direct message to an unknown name fails at once with unknown_member', { timeout: 20_000 }, async () => {

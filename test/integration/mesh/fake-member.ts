@@ -158,6 +158,14 @@ export class FakeTracker {
     return result
   }
 
+  /** Joins as a member `target` accepts and keeps alive in its roster (a heartbeat every `everyMs`). */
+  async joinAlive (target: OverlayNode, options: JoinOptions, everyMs: number): Promise<FakeMember> {
+    const { fake, outcome } = await this.join(target, options)
+    if (!outcome.ok) throw new Error(`${options.name} could not join ${target.name}: ${outcome.error.code}`)
+    fake.keepAlive(everyMs)
+    return fake
+  }
+
   async stopAll (): Promise<void> {
     await Promise.allSettled(this.fakes.splice(0).map(async f => { await f.stop() }))
   }

@@ -144,8 +144,13 @@ describe('json-codec encode/decode', () => {
     throwsInvalidFrame(() => decodeJsonFrame(concat([body('{"type":"MSG"}\nok '), Uint8Array.of(0xc3)])), 'bad_utf8')
   })
 
-  it('json-codec - an unsigned ACK may leave out origin and to', () => {
+  it('json-codec - an unsigned ACK may be just its id; the mesh decides what a signed one needs', () => {
+    assert.deepEqual(decodeJsonFrame(body('{"type":"ACK","id":"i"}')), { type: 'ACK', id: 'i' })
     assert.deepEqual(decodeJsonFrame(body('{"type":"ACK","id":"i","from":"bob","hops":0}')), { type: 'ACK', id: 'i', from: 'bob', hops: 0 })
+  })
+
+  it('json-codec - an unsigned direct MSG may carry to as "" (the receiver) and leave out hops', () => {
+    assert.deepEqual(decodeJsonFrame(body('{"type":"MSG","id":"i","ts":1,"to":""}\nhi')), { type: 'MSG', id: 'i', ts: 1, to: '', text: 'hi' })
   })
 
   it('json-codec - unknown fields are kept (forward compatibility)', () => {
@@ -428,7 +433,6 @@ describe('json-codec decodeJsonFrame rejects', () => {
     `{"type":"MEMBER","peerId":"p","name":"${'a'.repeat(65)}","state":"alive","inc":1,"seq":0,"addrs":[],"hops":0}`,
     '{"type":"MSG","text":"t","to":7}',
     '{"type":"MSG","text":"t","sig":true}',
-    '{"type":"ACK","id":"i","from":"f","origin":"o","to":"t"}',
     '{"type":"ACK","id":"i","from":"f","origin":"o","to":"t","hops":"0"}',
     '{"type":"ACK","from":"f","origin":"o","to":"t","hops":0}',
     '{"type":"MEMBER","peerId":"p","name":"n","state":"zombie","inc":1,"seq":0,"addrs":[],"hops":0}',
