@@ -577,7 +577,8 @@ function isCore (s: Session): boolean {
 /**
  * The frame's wire bytes. Unsigned MSG and ACK frames only ever go straight from their origin to
  * their addressee (hops 0), which knows the sender from the session itself: leave out what the
- * session says (PROTOCOL.md 8.3). Every byte counts on the round trip: Noise encrypts it in WASM.
+ * session says (PROTOCOL.md 8.3). On a direct round trip each field left out saves bytes to
+ * encrypt and a field to parse (docs/BENCHMARKS.md, figure 2, item 7).
  */
 function wireBytes (f: MemberFrame | MsgFrame | AckFrame): Uint8Array {
   if (f.type === 'MEMBER' || f.sig !== undefined) return encodeJsonFrame(f)

@@ -5,7 +5,6 @@
  * speed is what `npm run bench` itself reports.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -14,31 +13,15 @@ import { after, describe, it } from 'node:test'
 import { nanoid } from 'nanoid'
 import type { BenchReport } from '../../bench/lib/types.ts'
 import { encodeJsonFrame } from '../../src/protocol/index.ts'
+import { pidsWithEnv, runScript } from '../helpers/node-script.ts'
+import type { Outcome } from '../helpers/node-script.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 const RUN = join(ROOT, 'bench/run.ts')
 
-interface Outcome { code: number | null, stdout: string, stderr: string }
-
 /** Runs the driver to its end (killed after `timeoutMs`), with `env` added. */
 async function run (args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Outcome> {
-  return await new Promise(resolve => {
-    execFile(process.execPath, [RUN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr })
-    })
-  })
-}
-
-/** Pids of live processes whose environment holds `marker` (the driver passes its env to every worker). */
-function pidsWithEnv (marker: string): number[] {
-  const pids: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) pids.push(Number(entry))
-    } catch {} // gone, or not ours to read
-  }
-  return pids
+  return await runScript(RUN, args, { cwd: ROOT, env, timeoutMs })
 }
 
 describe('bench/run.ts (the driver)', () => {

@@ -3,29 +3,16 @@
  * It must time all three pairs every round, print the summary, exit 0 and leave no worker behind.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { runScript, pidsWithEnv } from '../../helpers/node-script.ts'
+import type { Outcome } from '../../helpers/node-script.ts'
 
 const ROOT = join(import.meta.dirname, '../../..')
 const TOOL = join(ROOT, 'bench/tools/ab-rtt.ts')
 
-interface Outcome { code: number | null, stdout: string, stderr: string }
-
 async function run (args: string[], marker: string): Promise<Outcome> {
-  return await new Promise(resolve => {
-    execFile(process.execPath, [TOOL, ...args], { cwd: ROOT, env: { ...process.env, AB_RTT_TEST: marker }, timeout: 90_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr })
-    })
-  })
-}
-
-/** Live processes whose environment holds `marker` (the tool passes its env to every worker). */
-function pidsWithEnv (marker: string): number[] {
-  return readdirSync('/proc').filter(e => /^\d+$/.test(e)).filter(e => {
-    try { return readFileSync(`/proc/${e}/environ`, 'latin1').includes(marker) } catch { return false }
-  }).map(Number)
+  return await runScript(TOOL, args, { cwd: ROOT, env: { AB_RTT_TEST: marker }, timeoutMs: 90_000 })
 }
 
 describe('bench/tools/ab-rtt.ts', () => {
