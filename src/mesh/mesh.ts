@@ -6,7 +6,7 @@
 import { nanoid } from 'nanoid'
 import * as varint from 'uint8-varint'
 import { DeliveryError, InvalidFrameError } from '../errors.ts'
-import { encodeJsonFrame, encodeMsgFrame, splitList } from '../protocol/json-codec.ts'
+import { encodeJsonFrame, splitList } from '../protocol/json-codec.ts'
 import { encodeTextLine } from '../protocol/text-codec.ts'
 import { ErrorCode, MemberState } from '../protocol/frames.ts'
 import { SendWhen } from '../protocol/overlay-protocol.ts'
@@ -16,9 +16,10 @@ import { Signer, Verifier } from './signing.ts'
 import { BeatRelay } from './beat-relay.ts'
 import { BroadcastTree } from './tree.ts'
 import { AckOutcome, PendingAcks } from './pending.ts'
+import { fillAck, fillMsg, wireBytes } from './unsigned.ts'
 import type { OverlayEvent, OverlayEvents } from './events.ts'
 import type { Member } from './roster.ts'
-import type { AckFrame, Frame, GraftFrame, HeartbeatFrame, IHaveFrame, MemberFrame, MsgFrame, MsgHeader, PruneFrame } from '../protocol/frames.ts'
+import type { AckFrame, Frame, GraftFrame, HeartbeatFrame, IHaveFrame, MemberFrame, MsgFrame, PruneFrame } from '../protocol/frames.ts'
 import type { CloseReason, Session } from '../protocol/overlay-protocol.ts'
 import type { ModeBehaviour } from '../node/modes.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
@@ -277,8 +278,7 @@ export class Mesh {
 
   private onMsg (s: Session, f: MsgFrame): void {
     if (s.wire === 'text') { this.originate(f.text, s); return }
-    // An unsigned MSG leaves out what its session says (PROTOCOL.md 8.3); `to: ""` is the receiver.
-    if (f.sig === undefined) { f.origin ??= s.remotePeer; f.from ??= s.name; f.hops ??= 0; if (f.to === '') f.to = this.init.peerId }
+    if (f.sig === undefined) fillMsg(f, s, this.init.peerId)
     if (f.id === undefined || f.origin === undefined || f.from === undefined || f.ts === undefined || f.hops === undefined || f.to === '') { this.stats.malformed++; return }
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
     // Unsigned frames come once, straight from their origin, and are never passed on: no dedup needed.
@@ -314,7 +314,7 @@ export class Mesh {
   }
 
   private onAck (s: Session, f: AckFrame): void {
-    if (f.sig === undefined) { f.origin ??= s.remotePeer; f.to ??= this.init.peerId; f.hops ??= 0 }
+    if (f.sig === undefined) fillAck(f, s, this.init.peerId)
     if (f.origin === undefined || f.to === undefined || f.hops === undefined || (f.sig !== undefined && f.from === undefined)) { this.stats.malformed++; return }
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
     if (f.sig !== undefined && !this.seen.add(`ack:${f.id}`, this.now())) { this.stats.duplicate++; return }
@@ -572,18 +572,4 @@ export class Mesh {
 /** Links that relay broadcasts: JSON sessions with peers and hubs (leaves and text clients only listen). */
 function isCore (s: Session): boolean {
   return s.wire === 'json' && s.remoteMode !== 'leaf'
-}
-
-/**
- * The frame's wire bytes. Unsigned MSG and ACK frames only ever go straight from their origin to
- * their addressee (hops 0), which knows the sender from the session itself: leave out what the
- * session says (PROTOCOL.md 8.3). On a direct round trip each field left out saves bytes to
- * encrypt and a field to parse (docs/BENCHMARKS.md, figure 2, item 7).
- */
-function wireBytes (f: MemberFrame | MsgFrame | AckFrame): Uint8Array {
-  if (f.type === 'MEMBER' || f.sig !== undefined) return encodeJsonFrame(f)
-  if (f.type === 'ACK') return encodeJsonFrame({ type: 'ACK', id: f.id })
-  const header: MsgHeader = { type: 'MSG', id: f.id, ts: f.ts }
-  if (f.to !== undefined) header.to = ''
-  return encodeMsgFrame(header, f.text)
 }
