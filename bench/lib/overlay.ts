@@ -82,7 +82,7 @@ export function textOf (size: number): string {
   return s
 }
 
-/** The bytes a direct message and its ACK take in the stream (after yamux, before Noise), medians. */
+/** The bytes a direct message and its ACK take in the session's stream (without yamux's and Noise's framing), medians. */
 export interface DirectFrameSizes { msgBytes: number, ackBytes: number }
 
 /**

@@ -195,7 +195,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     return { id: frame.id as string }
   }
 
-  /** Sends to one member by name; resolves when it acknowledges, or throws DeliveryError. */
+  /** Sends to one member by name; resolves when it acknowledges. Refuses only by rejecting (DeliveryError, or TypeError for a bad text). */
   sendTo (name: string, text: string, options: { signal?: AbortSignal } = {}): Promise<{ id: string }> {
     try {
       this.checkText(text)
