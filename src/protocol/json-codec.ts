@@ -9,6 +9,7 @@ import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { NAME_PATTERN } from '../constants.ts'
 import { InvalidFrameError } from '../errors.ts'
+import { decodeDirect } from './direct-frames.ts'
 import { ErrorCode, MemberState } from './frames.ts'
 import type { Frame, MsgHeader } from './frames.ts'
 
@@ -270,6 +271,11 @@ export function splitList<T> (items: T[], maxFrameBytes: number): T[][] {
 export function decodeJsonFrame (body: Uint8Array): Frame {
   // One UTF-8 decode for header and text: each TextDecoder call crosses into C++.
   const all = utf8Text(body)
+  return decodeDirect(all) ?? decodeFrameText(all)
+}
+
+/** The generic path: any frame's text (JSON, and a MSG's text after a line feed). */
+export function decodeFrameText (all: string): Frame {
   const separator = all.indexOf(TEXT_SEPARATOR)
   const record = parseObject(separator === -1 ? all : all.slice(0, separator))
   const type = record.type
