@@ -193,9 +193,17 @@ describe('hosts - a hub and 5 leaves on 6 hosts', { timeout: 240_000 }, () => {
     await h.up({ except: ['leaf-6'] })
     for (const r of running()) ids.set(r.name, await peerIdOf(r))
     const hub = h.replica('hub')
-    for (const leaf of h.of('leaf').filter(r => r.running)) {
+    const leaves = h.of('leaf').filter(r => r.running)
+    for (const leaf of leaves) {
       await hub.waitForEvent(e => e.type === 'joined' && e.peerId === ids.get(leaf.name), { timeout: WAIT, message: `hub sees ${leaf.name} join` })
       await leaf.waitForEvent(e => e.type === 'joined' && e.peerId === ids.get('hub-1'), { timeout: WAIT, message: `${leaf.name} sees the hub` })
+    }
+    // A broadcast reaches the members in its sender's roster (PROTOCOL.md 8.3): a leaf hears of the
+    // others through the hub's news, which lingers up to 100 ms, so wait until every leaf lists them.
+    for (const leaf of leaves) {
+      for (const other of leaves.filter(r => r !== leaf)) {
+        await leaf.waitForEvent(e => e.type === 'joined' && e.peerId === ids.get(other.name), { timeout: WAIT, message: `${leaf.name} sees ${other.name}` })
+      }
     }
   })
   after(async () => { await h?.destroy() })
