@@ -147,7 +147,7 @@ const report: BenchReport = {
 console.log('')
 console.log(textTable(results))
 console.log('')
-console.log('Overlay targets (medians of this run; spread = per-run ratios, paired by run):')
+console.log('Overlay targets (ratio: median over runs of overlay run i ÷ baseline run i; spread: their min – max):')
 console.log(targetsText(report.targets ?? []))
 console.log('')
 const files = writeResultFiles(report)

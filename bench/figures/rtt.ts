@@ -1,12 +1,15 @@
 /**
  * Figure: round trip of a 100-byte message on an already open connection/stream.
  *
- * Echo server process + client process. The client keeps exactly one message
- * in flight: write 100 bytes, wait until 100 bytes came back, repeat.
- * Each run: untimed warm-up round trips (at least warmupMin and warmupMs,
- * V8 needs that long to optimise the libp2p path), then `count` timed ones measured
- * with process.hrtime. Per run we take the median and p99 of the samples;
- * the figure reports the median over runs of those, with min/max over runs.
+ * Per variant an echo server process and a client process. The client keeps exactly one
+ * message in flight: write 100 bytes, wait until 100 bytes came back, repeat.
+ * All pairs stay up for the whole figure, and each run times one block of each pair in
+ * turn, in an order that flips every run, so the blocks a run compares are seconds apart
+ * (this machine moves between a quick and a slow phase within a minute). A pair's first
+ * block warms it up (at least warmupMin round trips and warmupMs: V8 needs that long to
+ * optimise the libp2p path), later ones briefly (rewarmMs). Each block times `count` round
+ * trips with process.hrtime; per run we take the block's median and p99; the figure
+ * reports the median over runs of those, with min/max over runs.
  *
  * Variants: raw-tcp (reference; node:net echo), libp2p (/bench/echo/1.0.0 on
  * one yamux stream, 'message' listener, send() with 'drain' backpressure),
@@ -16,11 +19,11 @@
  * PROTOCOL.md 8.3), so one sample = one message + its acknowledgement.
  * Full mode adds libp2p-sized: the bare echo protocol shaped like the overlay's
  * traffic, sending as many bytes as the overlay's MSG and answering with as
- * many as its ACK (measured by the overlay's leaf in the same run, after its
- * timed loop). It separates what the overlay's bytes cost from what its work does.
+ * many as its ACK (measured by the overlay's leaf after its first block). It
+ * separates what the overlay's bytes cost from what its work does.
  */
 import { startWorker, stopAll } from '../lib/proc.ts'
-import type { Msg } from '../lib/proc.ts'
+import type { Msg, WorkerHandle } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
 import type { LatencySummary } from '../lib/stats.ts'
 import type { Figure, Result, RunOpts } from '../lib/types.ts'
@@ -31,12 +34,34 @@ const VARIANTS = [
   { variant: 'overlay', file: 'overlay-pair.ts' },
   { variant: 'libp2p-sized', file: 'bare-libp2p.ts' }
 ] as const
+type Variant = typeof VARIANTS[number]
 
 interface Wire { msgBytes: number, ackBytes: number }
 
 function sizesFrom (wire: Wire | undefined): Wire {
   if (wire === undefined) throw new Error('rtt: the overlay reported no MSG/ACK sizes for libp2p-sized')
   return wire
+}
+
+/** One variant's echo server and client, kept up for the whole figure. */
+interface Pair { variant: Variant, server: WorkerHandle, client: WorkerHandle, target: Msg, warmed: boolean, shape?: Wire }
+
+async function startPair (v: Variant, shape: Wire | undefined): Promise<Pair> {
+  // up for the whole figure, however many runs it is given
+  const lifetime = { maxLifetimeMs: 30 * 60_000 }
+  const server = startWorker(v.file, { label: `${v.variant}-echo`, ...lifetime })
+  const client = startWorker(v.file, { label: `${v.variant}-client`, ...lifetime })
+  const pair: Pair = { variant: v, server, client, target: { type: 'rtt' }, warmed: false, ...(shape === undefined ? {} : { shape }) }
+  try {
+    await Promise.all([server.next('ready', 15_000), client.next('ready', 15_000)])
+    const shaped = shape === undefined ? {} : { request: shape.msgBytes, reply: shape.ackBytes }
+    const l = await server.request<Msg & { port?: number, addr?: string, name?: string }>({ type: 'listen', mode: 'echo', ...shaped }, 'listening', 15_000)
+    pair.target = v.variant === 'raw-tcp' ? { type: 'rtt', port: l.port } : { type: 'rtt', addr: l.addr, name: l.name }
+    return pair
+  } catch (err) {
+    await stopAll([server, client])
+    throw err
+  }
 }
 
 export const figure: Figure = {
@@ -46,40 +71,47 @@ export const figure: Figure = {
     const col = new Collector('rtt')
     const runs = runCount(opts, 5, 1)
     const size = 100
-    // warm-up is time-based: the libp2p stack needs ~5000 round trips to be optimised by V8
+    // warm-up is time-based: the libp2p stack needs ~5000 round trips to be optimised by V8;
+    // a pair's later blocks only need to wake its code up again
     const warmupMs = opts.quick ? 700 : 2000
+    const rewarmMs = 300
     const warmupMin = 500
     const count = opts.quick ? 1500 : 5000
     const c = `${size} B`
     // Quick mode leaves out the shaped echo: it explains the target rather than checking it.
     const variants = VARIANTS.filter(v => !opts.quick || v.variant !== 'libp2p-sized')
-    for (let r = 0; r < runs; r++) {
-      let wire: Wire | undefined
-      for (const v of variants) {
-        const shape = v.variant === 'libp2p-sized' ? sizesFrom(wire) : undefined
-        const server = startWorker(v.file, { label: `${v.variant}-echo` })
-        const client = startWorker(v.file, { label: `${v.variant}-client` })
-        try {
-          await Promise.all([server.next('ready', 15_000), client.next('ready', 15_000)])
-          const shaped = shape === undefined ? {} : { request: shape.msgBytes, reply: shape.ackBytes }
-          const l = await server.request<Msg & { port?: number, addr?: string, name?: string }>({ type: 'listen', mode: 'echo', ...shaped }, 'listening', 15_000)
-          const target = v.variant === 'raw-tcp' ? { port: l.port } : { addr: l.addr, name: l.name }
-          const sent = shape === undefined ? { size } : { size: shape.msgBytes, reply: shape.ackBytes }
-          const res = await client.request<Msg & { us: LatencySummary, warmup: { iterations: number, ms: number }, wire?: Wire }>({ type: 'rtt', ...target, ...sent, warmupMs, warmupMin, count }, 'rtt', 120_000)
-          if (v.variant === 'overlay') wire = res.wire
-          const bytes = v.variant === 'overlay' ? res.wire : shape
+    const pairs = new Map<Variant['variant'], Pair>()
+    let wire: Wire | undefined
+    try {
+      for (const v of variants) if (v.variant !== 'libp2p-sized') pairs.set(v.variant, await startPair(v, undefined))
+      for (let r = 0; r < runs; r++) {
+        // Every pair stays up and each run times one block of each, in an order that flips every
+        // run: the blocks compared in a run are seconds apart, not a whole figure apart.
+        const order = r % 2 === 0 ? variants : [...variants].reverse()
+        for (const v of order) {
+          // The shaped echo starts once the overlay has measured its sizes (first run: it comes after).
+          let pair = pairs.get(v.variant)
+          if (pair === undefined) {
+            pair = await startPair(v, sizesFrom(wire))
+            pairs.set(v.variant, pair)
+          }
+          const sent = pair.shape === undefined ? { size } : { size: pair.shape.msgBytes, reply: pair.shape.ackBytes }
+          const res = await pair.client.request<Msg & { us: LatencySummary, warmup: { iterations: number, ms: number }, wire?: Wire }>({ ...pair.target, ...sent, warmupMs: pair.warmed ? rewarmMs : warmupMs, warmupMin, count }, 'rtt', 120_000)
+          pair.warmed = true
+          if (v.variant === 'overlay') wire ??= res.wire
+          const bytes = v.variant === 'overlay' ? res.wire : pair.shape
           col.add(c, 'RTT median', 'µs', 'lower', v.variant, 'raw-tcp', res.us.median, { ...res.us, warmupRoundTrips: res.warmup.iterations, ...bytes })
           col.add(c, 'RTT p99', 'µs', 'lower', v.variant, 'raw-tcp', res.us.p99)
           opts.log(`run ${r + 1}/${runs} ${v.variant.padEnd(12)} median ${fmt(res.us.median)} µs  p99 ${fmt(res.us.p99)} µs  max ${fmt(res.us.max)} µs (n=${res.us.n}, after ${res.warmup.iterations} warm-up)`)
-        } finally {
-          await stopAll([server, client])
         }
       }
+    } finally {
+      await stopAll([...pairs.values()].flatMap(p => [p.server, p.client]))
     }
     for (const m of ['RTT median', 'RTT p99']) {
       for (const v of VARIANTS) {
-        const sent = v.variant === 'libp2p-sized' ? { size: 'msgBytes out, ackBytes back: the overlay\'s MSG and ACK in the same run (perRun)' } : { size }
-        col.setDetails(c, m, v.variant, { ...sent, warmupMs, warmupMin, count, perRunStatistic: m === 'RTT median' ? 'median' : 'p99' })
+        const sent = v.variant === 'libp2p-sized' ? { size: 'msgBytes out, ackBytes back: the overlay\'s MSG and ACK, measured after its first block (perRun)' } : { size }
+        col.setDetails(c, m, v.variant, { ...sent, warmupMs, rewarmMs, warmupMin, count, interleaved: true, perRunStatistic: m === 'RTT median' ? 'median' : 'p99' })
       }
     }
     return col.results()

@@ -67,7 +67,7 @@ export function docsBlock (report: BenchReport): string {
     markdownTable(report.results),
     '',
     ...((report.targets ?? []).length > 0
-      ? ['**Overlay targets** (medians of this run; ratio spread = min – max over runs of overlay run i ÷ baseline run i):', '', targetsMarkdown(report.targets ?? []), '']
+      ? ['**Overlay targets** (a ratio is the median over runs of overlay run i ÷ baseline run i, its spread their min – max):', '', targetsMarkdown(report.targets ?? []), '']
       : []),
     ...(pending.length > 0 ? [`Sides not measured yet: ${pending.join('; ')}.`, ''] : []),
     ...(errors.length > 0 ? [...errors, ''] : []),

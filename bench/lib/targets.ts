@@ -1,15 +1,18 @@
 /**
  * The overlay's performance targets, checked against the medians of a run.
  *
- * A ratio target compares the overlay's median with another variant's median
- * of the same (figure, case, metric); the paired spread is min..max over runs
- * of overlay run i / baseline run i (variants are interleaved run by run, so
- * run i of both saw the same machine state). An absolute target compares the
+ * A ratio target divides the overlay by another variant of the same (figure,
+ * case, metric), run by run: variants are interleaved, so run i of both saw the
+ * same machine state, and the value is the median over runs of overlay run i /
+ * baseline run i, with their min..max as the spread. (Dividing the two medians
+ * instead can pair one variant's quick-phase runs with the other's slow ones.)
+ * With unequal run counts it falls back to the ratio of the medians. An absolute target compares the
  * overlay's median with a fixed value. A target whose rows are missing (figure
  * not run, or quick mode's smaller cases) is reported as not measured.
  */
 import type { Result } from './types.ts'
 import { fmt } from './results.ts'
+import { median } from './stats.ts'
 
 export interface Target {
   id: string
@@ -82,8 +85,8 @@ export function checkTargets (results: Result[]): TargetCheck[] {
       const value = t.stat === 'min' ? o.summary.min : t.stat === 'max' ? o.summary.max : o.summary.median
       return { id: t.id, label: t.label, case: o.case, measured: `${fmt(o.summary.median)}${unitOf(o)}${t.stat === undefined ? '' : ` (${t.stat} ${fmt(value)})`}`, value, spread: `${fmt(o.summary.min)} – ${fmt(o.summary.max)}`, target, pass: pass(value) }
     }
-    const value = o.summary.median / b.summary.median
     const paired = o.runs.length === b.runs.length ? o.runs.map((x, i) => x / (b.runs[i] as number)).filter(Number.isFinite) : []
+    const value = paired.length > 0 ? median(paired) : o.summary.median / b.summary.median
     const spread = paired.length > 0 ? `${Math.min(...paired).toFixed(2)} – ${Math.max(...paired).toFixed(2)}×` : undefined
     return {
       id: t.id, label: t.label, case: o.case,

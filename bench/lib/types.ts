@@ -64,7 +64,7 @@ export interface BenchReport {
   loadAvgAtEnd: number[]
   figures: Array<{ id: string, title: string, durationSec: number, error?: string, pending?: string[] }>
   results: Result[]
-  /** the overlay's targets, evaluated on the medians of this run (lib/targets.ts) */
+  /** the overlay's targets, evaluated on this run (lib/targets.ts: ratios paired run by run) */
   targets?: TargetCheck[]
   /** git state of src/ when the run ended, if it differs from machine.source (src/ changed mid-run) */
   sourceAtEnd?: SourceState
