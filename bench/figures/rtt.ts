@@ -44,14 +44,14 @@ function sizesFrom (wire: Wire | undefined): Wire {
 }
 
 /** One variant's echo server and client, kept up for the whole figure. */
-interface Pair { variant: Variant, server: WorkerHandle, client: WorkerHandle, target: Msg, warmed: boolean, shape?: Wire }
+interface Pair { server: WorkerHandle, client: WorkerHandle, target: Msg, warmed: boolean, shape?: Wire }
 
 async function startPair (v: Variant, shape: Wire | undefined): Promise<Pair> {
   // up for the whole figure, however many runs it is given
   const lifetime = { maxLifetimeMs: 30 * 60_000 }
   const server = startWorker(v.file, { label: `${v.variant}-echo`, ...lifetime })
   const client = startWorker(v.file, { label: `${v.variant}-client`, ...lifetime })
-  const pair: Pair = { variant: v, server, client, target: { type: 'rtt' }, warmed: false, ...(shape === undefined ? {} : { shape }) }
+  const pair: Pair = { server, client, target: { type: 'rtt' }, warmed: false, ...(shape === undefined ? {} : { shape }) }
   try {
     await Promise.all([server.next('ready', 15_000), client.next('ready', 15_000)])
     const shaped = shape === undefined ? {} : { request: shape.msgBytes, reply: shape.ackBytes }

@@ -1,14 +1,15 @@
 /**
- * The overlay's performance targets, checked against the medians of a run.
+ * The overlay's performance targets, checked on the results of a run.
  *
  * A ratio target divides the overlay by another variant of the same (figure,
  * case, metric), run by run: variants are interleaved, so run i of both saw the
  * same machine state, and the value is the median over runs of overlay run i /
  * baseline run i, with their min..max as the spread. (Dividing the two medians
  * instead can pair one variant's quick-phase runs with the other's slow ones.)
- * With unequal run counts it falls back to the ratio of the medians. An absolute target compares the
- * overlay's median with a fixed value. A target whose rows are missing (figure
- * not run, or quick mode's smaller cases) is reported as not measured.
+ * With unequal run counts it falls back to the ratio of the medians. An
+ * absolute target compares the overlay's median with a fixed value. A target
+ * whose rows are missing (figure not run, or quick mode's smaller cases) is
+ * reported as not measured.
  */
 import type { Result } from './types.ts'
 import { fmt } from './results.ts'
