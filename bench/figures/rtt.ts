@@ -22,8 +22,9 @@
  * many as its ACK (measured by the overlay's leaf after its first block). It
  * separates what the overlay's bytes cost from what its work does.
  */
-import { startWorker, stopAll } from '../lib/proc.ts'
-import type { Msg, WorkerHandle } from '../lib/proc.ts'
+import { REWARM_MS, startEchoPair, stopPairs, timeBlock } from '../lib/echo-pair.ts'
+import type { EchoPair } from '../lib/echo-pair.ts'
+import type { Msg } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
 import type { LatencySummary } from '../lib/stats.ts'
 import type { Figure, Result, RunOpts } from '../lib/types.ts'
@@ -43,25 +44,12 @@ function sizesFrom (wire: Wire | undefined): Wire {
   return wire
 }
 
-/** One variant's echo server and client, kept up for the whole figure. */
-interface Pair { server: WorkerHandle, client: WorkerHandle, target: Msg, warmed: boolean, shape?: Wire }
+/** One variant's pair, kept up for the whole figure; libp2p-sized's carries the sizes it echoes. */
+type Pair = EchoPair & { shape?: Wire }
 
 async function startPair (v: Variant, shape: Wire | undefined): Promise<Pair> {
-  // up for the whole figure, however many runs it is given
-  const lifetime = { maxLifetimeMs: 30 * 60_000 }
-  const server = startWorker(v.file, { label: `${v.variant}-echo`, ...lifetime })
-  const client = startWorker(v.file, { label: `${v.variant}-client`, ...lifetime })
-  const pair: Pair = { server, client, target: { type: 'rtt' }, warmed: false, ...(shape === undefined ? {} : { shape }) }
-  try {
-    await Promise.all([server.next('ready', 15_000), client.next('ready', 15_000)])
-    const shaped = shape === undefined ? {} : { request: shape.msgBytes, reply: shape.ackBytes }
-    const l = await server.request<Msg & { port?: number, addr?: string, name?: string }>({ type: 'listen', mode: 'echo', ...shaped }, 'listening', 15_000)
-    pair.target = v.variant === 'raw-tcp' ? { type: 'rtt', port: l.port } : { type: 'rtt', addr: l.addr, name: l.name }
-    return pair
-  } catch (err) {
-    await stopAll([server, client])
-    throw err
-  }
+  if (shape === undefined) return await startEchoPair(v.file, v.variant)
+  return { ...await startEchoPair(v.file, v.variant, { request: shape.msgBytes, reply: shape.ackBytes }), shape }
 }
 
 export const figure: Figure = {
@@ -74,7 +62,6 @@ export const figure: Figure = {
     // warm-up is time-based: the libp2p stack needs ~5000 round trips to be optimised by V8;
     // a pair's later blocks only need to wake its code up again
     const warmupMs = opts.quick ? 700 : 2000
-    const rewarmMs = 300
     const warmupMin = 500
     const count = opts.quick ? 1500 : 5000
     const c = `${size} B`
@@ -96,8 +83,7 @@ export const figure: Figure = {
             pairs.set(v.variant, pair)
           }
           const sent = pair.shape === undefined ? { size } : { size: pair.shape.msgBytes, reply: pair.shape.ackBytes }
-          const res = await pair.client.request<Msg & { us: LatencySummary, warmup: { iterations: number, ms: number }, wire?: Wire }>({ ...pair.target, ...sent, warmupMs: pair.warmed ? rewarmMs : warmupMs, warmupMin, count }, 'rtt', 120_000)
-          pair.warmed = true
+          const res = await timeBlock<Msg & { us: LatencySummary, warmup: { iterations: number, ms: number }, wire?: Wire }>(pair, { ...sent, warmupMin, count }, warmupMs)
           if (v.variant === 'overlay') wire ??= res.wire
           const bytes = v.variant === 'overlay' ? res.wire : pair.shape
           col.add(c, 'RTT median', 'µs', 'lower', v.variant, 'raw-tcp', res.us.median, { ...res.us, warmupRoundTrips: res.warmup.iterations, ...bytes })
@@ -106,12 +92,12 @@ export const figure: Figure = {
         }
       }
     } finally {
-      await stopAll([...pairs.values()].flatMap(p => [p.server, p.client]))
+      await stopPairs(pairs.values())
     }
     for (const m of ['RTT median', 'RTT p99']) {
       for (const v of VARIANTS) {
         const sent = v.variant === 'libp2p-sized' ? { size: 'msgBytes out, ackBytes back: the overlay\'s MSG and ACK, measured after its first block (perRun)' } : { size }
-        col.setDetails(c, m, v.variant, { ...sent, warmupMs, rewarmMs, warmupMin, count, interleaved: true, perRunStatistic: m === 'RTT median' ? 'median' : 'p99' })
+        col.setDetails(c, m, v.variant, { ...sent, warmupMs, rewarmMs: REWARM_MS, warmupMin, count, interleaved: true, perRunStatistic: m === 'RTT median' ? 'median' : 'p99' })
       }
     }
     return col.results()

@@ -15,9 +15,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { installCleanup, startWorker, stopAll } from '../lib/proc.ts'
+import { startEchoPair, stopPairs, timeBlock } from '../lib/echo-pair.ts'
+import { installCleanup } from '../lib/proc.ts'
 import { median } from '../lib/stats.ts'
-import type { Msg, WorkerHandle } from '../lib/proc.ts'
+import type { EchoPair } from '../lib/echo-pair.ts'
+import type { Msg } from '../lib/proc.ts'
 import type { LatencySummary } from '../lib/stats.ts'
 
 const args = process.argv.slice(2)
@@ -35,30 +37,24 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'ab-rtt-'))
 process.env.BENCH_TMP_DIR = tmp
 installCleanup(() => { rmSync(tmp, { recursive: true, force: true }) })
 
-interface Pair { name: string, server: WorkerHandle, client: WorkerHandle, target: Msg, medians: number[] }
+interface Pair { name: string, echo: EchoPair, medians: number[] }
 
-function pair (name: string, file: string): Pair {
-  const lifetime = { maxLifetimeMs: 30 * 60_000 }
-  return { name, server: startWorker(file, { label: `${name}-server`, ...lifetime }), client: startWorker(file, { label: `${name}-client`, ...lifetime }), target: { type: 'rtt' }, medians: [] }
+/** `file` relative to this checkout's bench/workers. */
+async function pair (name: string, file: string): Promise<Pair> {
+  return { name, echo: await startEchoPair(file, name), medians: [] }
 }
 
-const pairs = [
-  ...trees.map((t, i) => pair(i === 0 ? 'a' : 'b', path.relative(WORKERS_DIR, path.resolve(t, 'bench', 'workers', 'overlay-pair.ts')))),
-  pair('echo', 'bare-libp2p.ts')
-]
-const echo = pairs[2] as Pair
+const pairs: Pair[] = []
 const fmt = (x: number): string => x.toFixed(1)
 try {
-  for (const p of pairs) {
-    await Promise.all([p.server.next('ready', 15_000), p.client.next('ready', 15_000)])
-    const l = await p.server.request<Msg & { addr: string, name?: string }>({ type: 'listen', mode: 'echo' }, 'listening', 15_000)
-    p.target = { type: 'rtt', addr: l.addr, name: l.name, size: 100, warmupMin: 500, count }
-  }
+  for (const [i, t] of trees.entries()) pairs.push(await pair(i === 0 ? 'a' : 'b', path.relative(WORKERS_DIR, path.resolve(t, 'bench', 'workers', 'overlay-pair.ts'))))
+  pairs.push(await pair('echo', 'bare-libp2p.ts'))
+  const echo = pairs[2] as Pair
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? pairs : [...pairs].reverse()
     for (const p of order) {
       // The first block of each pair warms its JIT up as the figure does; later ones only briefly.
-      const res = await p.client.request<Msg & { us: LatencySummary }>({ ...p.target, warmupMs: r === 0 ? 2000 : 300 }, 'rtt', 120_000)
+      const res = await timeBlock<Msg & { us: LatencySummary }>(p.echo, { size: 100, warmupMin: 500, count }, 2000)
       p.medians.push(res.us.median)
     }
     console.log(`round ${r + 1}: ${order.map(p => `${p.name} ${fmt(p.medians[r] as number)} µs`).join('  ')}`)
@@ -70,5 +66,5 @@ try {
   const diffs = b.medians.map((m, i) => m - (a.medians[i] as number))
   console.log(`b - a: median ${fmt(median(diffs))} µs over ${rounds} rounds; b faster in ${diffs.filter(d => d < 0).length} (${diffs.map(fmt).join(' ')})`)
 } finally {
-  await stopAll(pairs.flatMap(p => [p.server, p.client]))
+  await stopPairs(pairs.map(p => p.echo))
 }
