@@ -10,13 +10,14 @@ import { encodeJsonFrame, splitList } from '../protocol/json-codec.ts'
 import { encodeTextLine } from '../protocol/text-codec.ts'
 import { ErrorCode, MemberState } from '../protocol/frames.ts'
 import { SendWhen } from '../protocol/overlay-protocol.ts'
-import { isPresent, Roster, toFrame } from './roster.ts'
+import { isPresent, Roster, syncFrames, toFrame } from './roster.ts'
 import { SeenCache } from './seen.ts'
 import { Signer, Verifier } from './signing.ts'
 import { BeatRelay } from './beat-relay.ts'
 import { BroadcastTree } from './tree.ts'
 import { AckOutcome, PendingAcks } from './pending.ts'
 import { fillAck, fillMsg, wireBytes } from './unsigned.ts'
+import { checkMember, isClaim, MemberDrop, nextInc } from './trust.ts'
 import type { OverlayEvent, OverlayEvents } from './events.ts'
 import type { Member } from './roster.ts'
 import type { AckFrame, Frame, GraftFrame, HeartbeatFrame, IHaveFrame, MemberFrame, MsgFrame, PruneFrame } from '../protocol/frames.ts'
@@ -53,6 +54,25 @@ export interface MeshStats {
   nameConflicts: number
   /** Broadcast-tree frames received: IHAVE, GRAFT and PRUNE. */
   control: number
+  /** MEMBER claims (alive, left) not signed by the member or its host, or a host speaking for a self-speaking member. */
+  memberForged: number
+  /** MEMBER frames whose peerId or host is not a peer id. */
+  memberBadId: number
+  /** Reports (suspect, failed) with an incarnation past the member's latest claim + 1, or that would overflow ours. */
+  memberBadInc: number
+  /** Reports about a member nobody has claimed. */
+  memberUnknown: number
+  /** Frames from a leaf about anyone but itself (MEMBER, HEARTBEAT entries, MSG, ACK). */
+  leafOther: number
+}
+
+/** The counter each dropped MEMBER frame goes to. */
+const DROP_STAT: Record<MemberDrop, keyof MeshStats> = {
+  [MemberDrop.badPeerId]: 'memberBadId',
+  [MemberDrop.leafOther]: 'leafOther',
+  [MemberDrop.forged]: 'memberForged',
+  [MemberDrop.badInc]: 'memberBadInc',
+  [MemberDrop.unknown]: 'memberUnknown'
 }
 
 export interface MeshInit {
@@ -66,8 +86,6 @@ export interface MeshInit {
   maxFrameBytes: number
   addrs: () => string[]
   emit: (event: OverlayEvent) => void
-  /** Another member joined first with our name: the node must give it up. */
-  onNameTaken: (holder: string) => void
   /** Ask the node to open a session to a member (peer exchange, healing). */
   dialMember: (member: Member) => void
   /** Session dials still in flight (bootstrap and peer exchange); they count toward the degree. */
@@ -78,7 +96,10 @@ export interface MeshInit {
 export class Mesh {
   readonly roster = new Roster()
   readonly sessions = new Map<string, Session>()
-  readonly stats: MeshStats = { delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0 }
+  readonly stats: MeshStats = {
+    delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0,
+    memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0
+  }
   private readonly init: MeshInit
   private readonly cfg: OverlayConfig['mesh']
   private readonly seen: SeenCache
@@ -95,6 +116,10 @@ export class Mesh {
   private readonly beats = new BeatRelay()
   private ticks = 0
   private leaving = false
+  /** Our latest signed claim: heartbeats repeat it, so it is signed once per change, not per tick. */
+  private selfClaim?: { key: string, sig: string }
+  /** When we last re-announced ourselves over a clash on our name (at most once a heartbeat). */
+  private reassertedAt = -Infinity
 
   constructor (init: MeshInit) {
     this.init = init
@@ -124,7 +149,7 @@ export class Mesh {
     this.spread(this.selfFrame(MemberState.left, 'exit'), undefined)
     for (const s of this.sessions.values()) {
       const client = s.wire === 'text' ? this.roster.get(s.remotePeer) : undefined
-      if (client !== undefined) this.spread({ ...toFrame(client, MemberState.left), reason: 'exit' }, s)
+      if (client !== undefined) this.spread(this.signed({ ...toFrame(client, MemberState.left), reason: 'exit' }), s)
     }
     this.acks.failAll(new DeliveryError('not_started', 'the node is stopping'))
   }
@@ -146,12 +171,12 @@ export class Mesh {
       for (const m of this.roster.present()) if (m.peerId !== s.remotePeer) s.send({ type: 'JOIN', name: m.name })
       s.send({ type: 'JOIN', name: this.init.name })
       const frame: MemberFrame = { type: 'MEMBER', peerId: s.remotePeer, name: s.name, state: MemberState.alive, inc: this.now(), seq: 0, addrs: [], mode: 'text', host: this.init.peerId, hops: 0 }
-      this.accept(frame, undefined)
+      this.accept(this.signed(frame), undefined)
       return
     }
     if (isCore(s)) this.tree.addPeer(s.remotePeer)
     s.send(this.selfFrame(MemberState.alive))
-    for (const m of this.roster.all()) s.send(toFrame(m))
+    for (const m of this.roster.all()) for (const f of syncFrames(m)) s.send(f)
   }
 
   sessionClosed (s: Session, reason: CloseReason): void {
@@ -164,9 +189,13 @@ export class Mesh {
     const member = this.roster.get(s.remotePeer)
     if (member === undefined || !isPresent(member.state) || this.leaving) return
     const hosted = member.host === this.init.peerId
-    if (reason === 'exit' || hosted) {
-      const why = reason === 'exit' ? 'exit' : 'disconnect'
-      this.accept({ ...toFrame(member, MemberState.left), reason: why }, undefined)
+    if (hosted) {
+      this.accept(this.signed({ ...toFrame(member, MemberState.left), reason: reason === 'exit' ? 'exit' : 'disconnect' }), undefined)
+    } else if (reason === 'exit') {
+      // It said EXIT without its signed `left` first: gone here; only its own word says "left"
+      // elsewhere, so the others hear a failure report (anyone may make one).
+      this.accept({ ...toFrame(member, MemberState.left), reason: 'exit' }, undefined, false)
+      this.spread(toFrame(member, MemberState.failed), undefined)
     }
   }
 
@@ -183,7 +212,11 @@ export class Mesh {
   }
 
   private onHeartbeat (s: Session, f: HeartbeatFrame): void {
-    if (!isCore(s)) return
+    if (!isCore(s)) {
+      if (s.remoteMode === 'leaf') for (const [peerId] of f.beats) if (peerId !== s.remotePeer) this.stats.leafOther++
+      return
+    }
+    // Liveness only, unsigned: roster.beat refreshes a member alive at that very incarnation, nothing else.
     const now = this.now()
     for (const [peerId, inc, seq] of f.beats) {
       if (peerId === this.init.peerId || this.roster.beat(peerId, inc, seq, now) === undefined) continue
@@ -219,21 +252,39 @@ export class Mesh {
 
   private onMember (s: Session, f: MemberFrame): void {
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
-    if (f.peerId === this.init.peerId) { this.refuteIfNeeded(f); return }
+    if (f.peerId === this.init.peerId) {
+      if (s.remoteMode === 'leaf') { this.stats.leafOther++; return }
+      this.aboutSelf(f)
+      return
+    }
     const member = this.roster.get(f.peerId)
+    const drop = checkMember(f, {
+      known: member,
+      ...(s.remoteMode === 'leaf' ? { leaf: s.remotePeer } : {}),
+      verify: (claim, signer) => this.verifier.verifyBy(claim, signer)
+    })
+    if (drop !== undefined) { this.stats[DROP_STAT[drop]]++; return }
     if (member?.host === this.init.peerId && this.sessions.has(f.peerId)) {
-      if (f.state !== MemberState.alive && f.inc >= member.inc) this.accept({ ...toFrame(member), inc: f.inc + 1 }, undefined)
+      // A client we host: we alone speak for it, and refute reports about it.
+      const inc = nextInc(f.inc)
+      if (!isClaim(f.state) && f.inc >= member.inc && inc !== undefined) this.accept(this.signed({ ...toFrame(member, MemberState.alive), inc }), undefined)
       return
     }
-    if (f.name === this.init.name && isPresent(f.state) && (f.inc < this.self.inc || (f.inc === this.self.inc && f.peerId < this.init.peerId))) {
-      this.init.onNameTaken(f.peerId)
-      return
-    }
+    if (f.name === this.init.name && isPresent(f.state)) { this.nameClash(); return }
     this.accept(f, s)
   }
 
-  /** Applies a member update, reports what changed, and passes it on. `from` undefined = local. */
-  private accept (f: MemberFrame, from: Session | undefined): void {
+  /** Someone claims our name while we hold it: never fatal; we say again that it is ours. */
+  private nameClash (): void {
+    this.stats.nameConflicts++
+    const now = this.now()
+    if (this.leaving || now - this.reassertedAt < this.cfg.heartbeatMs) return
+    this.reassertedAt = now
+    this.spread(this.selfFrame(MemberState.alive), undefined)
+  }
+
+  /** Applies a member update, reports what changed, and passes it on (unless `pass` is false). `from` undefined = local. */
+  private accept (f: MemberFrame, from: Session | undefined, pass = true): void {
     const applied = this.roster.apply(f, this.now())
     switch (applied.kind) {
       case 'stale': return
@@ -248,7 +299,8 @@ export class Mesh {
       case 'state':
         if (from !== undefined) this.learnRoute(f.peerId, from.remotePeer)
         this.report(applied.member, applied.previous, f.reason, from === undefined)
-        if (from === undefined || (this.init.behaviour.relays && f.hops < this.cfg.hopLimit)) this.spread({ ...f, hops: from === undefined ? f.hops : f.hops + 1 }, from)
+        if (!pass) return
+        if (from === undefined || (this.init.behaviour.relays && f.hops < this.cfg.hopLimit)) this.spread(relayed(f, from === undefined ? f.hops : f.hops + 1), from)
     }
   }
 
@@ -268,17 +320,31 @@ export class Mesh {
     }
   }
 
-  private refuteIfNeeded (f: MemberFrame): void {
+  /**
+   * A frame about us. A claim counts only with our signature (one from an earlier run of this
+   * identity is refuted); a report within one incarnation of ours is refuted with a higher one;
+   * anything further is dropped, so no peer can push our incarnation out of the safe integers.
+   */
+  private aboutSelf (f: MemberFrame): void {
     if (this.leaving) return
-    if (f.inc > this.self.inc || (f.inc === this.self.inc && f.state !== MemberState.alive)) {
-      this.self.inc = f.inc + 1
-      this.spread(this.selfFrame(MemberState.alive), undefined)
+    if (isClaim(f.state)) {
+      if (f.sig !== undefined && f.sig === this.selfClaim?.sig) return // our own, come back
+      if (!this.verifier.verifyBy(f, this.init.peerId)) { this.stats.memberForged++; return }
+      if (f.inc < this.self.inc || (f.inc === this.self.inc && f.state === MemberState.alive)) return
+    } else {
+      if (f.inc > this.self.inc + 1) { this.stats.memberBadInc++; return }
+      if (f.inc < this.self.inc) return
     }
+    const inc = nextInc(f.inc)
+    if (inc === undefined) { this.stats.memberBadInc++; return }
+    this.self.inc = inc
+    this.spread(this.selfFrame(MemberState.alive), undefined)
   }
 
   private onMsg (s: Session, f: MsgFrame): void {
     if (s.wire === 'text') { this.originate(f.text, s); return }
     if (f.sig === undefined) fillMsg(f, s, this.init.peerId)
+    if (s.remoteMode === 'leaf' && f.origin !== s.remotePeer) { this.stats.leafOther++; return }
     if (f.id === undefined || f.origin === undefined || f.from === undefined || f.ts === undefined || f.hops === undefined || f.to === '') { this.stats.malformed++; return }
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
     // Unsigned frames come once, straight from their origin, and are never passed on: no dedup needed.
@@ -315,6 +381,7 @@ export class Mesh {
 
   private onAck (s: Session, f: AckFrame): void {
     if (f.sig === undefined) fillAck(f, s, this.init.peerId)
+    if (s.remoteMode === 'leaf' && f.origin !== s.remotePeer) { this.stats.leafOther++; return }
     if (f.origin === undefined || f.to === undefined || f.hops === undefined || (f.sig !== undefined && f.from === undefined)) { this.stats.malformed++; return }
     if (f.hops > this.cfg.hopLimit) { this.stats.hopLimit++; return }
     if (f.sig !== undefined && !this.seen.add(`ack:${f.id}`, this.now())) { this.stats.duplicate++; return }
@@ -547,7 +614,19 @@ export class Mesh {
   private selfFrame (state: MemberState, reason?: 'exit'): MemberFrame {
     const frame: MemberFrame = { type: 'MEMBER', peerId: this.init.peerId, name: this.init.name, state, inc: this.self.inc, seq: this.self.seq, addrs: this.init.addrs(), mode: this.init.mode, hops: 0 }
     if (reason !== undefined) frame.reason = reason
+    // Signed once per change of what the signature covers; every heartbeat repeats it.
+    const key = JSON.stringify([state, frame.inc, frame.addrs, reason ?? null])
+    if (this.selfClaim?.key !== key) this.selfClaim = { key, sig: this.signer.sign(frame) }
+    frame.sig = this.selfClaim.sig
     return frame
+  }
+
+  /** A claim we make for a text client we host, signed with our key. */
+  private signed (f: MemberFrame): MemberFrame {
+    const out: MemberFrame = { ...f }
+    delete out.sig
+    out.sig = this.signer.sign(out)
+    return out
   }
 
   /** Unsigned messages are never relayed, so sign whenever some member is not our direct neighbour. */
@@ -567,6 +646,13 @@ export class Mesh {
   private emit (event: OverlayEvent): void {
     this.init.emit(event)
   }
+}
+
+/** The frame as passed on: reports carry no signature (only claims are signed). */
+function relayed (f: MemberFrame, hops: number): MemberFrame {
+  const out: MemberFrame = { ...f, hops }
+  if (out.sig !== undefined && !isClaim(out.state)) delete out.sig
+  return out
 }
 
 /** Links that relay broadcasts: JSON sessions with peers and hubs (leaves and text clients only listen). */

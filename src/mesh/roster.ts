@@ -2,6 +2,7 @@
  * The membership roster: every member's latest (incarnation, state). Pure: the clock is passed in.
  * Conflicts resolve the same way on every node: a higher incarnation wins; at equal incarnation the
  * state ranks alive < suspect < failed < left; at equal (inc, alive) a higher heartbeat seq is fresher.
+ * A name stays with the present member that holds it. Who may say what is checked before (trust.ts).
  */
 import { MemberState } from '../protocol/frames.ts'
 import type { MemberFrame } from '../protocol/frames.ts'
@@ -20,6 +21,15 @@ export interface Member {
   since: number
   /** Local time of its latest fresh announcement. */
   heardAt: number
+  /** Its latest signed claim (alive or left): what it (or its host) said itself, passed on as said. */
+  claim?: Claim
+}
+
+export interface Claim {
+  inc: number
+  state: MemberState
+  sig: string
+  reason?: 'exit' | 'disconnect'
 }
 
 const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, failed: 2, left: 3 }
@@ -37,9 +47,24 @@ export function newer (a: { inc: number, state: MemberState }, b: { inc: number,
   return a.inc > b.inc || (a.inc === b.inc && RANK[a.state] > RANK[b.state])
 }
 
-/** The earlier joiner keeps a contested name: lower first incarnation, then lower peer id. */
-function keepsName (holder: Member, challenger: MemberFrame): boolean {
-  return holder.inc < challenger.inc || (holder.inc === challenger.inc && holder.peerId < challenger.peerId)
+const isClaimState = (state: MemberState): boolean => state === MemberState.alive || state === MemberState.left
+
+function claimOf (f: MemberFrame): Claim | undefined {
+  if (f.sig === undefined || !isClaimState(f.state)) return undefined
+  const claim: Claim = { inc: f.inc, state: f.state, sig: f.sig }
+  if (f.reason !== undefined) claim.reason = f.reason
+  return claim
+}
+
+/** A report (suspect, failed) about a known member changes its state, never its name, addrs, mode or host. */
+function asReport (f: MemberFrame, known: Member): MemberFrame {
+  const out: MemberFrame = { ...f, name: known.name, addrs: known.addrs }
+  delete out.sig
+  delete out.mode
+  delete out.host
+  if (known.mode !== undefined) out.mode = known.mode
+  if (known.host !== undefined) out.host = known.host
+  return out
 }
 
 export class Roster {
@@ -61,11 +86,13 @@ export class Roster {
     return holder === undefined || holder.peerId === peerId || !isPresent(holder.state)
   }
 
-  apply (f: MemberFrame, now: number): Applied {
-    const known = this.members.get(f.peerId)
+  apply (frame: MemberFrame, now: number): Applied {
+    const known = this.members.get(frame.peerId)
+    const f = known !== undefined && !isClaimState(frame.state) ? asReport(frame, known) : frame
     if (known === undefined || newer(f, known)) {
       const holder = this.byName(f.name)
-      if (isPresent(f.state) && holder !== undefined && holder.peerId !== f.peerId && isPresent(holder.state) && keepsName(holder, f)) {
+      // First come, first kept: whatever incarnation a challenger names (it chooses its own).
+      if (isPresent(f.state) && holder !== undefined && holder.peerId !== f.peerId && isPresent(holder.state)) {
         return { kind: 'conflict', holder }
       }
       const previous = known?.state
@@ -74,6 +101,8 @@ export class Roster {
       }
       if (f.host !== undefined) member.host = f.host
       if (f.mode !== undefined) member.mode = f.mode
+      const claim = claimOf(f) ?? known?.claim
+      if (claim !== undefined) member.claim = claim
       if (known !== undefined && known.state === f.state) member.since = known.since
       if (known !== undefined && known.name !== f.name && this.names.get(known.name) === f.peerId) this.names.delete(known.name)
       this.members.set(f.peerId, member)
@@ -87,6 +116,8 @@ export class Roster {
       if (changed) known.addrs = f.addrs
       if (f.mode !== undefined) known.mode = f.mode
       if (f.host !== undefined) known.host = f.host
+      const claim = claimOf(f)
+      if (claim !== undefined) known.claim = claim
       return { kind: 'refresh', member: known, changed }
     }
     return { kind: 'stale' }
@@ -145,9 +176,27 @@ function sameAddrs (a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
+/** The member's entry as a frame in `state`; it carries the claim's signature when it is that claim. */
 export function toFrame (m: Member, state: MemberState = m.state, hops = 0): MemberFrame {
   const frame: MemberFrame = { type: 'MEMBER', peerId: m.peerId, name: m.name, state, inc: m.inc, seq: m.seq, addrs: m.addrs, hops }
   if (m.host !== undefined) frame.host = m.host
   if (m.mode !== undefined) frame.mode = m.mode
+  if (m.claim !== undefined && m.claim.inc === m.inc && m.claim.state === state) {
+    if (m.claim.reason !== undefined) frame.reason = m.claim.reason
+    frame.sig = m.claim.sig
+  }
   return frame
+}
+
+/**
+ * What a newcomer needs to check the entry: the member's signed claim, then, when the entry has
+ * moved on from it, the report that moved it (a `left` nobody signed, seen locally, goes as `failed`).
+ */
+export function syncFrames (m: Member): MemberFrame[] {
+  if (m.claim === undefined) return []
+  const claim: MemberFrame = { ...toFrame(m, m.claim.state), inc: m.claim.inc, sig: m.claim.sig }
+  if (m.claim.reason !== undefined) claim.reason = m.claim.reason
+  if (m.claim.inc === m.inc && m.claim.state === m.state) return [claim]
+  const state = m.state === MemberState.left || m.state === MemberState.alive ? MemberState.failed : m.state
+  return [claim, toFrame(m, state)]
 }

@@ -1,12 +1,13 @@
 /**
  * Origin signatures for relayed messages: Ed25519 over a canonical encoding of the fields that
  * must not change in transit (everything but `hops` and `sig`). Uses node:crypto key objects,
- * cached per origin, because signing sits on the per-message path.
+ * cached per origin, because signing sits on the per-message path. MEMBER claims (alive, left) are
+ * signed the same way by the member itself, or by the host of a text client (src/mesh/trust.ts).
  */
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { KeyObject } from 'node:crypto'
-import type { AckFrame, MsgFrame } from '../protocol/frames.ts'
+import type { AckFrame, MemberFrame, MsgFrame } from '../protocol/frames.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 // DER prefixes that wrap a raw 32-byte Ed25519 key as PKCS#8 / SPKI (RFC 8410).
@@ -15,10 +16,15 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 
 const encoder = new TextEncoder()
 
-export function signedBytes (f: MsgFrame | AckFrame): Uint8Array {
-  return encoder.encode(JSON.stringify(f.type === 'ACK'
-    ? ['p2p-overlay/ack/v1', f.id, f.from, f.origin, f.to]
-    : ['p2p-overlay/msg/v1', f.id, f.origin, f.from, f.to ?? null, f.ts, f.text]))
+export type Signable = MsgFrame | AckFrame | MemberFrame
+
+export function signedBytes (f: Signable): Uint8Array {
+  switch (f.type) {
+    case 'ACK': return encoder.encode(JSON.stringify(['p2p-overlay/ack/v1', f.id, f.from, f.origin, f.to]))
+    case 'MSG': return encoder.encode(JSON.stringify(['p2p-overlay/msg/v1', f.id, f.origin, f.from, f.to ?? null, f.ts, f.text]))
+    // Not seq or hops: heartbeats and relays change them without a new signature.
+    case 'MEMBER': return encoder.encode(JSON.stringify(['p2p-overlay/member/v1', f.peerId, f.name, f.state, f.inc, f.addrs, f.mode ?? null, f.host ?? null, f.reason ?? null]))
+  }
 }
 
 export class Signer {
@@ -30,7 +36,7 @@ export class Signer {
     this.key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
   }
 
-  sign (f: MsgFrame | AckFrame): string {
+  sign (f: Signable): string {
     return sign(null, signedBytes(f), this.key).toString('base64url')
   }
 }
@@ -40,8 +46,14 @@ export class Verifier {
 
   /** True when `sig` is origin's signature over the frame. Unknown key types fail. */
   verify (f: MsgFrame | AckFrame): boolean {
-    if (f.sig === undefined || f.origin === undefined) return false
-    const key = this.keyFor(f.origin)
+    if (f.origin === undefined) return false
+    return this.verifyBy(f, f.origin)
+  }
+
+  /** True when `sig` is `signer`'s signature over the frame (a MEMBER claim: the member or its host). */
+  verifyBy (f: Signable, signer: string): boolean {
+    if (f.sig === undefined) return false
+    const key = this.keyFor(signer)
     if (key === null) return false
     try {
       return verify(null, signedBytes(f), key, Buffer.from(f.sig, 'base64url'))

@@ -92,7 +92,6 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       maxFrameBytes: this.config.limits.maxFrameBytes,
       addrs: () => behaviour.acceptsJoins ? this.getMultiaddrs() : [],
       emit: event => { this.emitEvent(event) },
-      onNameTaken: holder => { void this.fail('name_taken', `the name "${this.name}" is held by ${holder}, who joined first; pick another --name`) },
       dialMember: member => { this.dialMember(member) },
       pendingDials: () => this.inFlight
     })

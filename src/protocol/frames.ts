@@ -115,6 +115,8 @@ export interface MemberFrame {
   /** For state left: exit (it said so) or disconnect (its host saw it drop). */
   reason?: 'exit' | 'disconnect'
   hops: number
+  /** A claim's (alive, left) Ed25519 signature by the member, or by its `host` (src/mesh/trust.ts). */
+  sig?: string
 }
 export interface OkFrame { type: 'OK', of: FrameType }
 export interface ErrFrame { type: 'ERR', code: ErrorCode, message: string }

@@ -228,7 +228,7 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   EXIT: { name: str },
   MSG: { text: line, id: optId, origin: optStr, from: optName, ts: optInt, hops: optInt, to: optStr, sig: optStr },
   ACK: { id, from: optName, origin: optStr, to: optStr, hops: optInt, sig: optStr },
-  MEMBER: { peerId: id, name, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int },
+  MEMBER: { peerId: id, name, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int, sig: optStr },
   OK: { of: str },
   ERR: { code: str, message: str },
   PING: {},

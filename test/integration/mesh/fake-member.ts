@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
@@ -103,9 +104,16 @@ export class FakeMember {
     this.stream.send(encodeJsonFrame(frame))
   }
 
-  /** A MEMBER frame announcing this fake alive (a heartbeat). */
+  /** A MEMBER frame announcing this fake alive (a heartbeat), signed with its key as claims must be. */
   selfFrame (): MemberFrame {
-    return { type: 'MEMBER', peerId: this.peerId, name: this.name, state: 'alive', inc: this.inc, seq: ++this.seq, addrs: [], mode: 'peer', hops: 0 }
+    return this.signMember({ type: 'MEMBER', peerId: this.peerId, name: this.name, state: 'alive', inc: this.inc, seq: ++this.seq, addrs: [], mode: 'peer', hops: 0 })
+  }
+
+  /** Signs a MEMBER frame with this fake's key (whoever it is about: a forgery unless it is about the fake, or it names the fake as host). */
+  signMember (f: MemberFrame): MemberFrame {
+    const out: MemberFrame = { ...f }
+    delete out.sig
+    return { ...out, sig: this.signer.sign(out) }
   }
 
   /** Announces the fake now and every `everyMs`, so the node keeps it alive in its roster. */
@@ -169,4 +177,16 @@ export class FakeTracker {
   async stopAll (): Promise<void> {
     await Promise.allSettled(this.fakes.splice(0).map(async f => { await f.stop() }))
   }
+}
+
+/**
+ * A validly signed claim by a fresh identity that exists nowhere else (its own key, so every node
+ * accepts it as that member's own word): news for tests that need real members cheaply.
+ */
+export async function freshClaim (fields: Partial<MemberFrame> & { name: string }): Promise<MemberFrame> {
+  const key = await generateKeyPair('Ed25519')
+  const peerId = peerIdFromPrivateKey(key).toString()
+  const f: MemberFrame = { type: 'MEMBER', peerId, state: 'alive', inc: Date.now(), seq: 0, addrs: [], mode: 'peer', hops: 0, ...fields }
+  delete f.sig
+  return { ...f, sig: new Signer(key).sign(f) }
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
 import { startNode, stopAll, TEST_TOKEN } from '../../helpers/create-nodes.ts'
 import { nextEvent } from '../../helpers/wait-for.ts'
-import { FakeTracker } from './fake-member.ts'
+import { FakeTracker, freshClaim } from './fake-member.ts'
 import { FAST_MESH, fastConfig, waitUntil } from './support.ts'
 import type { FakeMember } from './fake-member.ts'
 import type { OverlayNode } from '../../../src/index.ts'
@@ -23,8 +23,8 @@ async function join (hub: OverlayNode, name: string, mode: 'leaf' | 'peer'): Pro
   return fake
 }
 
-function news (i: number): MemberFrame {
-  return { type: 'MEMBER', peerId: `linger-test-${i}`, name: `news${i}`, state: 'alive', inc: Date.now(), seq: 0, addrs: [], mode: 'peer', hops: 0 }
+async function news (i: number): Promise<MemberFrame> {
+  return await freshClaim({ name: `news${i}` })
 }
 
 /** Has `feeder` announce `frame` to the hub, and waits until the hub has taken it in. */
@@ -46,7 +46,7 @@ describe('mesh - membership news for leaves', () => {
     const hub = await startNode({ ...fastConfig(), mode: 'hub', name: 'hub' })
     const watcher = await join(hub, 'watcher', 'leaf')
     const feeder = await join(hub, 'feeder', 'peer')
-    const frames = Array.from({ length: 5 }, (_, i) => news(i))
+    const frames = await Promise.all(Array.from({ length: 5 }, async (_, i) => await news(i)))
     // One at a time: without lingering, each would leave in a write of its own.
     for (const f of frames) await announce(hub, feeder, f)
     const ids = new Set(frames.map(f => f.peerId))
@@ -63,18 +63,20 @@ describe('mesh - membership news for leaves', () => {
     const watcher = await join(hub, 'watcher', 'leaf')
     const feeder = await join(hub, 'feeder', 'peer')
 
-    await announce(hub, feeder, news(1))
+    const first = await news(1)
+    await announce(hub, feeder, first)
     const msg = feeder.signedMsg('after the news')
     feeder.send(msg)
     await watcher.waitFrame(f => f.type === 'MSG' && f.id === msg.id, 5_000)
-    const order = watcher.received.findIndex(isNews(new Set(['linger-test-1'])))
+    const order = watcher.received.findIndex(isNews(new Set([first.peerId])))
     assert.ok(order >= 0 && order < watcher.received.findIndex(f => f.type === 'MSG' && f.id === msg.id), 'the news arrives before the broadcast sent after it')
 
-    await announce(hub, feeder, news(2))
+    const second = await news(2)
+    await announce(hub, feeder, second)
     await hub.stop()
     await watcher.waitFrame(f => f.type === 'EXIT', 5_000)
     const exitAt = watcher.received.findIndex(f => f.type === 'EXIT')
-    const newsAt = watcher.received.findIndex(isNews(new Set(['linger-test-2'])))
+    const newsAt = watcher.received.findIndex(isNews(new Set([second.peerId])))
     assert.ok(newsAt >= 0 && newsAt < exitAt, `the news still lingering when the hub stopped arrives before its EXIT (news at ${newsAt}, EXIT at ${exitAt})`)
   })
 })
