@@ -66,3 +66,10 @@ export async function waitState (nodes: readonly OverlayNode[], target: OverlayN
     message: () => `every node sees ${typeof target === 'string' ? target : target.name} ${state} (now: ${nodes.map(n => `${n.name}=${stateOf(n, peerId) ?? 'unknown'}`).join(' ')})`
   })
 }
+
+/** The heartbeat seq `node` holds for `peerId` (read from its roster: no public view has it). */
+export function seqAt (node: OverlayNode, peerId: string): number {
+  const roster = (node as unknown as { mesh?: { roster?: { get: (p: string) => { seq: number } | undefined } } }).mesh?.roster
+  if (roster === undefined) throw new Error('OverlayNode.mesh.roster is gone (src changed: update seqAt)')
+  return roster.get(peerId)?.seq ?? -1
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { isPresent, newer, Roster, toFrame } from '../../../src/mesh/roster.ts'
+import { isPresent, newer, Roster, syncFrames, toFrame } from '../../../src/mesh/roster.ts'
 import type { Member } from '../../../src/mesh/roster.ts'
 import type { MemberFrame, MemberState } from '../../../src/protocol/frames.ts'
 
@@ -274,7 +274,7 @@ describe('roster names', () => {
     assert.equal(r.byName('bob'), undefined)
   })
 
-  it('roster - the earlier incarnation keeps a contested name', () => {
+  it('roster - the present holder keeps a contested name', () => {
     const r = new Roster()
     r.apply(member(P1, 'alive', 5), 0)
     const applied = r.apply(member(P2, 'alive', 7), 10)
@@ -285,31 +285,45 @@ describe('roster names', () => {
     assert.equal(r.byName('alice')?.peerId, P1)
   })
 
-  it('roster - a challenger with an earlier incarnation takes the name', () => {
+  it('roster - a challenger cannot take a present holder\'s name with an earlier incarnation (it picks its own)', () => {
     const r = new Roster()
     r.apply(member(P2, 'alive', 7), 0)
-    assert.equal(r.apply(member(P1, 'alive', 5), 10).kind, 'state')
-    assert.equal(r.byName('alice')?.peerId, P1)
+    assert.equal(r.apply(member(P1, 'alive', 0), 10).kind, 'conflict')
+    assert.equal(r.apply(member(P1, 'alive', 7), 10).kind, 'conflict', 'nor with the same one and a lower peer id')
+    assert.equal(r.byName('alice')?.peerId, P2)
   })
 
-  it('roster - the name owner is the same whichever claim arrives first', () => {
+  it('roster - the first claim to arrive keeps the name, in every order', () => {
     for (const order of permutations([member(P2, 'alive', 7), member(P1, 'alive', 5), member(P3, 'alive', 6)])) {
       const r = new Roster()
       for (const f of order) r.apply(f, 0)
-      assert.equal(r.byName('alice')?.peerId, P1, order.map(f => f.inc).join(','))
+      assert.equal(r.byName('alice')?.peerId, order[0]?.peerId, order.map(f => f.inc).join(','))
     }
   })
 
-  it('roster - on an incarnation tie the lower peer id keeps the name', () => {
-    assert.ok(P1 < P2)
-    const a = new Roster()
-    a.apply(member(P1, 'alive', 5), 0)
-    assert.equal(a.apply(member(P2, 'alive', 5), 0).kind, 'conflict')
-    assert.equal(a.byName('alice')?.peerId, P1)
-    const b = new Roster()
-    b.apply(member(P2, 'alive', 5), 0)
-    assert.equal(b.apply(member(P1, 'alive', 5), 0).kind, 'state')
-    assert.equal(b.byName('alice')?.peerId, P1)
+  it('roster - a report about a known member changes its state, never its name, addrs, mode or host', () => {
+    const r = new Roster()
+    r.apply(member(P1, 'alive', 5, 0, { name: 'alice', mode: 'peer' }), 0)
+    r.apply(member(P2, 'alive', 5, 0, { name: 'bob' }), 0)
+    const applied = r.apply(member(P2, 'suspect', 5, 0, { name: 'alice', addrs: ['/ip4/6.6.6.6/tcp/1'], mode: 'hub', host: P3 }), 10)
+    assert.equal(applied.kind, 'state')
+    assert.deepEqual(gossiped(r.get(P2)), member(P2, 'suspect', 5, 0, { name: 'bob' }))
+    assert.equal(r.byName('alice')?.peerId, P1)
+  })
+
+  it('roster - a signed claim is kept and goes out again as said; reports after it go with it', () => {
+    const r = new Roster()
+    r.apply(member(P1, 'alive', 5, 3, { sig: 'SIG5' }), 0)
+    assert.equal(gossiped(r.get(P1))?.sig, 'SIG5', 'the claim keeps its signature')
+    assert.deepEqual(syncFrames(r.get(P1) as Member), [member(P1, 'alive', 5, 3, { sig: 'SIG5' })])
+    r.apply(member(P1, 'suspect', 6, 3), 10)
+    const [claim, report] = syncFrames(r.get(P1) as Member)
+    assert.deepEqual(claim, member(P1, 'alive', 5, 3, { sig: 'SIG5' }))
+    assert.deepEqual(report, member(P1, 'suspect', 6, 3))
+    // A left seen locally (an EXIT), never signed by the member, goes out as a failure report.
+    r.apply(member(P1, 'left', 6, 3, { reason: 'exit' }), 20)
+    assert.equal(syncFrames(r.get(P1) as Member)[1]?.state, 'failed')
+    assert.equal(r.get(P1)?.claim?.sig, 'SIG5')
   })
 
   it('roster - the same peer id coming back with a new incarnation is not a conflict', () => {
