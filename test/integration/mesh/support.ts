@@ -67,9 +67,19 @@ export async function waitState (nodes: readonly OverlayNode[], target: OverlayN
   })
 }
 
-/** The heartbeat seq `node` holds for `peerId` (read from its roster: no public view has it). */
+type RosterView = { get: (p: string) => { seq: number, inc: number } | undefined }
+function rosterOf (node: OverlayNode): RosterView {
+  const roster = (node as unknown as { mesh?: { roster?: RosterView } }).mesh?.roster
+  if (roster === undefined) throw new Error('OverlayNode.mesh.roster is gone (src changed: update support.ts)')
+  return roster
+}
+
+/** The heartbeat seq `node` holds for `peerId` (read from its roster: no public view has it); -1 if unknown. */
 export function seqAt (node: OverlayNode, peerId: string): number {
-  const roster = (node as unknown as { mesh?: { roster?: { get: (p: string) => { seq: number } | undefined } } }).mesh?.roster
-  if (roster === undefined) throw new Error('OverlayNode.mesh.roster is gone (src changed: update seqAt)')
-  return roster.get(peerId)?.seq ?? -1
+  return rosterOf(node).get(peerId)?.seq ?? -1
+}
+
+/** The incarnation `node` holds for `peerId`; -1 if unknown. */
+export function incAt (node: OverlayNode, peerId: string): number {
+  return rosterOf(node).get(peerId)?.inc ?? -1
 }
