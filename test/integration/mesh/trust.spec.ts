@@ -68,8 +68,9 @@ async function fence (fake: FakeMember, nodes: OverlayNode[], timeout = 10_000):
   }
 }
 
-const holderOf = (n: OverlayNode, name: string): string | undefined =>
-  n.members().find(m => !m.self && m.name === name && (m.state === 'alive' || m.state === 'suspect'))?.peerId
+/** Every present member `n` lists under `name`, itself included: exactly one when names hold. */
+const holdersOf = (n: OverlayNode, name: string): string[] =>
+  n.members().filter(m => m.name === name && (m.state === 'alive' || m.state === 'suspect')).map(m => m.peerId)
 const selfInc = (n: OverlayNode): number => n.members().find(m => m.self)?.since ?? -1
 
 describe('mesh - membership lies', () => {
@@ -91,7 +92,7 @@ describe('mesh - membership lies', () => {
     mallory.send(lie)
     await fence(mallory, [hub, victim, leaf])
 
-    for (const n of [hub, leaf]) assert.equal(holderOf(n, 'victim'), victim.peerId, `${n.name} maps "victim" to the victim`)
+    for (const n of all) assert.deepEqual(holdersOf(n, 'victim'), [victim.peerId], `${n.name} knows only the victim as "victim"`)
     assert.ok(all.every(n => !n.members().some(m => m.peerId === imp.peerId)), 'the impostor is a member nowhere')
     assert.equal(all.reduce((c, n) => c + log.count(n, lie.id as string), 0), 0, 'the message in the victim\'s name is delivered nowhere')
     assert.ok(hub.stats().nameConflicts >= 1, 'the hub counted the clash')
@@ -116,7 +117,7 @@ describe('mesh - membership lies', () => {
     assert.equal(hub.fatalError, undefined, 'the hub did not stop')
     assert.equal(hub.members().find(m => m.self)?.name, 'hub')
     assert.equal(selfInc(hub), incBefore, 'the hub\'s incarnation did not move')
-    for (const n of [victim, leaf]) assert.equal(holderOf(n, 'hub'), hub.peerId, `${n.name} maps "hub" to the hub`)
+    for (const n of all) assert.deepEqual(holdersOf(n, 'hub'), [hub.peerId], `${n.name} knows only the hub as "hub"`)
     assert.ok(hub.stats().nameConflicts >= 1, 'the clash is counted')
     assert.deepEqual(errors.flatMap(e => e.list), [], 'no node reports an error')
     const log = trackDeliveries(all)
@@ -146,7 +147,7 @@ describe('mesh - membership lies', () => {
     assert.ok(Number.isSafeInteger(selfInc(victim)) && selfInc(victim) < max - 1, 'nor the victim\'s')
     const s = hub.stats()
     assert.ok(s.memberForged >= 2 && s.memberBadInc >= 2, `the lies are counted (forged ${s.memberForged}, badInc ${s.memberBadInc})`)
-    for (const n of [victim, leaf]) assert.equal(holderOf(n, 'hub'), hub.peerId)
+    for (const n of all) assert.deepEqual(holdersOf(n, 'hub'), [hub.peerId])
 
     // A report within bounds (the hub's own incarnation) is refuted with exactly one more.
     mallory.send(aboutHub({ state: 'suspect', inc: incBefore }))
@@ -166,7 +167,7 @@ describe('mesh - membership lies', () => {
     const { fake: badLeaf, outcome } = await fakes.join(hub, { name: 'badleaf', token: TEST_TOKEN, mode: 'leaf' })
     assert.deepEqual(outcome, { ok: true })
     badLeaf.keepAlive(FAST_MESH.heartbeatMs)
-    await waitUntil(() => holderOf(victim, 'badleaf') === badLeaf.peerId, { timeout: 5_000, message: 'the bad leaf itself is a member (it may speak of itself)' })
+    await waitUntil(() => holdersOf(victim, 'badleaf')[0] === badLeaf.peerId, { timeout: 5_000, message: 'the bad leaf itself is a member (it may speak of itself)' })
 
     const COUNT = 10_000
     const inc = Date.now()
@@ -174,7 +175,8 @@ describe('mesh - membership lies', () => {
     // Real identities' own signed claims too: a leaf does not pass anyone's word on.
     const real = await Promise.all(Array.from({ length: 3 }, async (_, i) => await freshClaim({ name: `relayed${i}` })))
     for (const f of real) badLeaf.send(f)
-    badLeaf.send({ type: 'HEARTBEAT', beats: [[victim.peerId, selfInc(victim) + 1, 1]] })
+    const liedInc = selfInc(victim) + 1_000_000
+    badLeaf.send({ type: 'HEARTBEAT', beats: [[victim.peerId, liedInc, 1]] })
     await fence(badLeaf, [hub, victim, leaf], 30_000)
     assert.equal(hub.stats().leafOther, COUNT + real.length + 1, 'every frame about another member is counted')
 
@@ -189,6 +191,7 @@ describe('mesh - membership lies', () => {
       assert.deepEqual(joined[i]?.list.filter(e => invented(e.name)).map(e => e.name), [], `${n.name} was told of no invented member`)
       assert.equal(n.members().filter(m => invented(m.name)).length, 0, `${n.name} lists no invented member`)
     })
-    for (const n of [hub, leaf]) assert.equal(incAt(n, victim.peerId), selfInc(victim), `the heartbeat from the leaf raised nothing at ${n.name}`)
+    // (Under this flood the victim may have had to refute a suspicion, at + 1: never the lie's + 1,000,000.)
+    for (const n of [hub, leaf]) assert.ok(incAt(n, victim.peerId) < liedInc, `the heartbeat from the leaf raised nothing at ${n.name}`)
   })
 })
