@@ -18,7 +18,7 @@ import { ErrorCode, FrameType } from '../../../src/protocol/frames.ts'
 import { decodeJsonFrame, encodeJsonFrame, LengthPrefixDecoder } from '../../../src/protocol/json-codec.ts'
 import { MAX_QUEUED_BYTES } from '../../../src/protocol/overlay-protocol.ts'
 import { decodeClientLine, encodeTextLine, LineDecoder } from '../../../src/protocol/text-codec.ts'
-import type { Frame, MsgFrame } from '../../../src/protocol/frames.ts'
+import type { Frame, MemberFrame, MsgFrame } from '../../../src/protocol/frames.ts'
 
 const ROOT = join(import.meta.dirname, '../../..')
 const DOC = readFileSync(join(ROOT, 'docs/PROTOCOL.md'), 'utf8')
@@ -220,5 +220,19 @@ describe('docs/PROTOCOL.md', () => {
     assert.ok(new Verifier().verify({ ...v.frame, hops: 7 }), 'hops is not signed')
     const bodies = new LengthPrefixDecoder(C.DEFAULT_MAX_FRAME_BYTES).push(encodeJsonFrame(v.frame))
     assert.deepEqual(bodies.map(decodeJsonFrame), [v.frame])
+  })
+
+  it('protocol doc - the MEMBER signature test vector (7.10) is what the code signs and verifies', async () => {
+    const v = JSON.parse(block('json', 'sig-vector')) as { seedHex: string }
+    const key = await generateKeyPairFromSeed('Ed25519', Buffer.from(v.seedHex, 'hex'))
+    const frame = JSON.parse(block('json', 'member-sig-vector')) as MemberFrame
+    assert.equal(peerIdFromPrivateKey(key).toString(), frame.peerId)
+    assert.equal(new TextDecoder().decode(signedBytes(frame)), block('text', 'member-signed-bytes'))
+    const { sig, ...unsigned } = frame
+    assert.equal(new Signer(key).sign(unsigned), sig)
+    assert.ok(new Verifier().verifyBy(frame, frame.peerId))
+    assert.ok(new Verifier().verifyBy({ ...frame, seq: 43, hops: 2 }, frame.peerId), 'seq and hops are not signed')
+    assert.ok(!new Verifier().verifyBy({ ...frame, inc: frame.inc + 1 }, frame.peerId), 'inc is signed')
+    assert.deepEqual(new LengthPrefixDecoder(C.DEFAULT_MAX_FRAME_BYTES).push(encodeJsonFrame(frame)).map(decodeJsonFrame), [frame])
   })
 })
