@@ -82,7 +82,10 @@ export function checkMember (f: MemberFrame, ctx: MemberCheck): MemberDrop | und
   }
   // A heartbeat repeats the claim it refreshes, signature and all: nothing to verify again.
   if (known !== undefined && sameClaim(f, known)) return undefined
-  if (known !== undefined && known.host === undefined && f.host !== undefined) return MemberDrop.forged
+  // A name changes only with a new incarnation (else each heartbeat would need verifying anew).
+  if (known !== undefined && f.inc === known.inc && f.name !== known.name) return MemberDrop.forged
+  // A host speaks for text clients only, and never for a member that speaks for itself.
+  if (f.host !== undefined && (f.mode !== 'text' || (known !== undefined && known.host === undefined))) return MemberDrop.forged
   return ctx.verify(f, signerOf(f)) ? undefined : MemberDrop.forged
 }
 

@@ -62,11 +62,18 @@ describe('trust - claims', () => {
     assert.equal(calls, 1)
   })
 
+  it('trust - a member renames itself only with a new incarnation', () => {
+    const k = known(signedBy(alice, frame(alice)))
+    assert.equal(checkMember(signedBy(alice, frame(alice, { name: 'alicia' })), { known: k, verify }), MemberDrop.forged)
+    assert.equal(checkMember(signedBy(alice, frame(alice, { name: 'alicia', inc: 1_001 })), { known: k, verify }), undefined)
+  })
+
   it('trust - a hub speaks for a text client only with its own signature, naming itself as host', () => {
     const client = frame(alice, { mode: 'text', host: hub.peerId })
     assert.equal(checkMember(signedBy(hub, client), { known: undefined, verify }), undefined)
     assert.equal(checkMember(signedBy(bob, client), { known: undefined, verify }), MemberDrop.forged, 'another node cannot sign as the host')
     assert.equal(checkMember(signedBy(bob, { ...client, host: bob.peerId }), { known: undefined, verify }), undefined, 'a host signs for a client it names itself host of')
+    assert.equal(checkMember(signedBy(hub, { ...client, mode: 'peer' }), { known: undefined, verify }), MemberDrop.forged, 'a host speaks for text clients only')
   })
 
   it('trust - no host may speak for a member that speaks for itself', () => {
