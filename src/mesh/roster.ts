@@ -189,14 +189,14 @@ export function toFrame (m: Member, state: MemberState = m.state, hops = 0): Mem
 }
 
 /**
- * What a newcomer needs to check the entry: the member's signed claim, then, when the entry has
- * moved on from it, the report that moved it (a `left` nobody signed, seen locally, goes as `failed`).
+ * What a newcomer needs to check the entry: the member's signed claim, then, when a suspicion has
+ * moved the entry on from it, that report. A member gone without its own signed `left` (failed, or
+ * seen to EXIT here) is not passed on: its claim alone would show it present for a moment.
  */
 export function syncFrames (m: Member): MemberFrame[] {
   if (m.claim === undefined) return []
   const claim: MemberFrame = { ...toFrame(m, m.claim.state), inc: m.claim.inc, sig: m.claim.sig }
   if (m.claim.reason !== undefined) claim.reason = m.claim.reason
   if (m.claim.inc === m.inc && m.claim.state === m.state) return [claim]
-  const state = m.state === MemberState.left || m.state === MemberState.alive ? MemberState.failed : m.state
-  return [claim, toFrame(m, state)]
+  return m.state === MemberState.suspect ? [claim, toFrame(m)] : []
 }

@@ -311,7 +311,7 @@ describe('roster names', () => {
     assert.equal(r.byName('alice')?.peerId, P1)
   })
 
-  it('roster - a signed claim is kept and goes out again as said; reports after it go with it', () => {
+  it('roster - a signed claim is kept and goes out again as said; a suspicion after it goes with it', () => {
     const r = new Roster()
     r.apply(member(P1, 'alive', 5, 3, { sig: 'SIG5' }), 0)
     assert.equal(gossiped(r.get(P1))?.sig, 'SIG5', 'the claim keeps its signature')
@@ -320,10 +320,13 @@ describe('roster names', () => {
     const [claim, report] = syncFrames(r.get(P1) as Member)
     assert.deepEqual(claim, member(P1, 'alive', 5, 3, { sig: 'SIG5' }))
     assert.deepEqual(report, member(P1, 'suspect', 6, 3))
-    // A left seen locally (an EXIT), never signed by the member, goes out as a failure report.
-    r.apply(member(P1, 'left', 6, 3, { reason: 'exit' }), 20)
-    assert.equal(syncFrames(r.get(P1) as Member)[1]?.state, 'failed')
+    // Gone without its own signed left (failed, or an EXIT seen here): not passed on at all.
+    r.apply(member(P1, 'failed', 6, 3), 20)
+    assert.deepEqual(syncFrames(r.get(P1) as Member), [])
     assert.equal(r.get(P1)?.claim?.sig, 'SIG5')
+    // Its own signed left goes as said.
+    r.apply(member(P1, 'left', 7, 0, { reason: 'exit', sig: 'SIG7' }), 30)
+    assert.deepEqual(syncFrames(r.get(P1) as Member), [member(P1, 'left', 7, 0, { reason: 'exit', sig: 'SIG7' })])
   })
 
   it('roster - the same peer id coming back with a new incarnation is not a conflict', () => {
