@@ -60,7 +60,7 @@ export interface MeshStats {
   memberBadId: number
   /** Reports (suspect, failed) with an incarnation past the member's latest claim + 1, or that would overflow ours. */
   memberBadInc: number
-  /** Reports about a member nobody has claimed. */
+  /** Reports about a member this node never heard claim itself (also honest news of members failed before we met them). */
   memberUnknown: number
   /** Frames from a leaf about anyone but itself (MEMBER, HEARTBEAT entries, MSG, ACK). */
   leafOther: number

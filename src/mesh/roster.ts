@@ -191,12 +191,14 @@ export function toFrame (m: Member, state: MemberState = m.state, hops = 0): Mem
 /**
  * What a newcomer needs to check the entry: the member's signed claim, then, when a suspicion has
  * moved the entry on from it, that report. A member gone without its own signed `left` (failed, or
- * seen to EXIT here) is not passed on: its claim alone would show it present for a moment.
+ * seen to EXIT here) goes as a `failed` report alone: the claim first would show it present for a
+ * moment; the report still reaches those who know it (and the member itself, which refutes it:
+ * that is how a healed partition reconverges).
  */
 export function syncFrames (m: Member): MemberFrame[] {
   if (m.claim === undefined) return []
   const claim: MemberFrame = { ...toFrame(m, m.claim.state), inc: m.claim.inc, sig: m.claim.sig }
   if (m.claim.reason !== undefined) claim.reason = m.claim.reason
   if (m.claim.inc === m.inc && m.claim.state === m.state) return [claim]
-  return m.state === MemberState.suspect ? [claim, toFrame(m)] : []
+  return m.state === MemberState.suspect ? [claim, toFrame(m)] : [toFrame(m, MemberState.failed)]
 }

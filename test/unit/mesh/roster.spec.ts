@@ -320,9 +320,9 @@ describe('roster names', () => {
     const [claim, report] = syncFrames(r.get(P1) as Member)
     assert.deepEqual(claim, member(P1, 'alive', 5, 3, { sig: 'SIG5' }))
     assert.deepEqual(report, member(P1, 'suspect', 6, 3))
-    // Gone without its own signed left (failed, or an EXIT seen here): not passed on at all.
+    // Gone without its own signed left (failed, or an EXIT seen here): the failure report alone.
     r.apply(member(P1, 'failed', 6, 3), 20)
-    assert.deepEqual(syncFrames(r.get(P1) as Member), [])
+    assert.deepEqual(syncFrames(r.get(P1) as Member), [member(P1, 'failed', 6, 3)])
     assert.equal(r.get(P1)?.claim?.sig, 'SIG5')
     // Its own signed left goes as said.
     r.apply(member(P1, 'left', 7, 0, { reason: 'exit', sig: 'SIG7' }), 30)
