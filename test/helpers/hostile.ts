@@ -98,6 +98,12 @@ export async function cameTrue (predicate: () => boolean | Promise<boolean>, tim
   }
 }
 
+/** An error's message, whatever was thrown (libp2p sometimes rejects with non-Errors). */
+export function why (err: unknown, max = 120): string {
+  const message = (err as { message?: unknown } | undefined)?.message
+  return String(typeof message === 'string' ? message : err).slice(0, max)
+}
+
 export function median (xs: number[]): number {
   if (xs.length === 0) return Number.NaN
   const s = [...xs].sort((a, b) => a - b)
@@ -147,7 +153,7 @@ export async function underAttack (arena: Arena, label: string, attack: Attack, 
   try {
     await attack({ signal: controller.signal, expect: (ok, what) => { if (!ok) failures.push(what) } })
   } catch (err) {
-    failures.push(`the attack failed: ${(err as Error).message}`)
+    failures.push(`the attack failed: ${why(err, 300)}`)
   } finally {
     clearTimeout(timer)
   }

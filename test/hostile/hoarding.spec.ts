@@ -8,7 +8,7 @@ import { after, afterEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { CliTracker } from '../helpers/cli-process.ts'
 import { stopAll } from '../helpers/create-nodes.ts'
-import { attackerIp, bareConnections, destroyAll, joinedTextClient, openArena, rawSockets, stopClients, underAttack } from '../helpers/hostile.ts'
+import { attackerIp, bareConnections, destroyAll, joinedTextClient, openArena, rawSockets, stopClients, underAttack, why } from '../helpers/hostile.ts'
 import type { RawSocket } from '../helpers/hostile.ts'
 import type { TextClient } from '../helpers/text-client.ts'
 
@@ -30,7 +30,7 @@ async function newcomerJoins (addr: string, name: string): Promise<{ ok: boolean
     await c.stop()
     return { ok: ms <= AT_ONCE_MS, ms }
   } catch (err) {
-    return { ok: false, ms: Date.now() - t0, why: (err as Error).message.slice(0, 200) }
+    return { ok: false, ms: Date.now() - t0, why: why(err, 200) }
   }
 }
 

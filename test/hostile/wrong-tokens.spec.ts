@@ -8,7 +8,7 @@ import { after, afterEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { CliTracker } from '../helpers/cli-process.ts'
 import { stopAll, TEST_TOKEN } from '../helpers/create-nodes.ts'
-import { attackerIp, joinedTextClient, openArena, underAttack } from '../helpers/hostile.ts'
+import { attackerIp, joinedTextClient, openArena, underAttack, why } from '../helpers/hostile.ts'
 import { createTextClient } from '../helpers/text-client.ts'
 
 const cli = new CliTracker()
@@ -26,7 +26,7 @@ async function tryToken (addr: string, ip: string, token: string): Promise<strin
     ])
     return client.lines.find(l => l.startsWith('OK:') || l.startsWith('ERR:')) ?? 'closed without a reply'
   } catch (err) {
-    return `refused: ${(err as Error).message.slice(0, 120)}`
+    return `refused: ${why(err, 120)}`
   } finally {
     await client.stop().catch(() => {})
   }
