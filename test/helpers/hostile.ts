@@ -160,7 +160,10 @@ export async function underAttack (arena: Arena, label: string, attack: Attack, 
   const attackEnd = Date.now()
 
   let lastGhosts: string[] = []
-  const noGhosts = hub.running && await cameTrue(async () => (lastGhosts = await ghosts(arena)).length === 0, SETTLE_MS)
+  const noGhosts = hub.running && await cameTrue(async () => {
+    lastGhosts = await ghosts(arena).catch((err: unknown) => [`no answer to /peers or /members (${why(err, 80)})`])
+    return lastGhosts.length === 0
+  }, SETTLE_MS)
   const rssSettled = hub.running && await cameTrue(() => rssOf(hub.pid) <= rssBefore + RSS_SLACK, SETTLE_MS)
   clearInterval(sampler)
   const rssAfter = rssOf(hub.pid)

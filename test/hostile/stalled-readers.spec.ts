@@ -1,0 +1,55 @@
+/**
+ * Hostile peers: stalled readers. Three members from 127.0.0.8 join and stop reading; a fourth
+ * broadcasts about 36 MB. The hub must cut each stalled reader once its queue passes the limit
+ * (`slow_consumer`) and remove its session and member like any disconnect: no crash, no ghost,
+ * and its memory back once they are gone.
+ */
+import { after, afterEach, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { pEvent } from 'p-event'
+import { CliTracker } from '../helpers/cli-process.ts'
+import { stopAll } from '../helpers/create-nodes.ts'
+import { attackerIp, cameTrue, joinedTextClient, openArena, stopClients, underAttack } from '../helpers/hostile.ts'
+import type { TextClient } from '../helpers/text-client.ts'
+
+const cli = new CliTracker()
+const STALLED = 3
+/** 600 lines of 60,000 bytes: about 36 MB, each line under the 64 KiB frame limit. */
+const BIG_LINES = 600
+const LINE = new TextEncoder().encode(`MSG:${'x'.repeat(60_000)}\n`)
+
+describe('hostile stalled readers', () => {
+  afterEach(async () => { await stopAll(); await cli.stopAll() })
+  after(async () => { await cli.stopAll() })
+
+  it('hostile - members that stop reading are cut as slow consumers, not kept as ghosts', async (t) => {
+    const arena = await openArena(cli)
+    const ip = attackerIp(8)
+    const report = await underAttack(arena, 'stalled readers', async ({ signal, expect }) => {
+      const clients: TextClient[] = []
+      try {
+        const stalled = await Promise.all(Array.from({ length: STALLED }, async (_, i) => await joinedTextClient(arena.addr, `stalled-${i}`, ip)))
+        clients.push(...stalled)
+        for (const c of stalled) c.stream.pause()
+        const talker = await joinedTextClient(arena.addr, 'talker', ip)
+        clients.push(talker)
+        talker.keepChunks = false
+        const mark = arena.hub.mark()
+        let sent = 0
+        for (; sent < BIG_LINES && !signal.aborted && talker.stream.status === 'open' && arena.hub.running; sent++) {
+          let ok: boolean
+          try { ok = talker.write(LINE) } catch { break }
+          if (!ok) await pEvent(talker.stream, 'drain', { rejectionEvents: ['close'], signal }).catch(() => {})
+        }
+        const cut = await cameTrue(() => stalled.every(c => c.stream.status !== 'open'), 10_000)
+        expect(cut, `the hub cut every stalled reader (${stalled.filter(c => c.stream.status === 'open').length} of ${STALLED} still open after ${sent} lines of ${LINE.length} bytes)`)
+        const gone = await cameTrue(() => stalled.every((_, i) => arena.hub.of('left', e => e.name === `stalled-${i}`, mark).length > 0), 5_000)
+        expect(gone, `the hub announced every stalled reader as left (${arena.hub.of('left', e => String(e.name).startsWith('stalled-'), mark).length} of ${STALLED})`)
+      } finally {
+        await stopClients(clients)
+      }
+    }, { timeoutMs: 90_000 })
+    t.diagnostic(JSON.stringify(report))
+    assert.deepEqual(report.failures, [])
+  })
+})
