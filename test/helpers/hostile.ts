@@ -21,6 +21,7 @@ import { HonestPair } from './honest-pair.ts'
 import { createTextClient } from './text-client.ts'
 import { waitFor } from './wait-for.ts'
 import type { CliEvent, CliProcess, CliTracker } from './cli-process.ts'
+import type { PairReport } from './honest-pair.ts'
 import type { TextClient } from './text-client.ts'
 import type { Socket } from 'node:net'
 
@@ -114,12 +115,15 @@ export function median (xs: number[]): number {
 const round = (x: number): number => Math.round(x * 10) / 10
 const mib = (bytes: number): number => round(bytes / MiB)
 
+export interface WindowStats { median: number, max: number, n: number, lost: number }
+
 /** What one attack did to the hub and the honest pair. */
 export interface AttackReport {
   attack: string
-  quiet: { median: number, max: number, n: number }
-  underAttack: { median: number, max: number, n: number }
-  after: { median: number, max: number, n: number }
+  /** Round trips (ms) of the pings sent before, during and after the attack; `lost`: pings never answered. */
+  quiet: WindowStats
+  underAttack: WindowStats
+  after: WindowStats
   rssMiB: { before: number, peak: number, after: number }
   attackMs: number
   failures: string[]
@@ -194,12 +198,12 @@ export async function underAttack (arena: Arena, label: string, attack: Attack, 
   if (hub.running && !noGhosts) failures.push(`ghosts remain ${SETTLE_MS} ms after the attack: ${lastGhosts.slice(0, 5).join('; ')}${lastGhosts.length > 5 ? ` and ${lastGhosts.length - 5} more` : ''}`)
   if (hub.running && !rssSettled) failures.push(`the hub's RSS stayed at ${mib(rssAfter)} MiB, over ${mib(rssBefore + RSS_SLACK)} MiB (before: ${mib(rssBefore)} MiB)`)
 
-  const stats = (xs: number[]): { median: number, max: number, n: number } => ({ median: round(median(xs)), max: round(xs.length === 0 ? Number.NaN : Math.max(...xs)), n: xs.length })
+  const stats = (r: PairReport): WindowStats => ({ median: round(median(r.rtts)), max: round(r.rtts.length === 0 ? Number.NaN : Math.max(...r.rtts)), n: r.rtts.length, lost: r.lost.length })
   const report: AttackReport = {
     attack: label,
-    quiet: stats(quiet.rtts),
-    underAttack: stats(during.rtts),
-    after: stats(afterWindow.rtts),
+    quiet: stats(quiet),
+    underAttack: stats(during),
+    after: stats(afterWindow),
     rssMiB: { before: mib(rssBefore), peak: mib(rssPeak), after: mib(rssAfter) },
     attackMs: attackEnd - attackStart,
     failures

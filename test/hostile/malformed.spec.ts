@@ -1,5 +1,6 @@
 /**
- * Hostile peers: malformed and oversized input, from 127.0.0.6. Each kind of bad input gets its ERR
+ * Hostile peers: malformed and oversized input, each case from its own address (127.0.0.100 and up,
+ * so a per-IP failed-auth budget never hides the next case's answer). Each kind of bad input gets its ERR
  * (bad_utf8, bad_frame, frame_too_large, truncated) before the close, a JSON body with a byte-order
  * mark is refused, a stream that ends before AUTH with nothing sent gets no ERR and no ban, and a
  * member that sends garbage after JOIN is removed like any disconnect.
@@ -75,32 +76,33 @@ describe('hostile malformed input', () => {
   it('hostile - malformed and oversized input gets its ERR, and nothing else happens', async (t) => {
     // A short auth deadline bounds the cases the hub fails to answer.
     const arena = await openArena(cli, { OVERLAY_TIMEOUTS_AUTH_MS: '2000' })
-    const ip = attackerIp(6)
+    let next = 100
+    const nextIp = (): string => attackerIp(next++)
     const report = await underAttack(arena, 'malformed and oversized input', async ({ expect }) => {
       const clients: TextClient[] = []
       try {
         for (const kase of TEXT_CASES) {
-          const c = await send(arena.addr, ip, undefined, kase.bytes)
+          const c = await send(arena.addr, nextIp(), undefined, kase.bytes)
           clients.push(c)
           const got = await errCode(c, false)
           expect(got === kase.code, `text: ${kase.what} gets ERR:${kase.code} before the close (got ${got})`)
         }
         for (const kase of JSON_CASES) {
-          const c = await send(arena.addr, ip, JSON_PROTOCOL, kase.bytes)
+          const c = await send(arena.addr, nextIp(), JSON_PROTOCOL, kase.bytes)
           clients.push(c)
           const got = await errCode(c, true)
           expect(got === kase.code, `json: ${kase.what} gets ERR ${kase.code} before the close (got ${got})`)
         }
 
         // A partial line, then the end: ERR:truncated.
-        const partial = await send(arena.addr, ip, undefined, enc.encode('AUTH:letm'))
+        const partial = await send(arena.addr, nextIp(), undefined, enc.encode('AUTH:letm'))
         clients.push(partial)
         await partial.end()
         const truncated = await errCode(partial, false)
         expect(truncated === 'truncated', `text: a stream that ends in the middle of a line before AUTH gets ERR:truncated (got ${truncated})`)
 
         // Nothing sent, then the end: no ERR and no ban; the same identity authenticates after.
-        const quiet = await createTextClient({ localAddress: ip })
+        const quiet = await createTextClient({ localAddress: nextIp() })
         clients.push(quiet)
         await quiet.connect(arena.addr, undefined, 5_000)
         await quiet.end()
@@ -116,7 +118,7 @@ describe('hostile malformed input', () => {
         expect(reply === 'OK:AUTH', `text: after a stream that ended before AUTH, the same identity is not banned (got "${reply}")`)
 
         // Garbage after JOIN: ERR, and the member goes like any disconnect (the ghost check follows).
-        const member = await joinedTextClient(arena.addr, 'garbler', ip)
+        const member = await joinedTextClient(arena.addr, 'garbler', nextIp())
         clients.push(member)
         member.write(Uint8Array.from([0xc3, 0x28, 0x0a]))
         const after = await errCode(member, false)

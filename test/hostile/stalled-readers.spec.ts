@@ -41,10 +41,9 @@ describe('hostile stalled readers', () => {
           try { ok = talker.write(LINE) } catch { break }
           if (!ok) await pEvent(talker.stream, 'drain', { rejectionEvents: ['close'], signal }).catch(() => {})
         }
-        const cut = await cameTrue(() => stalled.every(c => c.stream.status !== 'open'), 10_000)
-        expect(cut, `the hub cut every stalled reader (${stalled.filter(c => c.stream.status === 'open').length} of ${STALLED} still open after ${sent} lines of ${LINE.length} bytes)`)
-        const gone = await cameTrue(() => stalled.every((_, i) => arena.hub.of('left', e => e.name === `stalled-${i}`, mark).length > 0), 5_000)
-        expect(gone, `the hub announced every stalled reader as left (${arena.hub.of('left', e => String(e.name).startsWith('stalled-'), mark).length} of ${STALLED})`)
+        // Cut: the hub closed each stalled session and announced its member left (a paused stream may not see the close).
+        const gone = await cameTrue(() => stalled.every((_, i) => arena.hub.of('left', e => e.name === `stalled-${i}`, mark).length > 0), 15_000)
+        expect(gone, `the hub cut every stalled reader and announced it left (${arena.hub.of('left', e => String(e.name).startsWith('stalled-'), mark).length} of ${STALLED}, after ${sent} lines of ${LINE.length} bytes)`)
       } finally {
         await stopClients(clients)
       }

@@ -1,5 +1,5 @@
 /**
- * Hostile peers: stream spam. Ten clients from 127.0.0.5 each open 100 streams of both protocols
+ * Hostile peers: stream spam. Five clients from 127.0.0.5 each open 200 streams of both protocols
  * and reset them at once, and hold 10 at a time (over the per-peer stream limit of 2). The hub must
  * shrug it off: extra streams refused, nothing left behind, and, since a stream that ends before
  * AUTH without a partial line is no offence, the same identities can still authenticate.
@@ -15,8 +15,8 @@ import { createTextClient, TextClient } from '../helpers/text-client.ts'
 import type { Stream } from '@libp2p/interface'
 
 const cli = new CliTracker()
-const CLIENTS = 10
-const OPENS = 100
+const CLIENTS = 5
+const OPENS = 200
 const HELD = 10
 const MAX_STREAMS_PER_PEER = 2
 
