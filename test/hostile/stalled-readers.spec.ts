@@ -1,6 +1,6 @@
 /**
  * Hostile peers: stalled readers. Three members from 127.0.0.8 join and stop reading; a fourth
- * broadcasts about 36 MB. The hub must cut each stalled reader once its queue passes the limit
+ * broadcasts 60 MB. The hub must cut each stalled reader once its queue passes the limit
  * (`slow_consumer`) and remove its session and member like any disconnect: no crash, no ghost,
  * and its memory back once they are gone.
  */
@@ -14,8 +14,13 @@ import type { TextClient } from '../helpers/text-client.ts'
 
 const cli = new CliTracker()
 const STALLED = 3
-/** 600 lines of 60,000 bytes: about 36 MB, each line under the 64 KiB frame limit. */
-const BIG_LINES = 600
+/**
+ * 1,000 lines of 60,000 bytes: 60 MB (the report saw the crash at about 36 MB), each line under the
+ * 64 KiB frame limit. A stalled reader takes up to about 20 MiB before the hub's sends wait (yamux
+ * window up to 16 MiB, 4 MiB read buffer), so its queue on the hub passes a 32 MiB limit. The
+ * honest pair receives the broadcast too, as in the reported case.
+ */
+const BIG_LINES = 1_000
 const LINE = new TextEncoder().encode(`MSG:${'x'.repeat(60_000)}\n`)
 
 describe('hostile stalled readers', () => {
@@ -41,6 +46,7 @@ describe('hostile stalled readers', () => {
           try { ok = talker.write(LINE) } catch { break }
           if (!ok) await pEvent(talker.stream, 'drain', { rejectionEvents: ['close'], signal }).catch(() => {})
         }
+        expect(sent === BIG_LINES, `the talker, a member that reads, sent all its ${BIG_LINES} lines (sent ${sent}; got ${talker.lines.find(l => l.startsWith('ERR:')) ?? 'no ERR'}; stream ${talker.stream.status})`)
         // Cut: the hub closed each stalled session and announced its member left (a paused stream may not see the close).
         const gone = await cameTrue(() => stalled.every((_, i) => arena.hub.of('left', e => e.name === `stalled-${i}`, mark).length > 0), 15_000)
         expect(gone, `the hub cut every stalled reader and announced it left (${arena.hub.of('left', e => String(e.name).startsWith('stalled-'), mark).length} of ${STALLED}, after ${sent} lines of ${LINE.length} bytes)`)
