@@ -16,11 +16,12 @@ const cli = new CliTracker()
 const STALLED = 3
 /**
  * 1,000 lines of 60,000 bytes: 60 MB (the report saw the crash at about 36 MB), each line under the
- * 64 KiB frame limit. A stalled reader takes up to about 20 MiB before the hub's sends wait (yamux
- * window up to 16 MiB, 4 MiB read buffer), so its queue on the hub passes a 32 MiB limit. The
- * honest pair receives the broadcast too, as in the reported case.
+ * 64 KiB frame limit, paced at 150 lines a second (a text client's rate limit allows 200). A paused
+ * reader holds about 4 MiB in flight, so every stalled queue passes a 32 MiB limit well before the end.
  */
 const BIG_LINES = 1_000
+const LINES_PER_TICK = 15
+const TICK_MS = 100
 const LINE = new TextEncoder().encode(`MSG:${'x'.repeat(60_000)}\n`)
 
 describe('hostile stalled readers', () => {
@@ -41,7 +42,11 @@ describe('hostile stalled readers', () => {
         talker.keepChunks = false
         const mark = arena.hub.mark()
         let sent = 0
+        const t0 = Date.now()
         for (; sent < BIG_LINES && !signal.aborted && talker.stream.status === 'open' && arena.hub.running; sent++) {
+          // Pacing a sender (not waiting for a condition): line n goes out no earlier than its slot.
+          const slot = t0 + Math.floor(sent / LINES_PER_TICK) * TICK_MS
+          if (slot > Date.now()) await new Promise(resolve => setTimeout(resolve, slot - Date.now()))
           let ok: boolean
           try { ok = talker.write(LINE) } catch { break }
           if (!ok) await pEvent(talker.stream, 'drain', { rejectionEvents: ['close'], signal }).catch(() => {})
