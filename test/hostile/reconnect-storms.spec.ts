@@ -1,5 +1,5 @@
 /**
- * Hostile peers: reconnect storms, from 127.0.0.10. Five text clients join and drop their connection
+ * Hostile peers: reconnect storms, from 127.0.0.10. Three text clients join and drop their connection
  * without EXIT 20 times each, and a JSON leaf opens a new session before its last one is gone, 20
  * times. Every drop must be cleaned up (no ghost session or member), every comeback let in, and the
  * honest pair left alone.
@@ -14,7 +14,7 @@ import { jsonJoin } from '../helpers/json-client.ts'
 import { createTextClient, TextClient } from '../helpers/text-client.ts'
 
 const cli = new CliTracker()
-const STORMERS = 5
+const STORMERS = 3
 const CYCLES = 20
 
 describe('hostile reconnect storms', () => {

@@ -40,7 +40,8 @@ describe('hostile stream spam', () => {
             s.abort(new Error('spam'))
           }
         }))
-        expect(opened >= CLIENTS * OPENS * 0.9, `the spam got its streams opened (${opened} of ${CLIENTS * OPENS})`)
+        // The attack happened (per-IP defences may refuse part of it, which is fine).
+        expect(opened >= CLIENTS * OPENS / 2, `the spam got at least half its streams opened (${opened} of ${CLIENTS * OPENS})`)
 
         const held: Stream[][] = await Promise.all(clients.map(async c => {
           const streams = await Promise.all(Array.from({ length: HELD }, async () => await c.node.dialProtocol(target, TEXT_PROTOCOL, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined)))
