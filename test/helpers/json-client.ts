@@ -7,14 +7,14 @@ import { JSON_PROTOCOL } from '../../src/index.ts'
 import { authProof, AuthRole } from '../../src/protocol/auth.ts'
 import { encodeJsonFrame } from '../../src/protocol/json-codec.ts'
 import { connectTextClient } from './text-client.ts'
-import type { TextClient } from './text-client.ts'
+import type { ClientOptions, TextClient } from './text-client.ts'
 import type { AuthFrame, Frame } from '../../src/protocol/frames.ts'
 
 export { encodeJsonFrame }
 
 /** Opens a raw JSON_PROTOCOL stream to `addr`. */
-export async function connectJsonClient (addr: string): Promise<TextClient> {
-  return await connectTextClient(addr, { protocol: JSON_PROTOCOL })
+export async function connectJsonClient (addr: string, options: ClientOptions = {}): Promise<TextClient> {
+  return await connectTextClient(addr, { ...options, protocol: JSON_PROTOCOL })
 }
 
 export function sendFrame (client: TextClient, frame: Frame): void {

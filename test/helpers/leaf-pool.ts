@@ -10,9 +10,9 @@ import type { PartialConfig } from '../../src/index.ts'
 
 const WORKER = fileURLToPath(new URL('./leaf-worker.ts', import.meta.url))
 
-interface Reply { type: string, message?: string, [key: string]: unknown }
+export interface Reply { type: string, message?: string, [key: string]: unknown }
 
-async function request (child: ChildProcess, msg: Record<string, unknown> | undefined, expect: string, timeout: number): Promise<Reply> {
+export async function request (child: ChildProcess, msg: Record<string, unknown> | undefined, expect: string, timeout: number): Promise<Reply> {
   return await new Promise((resolve, reject) => {
     const timer = setTimeout(() => { done(); reject(new Error(`worker ${child.pid}: no "${expect}" within ${timeout} ms`)) }, timeout)
     const onMessage = (reply: Reply): void => {

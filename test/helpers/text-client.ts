@@ -14,6 +14,7 @@ import { tracker } from './create-nodes.ts'
 import { waitFor } from './wait-for.ts'
 import type { Frame } from '../../src/protocol/frames.ts'
 import type { Connection, Libp2p, PrivateKey, Stream } from '@libp2p/interface'
+import type { TCPSocketOptions } from '@libp2p/tcp'
 
 const encoder = new TextEncoder()
 
@@ -25,6 +26,10 @@ export class TextClient {
   readonly lines: string[] = []
   /** Every received chunk, in order (for the JSON protocol). */
   readonly chunks: Uint8Array[] = []
+  /** Called with each complete line as it arrives (for timing replies without polling). */
+  readonly onLine: Array<(line: string) => void> = []
+  /** Keep `chunks` (off for clients that receive floods they never decode). */
+  keepChunks = true
   /** Set by connect(). */
   stream!: Stream
   connection!: Connection
@@ -72,11 +77,15 @@ export class TextClient {
     })
     this.stream.addEventListener('message', evt => {
       const bytes = evt.data.subarray()
-      this.chunks.push(bytes)
+      if (this.keepChunks) this.chunks.push(bytes)
       this.partial += this.decoder.decode(bytes, { stream: true })
       const parts = this.partial.split('\n')
       this.partial = parts.pop() ?? ''
-      for (const line of parts) this.lines.push(line.replace(/\r$/, ''))
+      for (const raw of parts) {
+        const line = raw.replace(/\r$/, '')
+        this.lines.push(line)
+        for (const fn of this.onLine) fn(line)
+      }
     })
     return this
   }
@@ -134,12 +143,20 @@ export class TextClient {
   }
 }
 
+export interface ClientOptions {
+  privateKey?: PrivateKey
+  /** Source address of its dials, e.g. '127.0.0.2': another host as far as per-IP limits go. */
+  localAddress?: string
+}
+
 /** Starts a bare libp2p node (not listening) as a raw client; stopAll() stops it. */
-export async function createTextClient (options: { privateKey?: PrivateKey } = {}): Promise<TextClient> {
+export async function createTextClient (options: ClientOptions = {}): Promise<TextClient> {
+  // net.connect takes localAddress; @libp2p/tcp spreads dialOpts into it but does not type it.
+  const dialOpts = options.localAddress === undefined ? {} : { dialOpts: { localAddress: options.localAddress } as TCPSocketOptions }
   const node = await createLibp2p({
     ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
     addresses: { listen: [] },
-    transports: [tcp()],
+    transports: [tcp(dialOpts)],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()]
   })
@@ -150,7 +167,7 @@ export async function createTextClient (options: { privateKey?: PrivateKey } = {
 }
 
 /** Starts a raw client and opens a stream to `addr`. */
-export async function connectTextClient (addr: string, options: { protocol?: string, privateKey?: PrivateKey } = {}): Promise<TextClient> {
+export async function connectTextClient (addr: string, options: ClientOptions & { protocol?: string } = {}): Promise<TextClient> {
   const client = await createTextClient(options)
   return await client.connect(addr, options.protocol)
 }
