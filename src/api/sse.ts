@@ -28,7 +28,7 @@ export function registerEvents (app: FastifyInstance, init: EventsInit): void {
     const write = (e: RingEntry): void => {
       if (!sse.isConnected) return
       // A client that does not read must not make the node hold its events without bound.
-      if (reply.raw.writableLength > init.maxQueuedBytes) {
+      if (reply.raw.writableLength + (reply.raw.socket?.writableLength ?? 0) > init.maxQueuedBytes) {
         init.refused.inc({ reason: 'slow_client' })
         sse.close()
         return
@@ -36,6 +36,7 @@ export function registerEvents (app: FastifyInstance, init: EventsInit): void {
       sse.send({ id: String(e.id), event: e.event.type, data: e.event }).catch(() => {})
     }
     sse.sendHeaders()
+    reply.raw.flushHeaders() // a client with nothing to replay learns at once that the stream is open
     for (const e of init.ring.since(last)) write(e)
     const unsubscribe = init.ring.subscribe(write)
     sse.onClose(() => {
