@@ -122,3 +122,38 @@ describe('api routes', () => {
     assert.match((await call(api, 'GET', '/metrics')).text, /^overlay_api_refused_total\{reason="body_too_large"\} 1$/m)
   })
 })
+
+describe('api ui files', () => {
+  const nodes = new NodeTracker()
+  after(async () => { await nodes.stopAll() })
+
+  it('routes - the UI\'s files are served at / behind the token, with headers that stop framing and caching', async () => {
+    const { writeFile, mkdir } = await import('node:fs/promises')
+    const { prepareApi } = await import('../../../src/api/index.ts')
+    const { startServer } = await import('../../../src/api/server.ts')
+    const ui = await nodes.tempDir('overlay-ui-')
+    await mkdir(join(ui, 'assets'))
+    await writeFile(join(ui, 'index.html'), '<!doctype html><title>overlay</title><script src="/assets/app.js"></script>')
+    await writeFile(join(ui, 'assets', 'app.js'), 'console.log("ui")')
+    const node = await nodes.startNode({ name: 'with-ui', api: { listen: 'off' } })
+    const prep = await prepareApi({ ...node.config, api: { ...node.config.api, listen: '127.0.0.1:0', libp2pMetrics: false } })
+    assert.ok(prep !== undefined)
+    prep.uiDir = ui
+    const server = await startServer(node, prep)
+    nodes.onStop(async () => { await server.close() })
+    const token = (await readFile(join(node.dataDir, 'api-token'), 'utf8')).trim()
+    const api = { url: server.url, token, client: undefined as never, port: Number(new URL(server.url).port) }
+    const page = await call(api, 'GET', '/')
+    assert.equal(page.status, 200)
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/)
+    assert.match(page.text, /<title>overlay<\/title>/)
+    assert.equal(page.headers.get('x-frame-options'), 'DENY')
+    assert.equal(page.headers.get('cache-control'), 'no-store')
+    const script = await call(api, 'GET', '/assets/app.js')
+    assert.equal(script.status, 200)
+    assert.match(script.headers.get('content-type') ?? '', /javascript/)
+    assert.equal((await call(api, 'GET', '/assets/app.js', { auth: false })).status, 401)
+    assert.equal((await call(api, 'GET', '/assets/missing.js')).status, 404)
+    assert.equal((await call(api, 'GET', '/v1/node')).status, 200, 'the API still answers beside the files')
+  })
+})
