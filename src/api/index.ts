@@ -27,8 +27,8 @@ export interface ApiServer {
   url: string
   /** url + `/?token=…`: opens the UI and sets its cookie. */
   uiUrl: string
-  /** Every route the server answers (method and path), for the docs test. */
-  routes: Array<{ method: string, url: string }>
+  /** Every route the server answers (method and path), for the docs test. Builds the app if needed. */
+  routes: () => Promise<Array<{ method: string, url: string }>>
   close: () => Promise<void>
 }
 

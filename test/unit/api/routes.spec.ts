@@ -69,7 +69,7 @@ describe('api routes', () => {
     const mesh = await nodes.createNodes({ hub: 1, leaf: 2 })
     const leaf0 = mesh.leaves[0]!
     const api = await apiOf(leaf0)
-    await waitFor(() => leaf0.members().length === 3, { timeout: 10_000, message: 'leaf0 knows everyone' })
+    await waitFor(() => mesh.all.every(n => n.members().filter(m => m.state === 'alive').length === 3), { timeout: 10_000, message: 'everyone knows everyone' })
     await mesh.leaves[1]!.send('counted')
     await waitFor(() => leaf0.stats().delivered >= 1, { timeout: 10_000, message: 'leaf0 got the message' })
     const topo = (await call(api, 'GET', '/v1/topology')).body
