@@ -1,7 +1,9 @@
 /**
  * Idle RSS of a process holding N started nodes, with the control API on and off (issue 19:
  * "a node with the API on and idle adds at most 10 MiB RSS"). Each reading is a fresh process
- * (--expose-gc), read after a settle and 3 x gc(); the variants alternate, `rounds` times.
+ * (--expose-gc), read after a settle and 3 x gc(); the variants alternate, `rounds` times:
+ * off, on (idle: nobody called it), on without libp2p's metrics, on after one request (the
+ * fastify app behind the server is built on the first request).
  *   node bench/tools/api-rss.ts [nodes=1] [rounds=3]
  */
 import { spawnSync } from 'node:child_process'
@@ -24,9 +26,14 @@ if (process.argv[2] === '--child') {
   const dir = await mkdtemp(join(tmpdir(), 'api-rss-'))
   const nodes = []
   for (let i = 0; i < count; i++) {
-    const node = await createOverlayNode({ name: `n${i}`, dataDir: join(dir, String(i)), token: 'letmein123', listen: ['/ip4/127.0.0.1/tcp/0'], api: { listen: api ? '127.0.0.1:0' : 'off', libp2pMetrics: variant === 'on' } })
+    const node = await createOverlayNode({ name: `n${i}`, dataDir: join(dir, String(i)), token: 'letmein123', listen: ['/ip4/127.0.0.1/tcp/0'], api: { listen: api ? '127.0.0.1:0' : 'off', libp2pMetrics: variant !== 'on-no-libp2p-metrics' } })
     await node.start()
     nodes.push(node)
+  }
+  if (variant === 'on-used') {
+    // One request builds the app behind the server (node:http: fetch would load undici into the reading).
+    const { get } = await import('node:http')
+    await new Promise<void>((resolve, reject) => { get(`${nodes[0]?.apiUrl ?? ''}/healthz`, res => { res.resume(); res.on('end', resolve) }).on('error', reject) })
   }
   await new Promise(resolve => setTimeout(resolve, 2_000))
   for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.()
@@ -43,8 +50,8 @@ if (process.argv[2] === '--child') {
     const line = r.stdout.trim().split('\n').at(-1) ?? ''
     return (JSON.parse(line) as { rss: number }).rss / MiB
   }
-  const results: Record<string, number[]> = { off: [], on: [], 'on-no-libp2p-metrics': [] }
-  for (let i = 0; i < rounds; i++) for (const v of ['off', 'on', 'on-no-libp2p-metrics'] as const) results[v]?.push(read(v))
+  const results: Record<string, number[]> = { off: [], on: [], 'on-no-libp2p-metrics': [], 'on-used': [] }
+  for (let i = 0; i < rounds; i++) for (const v of ['off', 'on', 'on-no-libp2p-metrics', 'on-used'] as const) results[v]?.push(read(v))
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
   const off = median(results.off as number[])
   const on = median(results.on as number[])
@@ -53,5 +60,7 @@ if (process.argv[2] === '--child') {
   console.log(`API on:  ${(results.on as number[]).map(x => x.toFixed(1)).join(', ')} MiB (median ${on.toFixed(1)})`)
   const bare = median(results['on-no-libp2p-metrics'] as number[])
   console.log(`API on, api.libp2pMetrics false: ${(results['on-no-libp2p-metrics'] as number[]).map(x => x.toFixed(1)).join(', ')} MiB (median ${bare.toFixed(1)})`)
-  console.log(`difference: ${(on - off).toFixed(1)} MiB (${((on - off) / count).toFixed(2)} MiB per node); without libp2p metrics ${(bare - off).toFixed(1)} MiB`)
+  const used = median(results['on-used'] as number[])
+  console.log(`API on, after one request:  ${(results['on-used'] as number[]).map(x => x.toFixed(1)).join(', ')} MiB (median ${used.toFixed(1)})`)
+  console.log(`difference, idle: ${(on - off).toFixed(1)} MiB (${((on - off) / count).toFixed(2)} MiB per node); without libp2p metrics ${(bare - off).toFixed(1)} MiB; after one request ${(used - off).toFixed(1)} MiB`)
 }
