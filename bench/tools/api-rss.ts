@@ -24,7 +24,7 @@ if (process.argv[2] === '--child') {
   const api = variant !== 'off'
   const count = Number(process.argv[4])
   const dir = await mkdtemp(join(tmpdir(), 'api-rss-'))
-  const nodes = []
+  const nodes: Array<Awaited<ReturnType<typeof createOverlayNode>>> = []
   for (let i = 0; i < count; i++) {
     const node = await createOverlayNode({ name: `n${i}`, dataDir: join(dir, String(i)), token: 'letmein123', listen: ['/ip4/127.0.0.1/tcp/0'], api: { listen: api ? '127.0.0.1:0' : 'off', libp2pMetrics: variant !== 'on-no-libp2p-metrics' } })
     await node.start()
