@@ -175,7 +175,7 @@ export function flagsToConfig (v: ParsedArgs['values']): { path?: string, flags:
   set('encryption', str('encryption') as PartialConfig['encryption'])
   // `start --api HOST:PORT|off`; the client verbs' `--api URL` is not config (they drop it first).
   const api = str('api')
-  if (api !== undefined && !/^https?:\/\//.test(api)) flags.api = { listen: api }
+  if (api !== undefined) flags.api = { listen: api }
   const path = str('config')
   return path === undefined ? { flags } : { path, flags }
 }

@@ -15,7 +15,7 @@ const DEFAULT_TIMEOUT_MS = 5_000
 export async function runHealth (values: ParsedArgs['values'], io: Io): Promise<number> {
   const timeout = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : Number(values.timeout)
   if (!Number.isSafeInteger(timeout) || timeout < 1) throw new UsageError('--timeout must be a whole number of milliseconds', 'health')
-  const { config, dir } = await configAndDir(values, io)
+  const { config, dir } = await configAndDir({ ...values, api: undefined }, io)
   const report = (ok: boolean, detail: Record<string, unknown>, text: string): number => {
     io.stdout.write((values.json === true ? JSON.stringify({ type: 'health', ok, ...detail }) : text) + '\n')
     return ok ? 0 : 1

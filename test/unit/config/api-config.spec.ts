@@ -44,9 +44,10 @@ describe('config api', () => {
     await assert.rejects(loadConfig({ env: { OVERLAY_API_MAX_BODY_BYTES: '10' } }), /OVERLAY_API_MAX_BODY_BYTES: must be an integer from 1024/)
   })
 
-  it('config - start --api sets api.listen; a verb\'s --api URL is not config', () => {
+  it('config - start --api sets api.listen; a URL there is refused', async () => {
     assert.deepEqual(flagsToConfig(parseArgs(['start', '--api', 'off']).values).flags, { api: { listen: 'off' } })
     assert.deepEqual(flagsToConfig(parseArgs(['start', '--api', '127.0.0.1:8080']).values).flags, { api: { listen: '127.0.0.1:8080' } })
-    assert.deepEqual(flagsToConfig(parseArgs(['members', '--api', 'http://127.0.0.1:8080']).values).flags, {})
+    // The verbs drop their --api URL before reading config; start rejects a URL by the key's rule.
+    await assert.rejects(loadConfig({ env: {}, flags: flagsToConfig(parseArgs(['start', '--api', 'http://127.0.0.1:8080']).values).flags }), /api\.listen: must be "off" or HOST:PORT/)
   })
 })
