@@ -2,6 +2,8 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { readStatus } from '../../node/data-dir.ts'
 import { checkHealth } from '../../node/health.ts'
+import { ApiClient } from '../../api/client.ts'
+import { readApiInfo, readApiToken } from '../../api/files.ts'
 import { resolveToken } from '../../node/token.ts'
 import { UsageError } from '../args.ts'
 import { configAndDir } from './config.ts'
@@ -13,10 +15,23 @@ const DEFAULT_TIMEOUT_MS = 5_000
 export async function runHealth (values: ParsedArgs['values'], io: Io): Promise<number> {
   const timeout = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : Number(values.timeout)
   if (!Number.isSafeInteger(timeout) || timeout < 1) throw new UsageError('--timeout must be a whole number of milliseconds', 'health')
-  const { config, dir } = await configAndDir(values, io)
+  const { config, dir } = await configAndDir({ ...values, api: undefined }, io)
   const report = (ok: boolean, detail: Record<string, unknown>, text: string): number => {
     io.stdout.write((values.json === true ? JSON.stringify({ type: 'health', ok, ...detail }) : text) + '\n')
     return ok ? 0 : 1
+  }
+  // Readiness from the control API when there is one. The protocol check (AUTH + PING) otherwise,
+  // or when asked for it: --addr, or a mesh token to prove (--token, --token-file).
+  const protocolAsked = values.addr !== undefined || values.token !== undefined || values['token-file'] !== undefined
+  const apiUrl = typeof values.api === 'string' ? values.api : protocolAsked ? undefined : (await readApiInfo(dir))?.url
+  if (apiUrl !== undefined) {
+    const ready = await readyz(apiUrl, timeout)
+    if (!ready.ok) return report(false, { reason: ready.reason }, `unhealthy: ${ready.reason} (${apiUrl}/readyz)`)
+    // The same details as the protocol check gives, when the token is at hand (best effort).
+    const about = await describeNode(apiUrl, await readApiToken(dir), timeout)
+    return about === undefined
+      ? report(true, { status: 'ready' }, `healthy: ready (${apiUrl}/readyz)`)
+      : report(true, { ...about, status: 'ready' }, `healthy: ${about.name} (${about.mode}), ${about.sessions} sessions, ${about.members} members`)
   }
   let addrs: string[]
   if (typeof values.addr === 'string') {
@@ -33,5 +48,26 @@ export async function runHealth (values: ParsedArgs['values'], io: Io): Promise<
   } catch (err) {
     const e = err as Error & { code?: string }
     return report(false, { reason: e.code ?? e.name, message: e.message }, `unhealthy: ${e.message}`)
+  }
+}
+
+async function readyz (url: string, timeout: number): Promise<{ ok: boolean, reason: string }> {
+  try {
+    const { status, body } = await new ApiClient(url).request<{ status: string, reason?: string }>('GET', '/readyz', { signal: AbortSignal.timeout(timeout), okStatuses: [503] })
+    return status === 200 ? { ok: true, reason: 'ready' } : { ok: false, reason: body.reason ?? body.status }
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message }
+  }
+}
+
+async function describeNode (url: string, token: string | undefined, timeout: number): Promise<{ name: string, mode: string, sessions: number, members: number } | undefined> {
+  if (token === undefined) return undefined
+  try {
+    const client = new ApiClient(url, token)
+    const signal = AbortSignal.timeout(timeout)
+    const [node, stats] = await Promise.all([client.get<{ name: string, mode: string }>('/v1/node', signal), client.get<{ sessions: number, members: number }>('/v1/stats', signal)])
+    return { name: node.name, mode: node.mode, sessions: stats.sessions, members: stats.members }
+  } catch {
+    return undefined
   }
 }
