@@ -44,9 +44,12 @@ export class Store {
   private memberRefresh: ReturnType<typeof setTimeout> | null = null
 
   start (): void {
+    // Snapshots load alongside the event stream, not after it: the first screen needs them.
+    void this.refreshAll()
+    let reconnect = false
     this.stopStream = followEvents('v1/events', {
       onConnection: c => { this.connection = c; this.changed('conn') },
-      onOpen: () => { void this.refreshAll() },
+      onOpen: () => { if (reconnect) void this.refreshAll(); reconnect = true },
       onEvent: (data, seq) => { this.apply({ ...data, type: String(data.type), seq, at: Date.now() }) }
     })
     this.timers.push(setInterval(() => { if (this.connection === 'online') void this.refreshMembers() }, MEMBER_REFRESH_MS))
