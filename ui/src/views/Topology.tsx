@@ -8,11 +8,6 @@ const REFETCH_DEBOUNCE_MS = 300
 /** cose (force-directed) reads well up to a few hundred nodes; past that a circle is instant. */
 const FORCE_LAYOUT_MAX = 150
 
-declare global {
-  // The graph instance, for tests and the devtools console.
-  interface Window { overlayGraph?: Core }
-}
-
 function cssVar (name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim()
 }
