@@ -44,3 +44,16 @@ export const DEFAULT_SEEN_TTL_MS = 120_000
 
 /** Names: 1-64 characters from [A-Za-z0-9._-]. */
 export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/
+
+/** Control API: loopback, a free port. "off" disables it. */
+export const DEFAULT_API_LISTEN = '127.0.0.1:0'
+/** Control API: events kept for /v1/events resumption. */
+export const DEFAULT_API_EVENT_RING = 1_000
+/** Control API: ... and at most about this many bytes of them. */
+export const DEFAULT_API_EVENT_RING_BYTES = 4 * 1024 * 1024
+/** Control API: largest request body, in bytes (a message is at most limits.maxFrameBytes). */
+export const DEFAULT_API_MAX_BODY_BYTES = 256 * 1024
+/** Control API: /v1/events clients at once. */
+export const DEFAULT_API_MAX_EVENT_CLIENTS = 32
+/** Control API: an /v1/events client this far behind, in bytes, is disconnected. */
+export const DEFAULT_API_MAX_EVENT_QUEUE_BYTES = 4 * 1024 * 1024

@@ -25,6 +25,16 @@ const CONFIG_FLAGS: Record<string, Flag> = {
   'token-file': { type: 'string', arg: 'F', help: 'read the token from a file' }
 }
 
+/** How the verbs that talk to a running node find it: its data dir (api.json, api-token) or --api. */
+const CLIENT_FLAGS: Record<string, Flag> = {
+  'data-dir': CONFIG_FLAGS['data-dir'] as Flag,
+  name: { type: 'string', arg: 'NAME', help: 'the running node\'s name (finds its data dir)' },
+  config: CONFIG_FLAGS.config as Flag,
+  api: { type: 'string', arg: 'URL', help: 'the node\'s control API, e.g. http://127.0.0.1:8080 (default: from the data dir\'s api.json)' },
+  'api-token': { type: 'string', arg: 'T', help: 'API token (default: the data dir\'s api-token file; also OVERLAY_API_TOKEN)' },
+  timeout: { type: 'string', arg: 'MS', help: 'give up after this long (default 10000)' }
+}
+
 export const COMMANDS = {
   start: {
     summary: 'run one node in the foreground',
@@ -35,7 +45,8 @@ export const COMMANDS = {
       listen: { type: 'string', multiple: true, arg: 'MULTIADDR', help: 'listen address, repeatable (default by mode)' },
       bootstrap: { type: 'string', multiple: true, arg: 'MULTIADDR', help: 'peer or hub to dial, repeatable' },
       encryption: { type: 'string', arg: 'noise|tls', help: 'preferred encrypter when dialling (default noise; both accepted)' },
-      json: { type: 'boolean', help: 'one JSON event per line on stdout' }
+      json: { type: 'boolean', help: 'one JSON event per line on stdout' },
+      api: { type: 'string', arg: 'HOST:PORT|off', help: 'control API address (default 127.0.0.1 on a free port); off disables it' }
     }
   },
   id: {
@@ -44,11 +55,12 @@ export const COMMANDS = {
     flags: { ...CONFIG_FLAGS, json: { type: 'boolean', help: 'print JSON' } }
   },
   health: {
-    summary: 'check over the protocol that the local node is up (exit 0 or 1)',
+    summary: 'check that the local node is ready: its API\'s /readyz, else over the protocol (exit 0 or 1)',
     positionals: '',
     flags: {
       ...CONFIG_FLAGS,
-      addr: { type: 'string', arg: 'MULTIADDR', help: 'node to check (default: the one running from the data dir)' },
+      addr: { type: 'string', arg: 'MULTIADDR', help: 'node to check over the protocol (default: the one running from the data dir)' },
+      api: { type: 'string', arg: 'URL', help: 'check this control API\'s /readyz (default: the data dir\'s api.json, when the node runs one)' },
       timeout: { type: 'string', arg: 'MS', help: 'give up after this long (default 5000)' },
       json: { type: 'boolean', help: 'print JSON' }
     }
@@ -60,6 +72,50 @@ export const COMMANDS = {
       nodes: { type: 'string', arg: 'N', help: 'how many nodes, 2-50 (default 5)' },
       json: { type: 'boolean', help: 'print every node\'s events as JSON lines' }
     }
+  },
+  members: {
+    summary: 'list the members a running node knows',
+    positionals: '',
+    flags: {
+      state: { type: 'string', arg: 'STATE', help: 'only members in this state: alive, suspect, failed or left' },
+      mode: { type: 'string', arg: 'MODE', help: 'only members of this mode: peer, hub or leaf' },
+      match: { type: 'string', arg: 'GLOB', help: 'only members whose name matches, e.g. "leaf-*"' },
+      ...CLIENT_FLAGS,
+      json: { type: 'boolean', help: 'print JSON' }
+    }
+  },
+  peers: {
+    summary: 'list a running node\'s sessions (its direct neighbours)',
+    positionals: '',
+    flags: { ...CLIENT_FLAGS, json: { type: 'boolean', help: 'print JSON' } }
+  },
+  send: {
+    summary: 'broadcast TEXT from a running node, or send it to one member with --to (exit 0 once acknowledged)',
+    positionals: 'TEXT',
+    flags: {
+      to: { type: 'string', arg: 'NAME', help: 'send to this member only and wait for its acknowledgement' },
+      ...CLIENT_FLAGS,
+      json: { type: 'boolean', help: 'print JSON' }
+    }
+  },
+  events: {
+    summary: 'follow a running node\'s events until interrupted (like serf monitor)',
+    positionals: '',
+    flags: {
+      ...CLIENT_FLAGS,
+      json: { type: 'boolean', help: 'one JSON event per line, exactly as `start --json` prints them' },
+      since: { type: 'string', arg: 'ID', help: 'first replay the kept events after this event id (0 = all kept)' }
+    }
+  },
+  stats: {
+    summary: 'print a running node\'s counters',
+    positionals: '',
+    flags: { ...CLIENT_FLAGS, json: { type: 'boolean', help: 'print JSON' } }
+  },
+  leave: {
+    summary: 'make a running node leave the mesh cleanly and stop',
+    positionals: '',
+    flags: { ...CLIENT_FLAGS, json: { type: 'boolean', help: 'print JSON' } }
   }
 } as const satisfies Record<string, { summary: string, positionals: string, flags: Record<string, Flag> }>
 
@@ -70,6 +126,8 @@ export interface ParsedArgs {
   /** The command whose help was asked for, if any. */
   helpFor?: CommandName
   values: Record<string, string | boolean | string[] | undefined>
+  /** Positional arguments, for commands that take them (send TEXT). */
+  positionals?: string[]
 }
 
 export function parseArgs (argv: string[]): ParsedArgs {
@@ -82,14 +140,19 @@ export function parseArgs (argv: string[]): ParsedArgs {
   if (first === '--version' || first === '-v') return { command: 'version', values: {} }
   if (!isCommand(first)) throw new UsageError(`unknown command "${first}"`)
   const flags = COMMANDS[first].flags as Record<string, Flag>
+  const positionals = (COMMANDS[first] as { positionals: string }).positionals
   const options = Object.fromEntries(Object.entries(flags).map(([k, f]) => [k, { type: f.type, multiple: f.multiple ?? false }]))
   let parsed
   try {
-    parsed = parse({ args: rest, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false })
+    parsed = parse({ args: rest, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: positionals !== '' })
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/\. To specify .*$/s, ''), first)
   }
   if (parsed.values.help === true) return { command: 'help', helpFor: first, values: {} }
+  if (positionals !== '') {
+    if (parsed.positionals.length === 0) throw new UsageError(`missing ${positionals}`, first)
+    return { command: first, values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals }
+  }
   return { command: first, values: parsed.values as ParsedArgs['values'] }
 }
 
@@ -111,6 +174,9 @@ export function flagsToConfig (v: ParsedArgs['values']): { path?: string, flags:
   set('tokenFile', str('token-file'))
   set('dataDir', str('data-dir'))
   set('encryption', str('encryption') as PartialConfig['encryption'])
+  // `start --api HOST:PORT|off`; the client verbs' `--api URL` is not config (they drop it first).
+  const api = str('api')
+  if (api !== undefined && !/^https?:\/\//.test(api)) flags.api = { listen: api }
   const path = str('config')
   return path === undefined ? { flags } : { path, flags }
 }
@@ -135,7 +201,7 @@ export function usage (command?: CommandName): string {
   })
   const width = Math.max(...rows.map(([l]) => l.length))
   return [
-    `usage: overlay ${command} [flags]`,
+    `usage: overlay ${command} [flags]${(spec as { positionals: string }).positionals === '' ? '' : ` ${(spec as { positionals: string }).positionals}`}`,
     '',
     spec.summary,
     '',

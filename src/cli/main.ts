@@ -5,6 +5,12 @@ import { runDemo } from './commands/demo.ts'
 import { runHealth } from './commands/health.ts'
 import { runId } from './commands/id.ts'
 import { runStart } from './commands/start.ts'
+import { runEvents } from './commands/events.ts'
+import { runLeave } from './commands/leave.ts'
+import { runMembers } from './commands/members.ts'
+import { runPeers } from './commands/peers.ts'
+import { runSend } from './commands/send.ts'
+import { runStats } from './commands/stats.ts'
 
 export interface Io {
   stdin: NodeJS.ReadableStream & { fd?: number }
@@ -36,6 +42,12 @@ export async function main (argv: string[], io: Io): Promise<number> {
       case 'id': return await runId(args.values, io)
       case 'health': return await runHealth(args.values, io)
       case 'demo': return await runDemo(args.values, io)
+      case 'members': return await runMembers(args.values, io)
+      case 'peers': return await runPeers(args.values, io)
+      case 'send': return await runSend(args.values, args.positionals ?? [], io)
+      case 'events': return await runEvents(args.values, io)
+      case 'stats': return await runStats(args.values, io)
+      case 'leave': return await runLeave(args.values, io)
     }
   } catch (err) {
     const e = err as Error

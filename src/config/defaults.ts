@@ -50,6 +50,27 @@ export interface OverlayConfig {
     directTimeoutMs: number
     seenTtlMs: number
   }
+  /** The control API (HTTP: JSON routes, /events, /metrics, the UI). */
+  api: {
+    /** "HOST:PORT" to listen on (port 0 = a free port), or "off". */
+    listen: string
+    /** Serve /metrics without the API token (for scrapers). */
+    openMetrics: boolean
+    /** Add libp2p's own metrics to /metrics (one node per process gets them; see docs/API.md). */
+    libp2pMetrics: boolean
+    /** Extra Host header names accepted besides the listen address and loopback (e.g. a container's name). */
+    allowedHosts: string[]
+    /** Events kept for /v1/events resumption (Last-Event-ID). */
+    eventRing: number
+    /** ... and at most about this many bytes of them (message texts count). */
+    eventRingBytes: number
+    /** Largest request body, in bytes. */
+    maxBodyBytes: number
+    /** /v1/events clients at once. */
+    maxEventClients: number
+    /** An /v1/events client further behind than this many bytes is disconnected. */
+    maxEventQueueBytes: number
+  }
 }
 
 /** The single source of default values. Returns a fresh object every call. */
@@ -83,6 +104,17 @@ export function defaultConfig (): OverlayConfig {
       hopLimit: C.DEFAULT_HOP_LIMIT,
       directTimeoutMs: C.DEFAULT_DIRECT_TIMEOUT_MS,
       seenTtlMs: C.DEFAULT_SEEN_TTL_MS
+    },
+    api: {
+      listen: C.DEFAULT_API_LISTEN,
+      openMetrics: false,
+      libp2pMetrics: true,
+      allowedHosts: [],
+      eventRing: C.DEFAULT_API_EVENT_RING,
+      eventRingBytes: C.DEFAULT_API_EVENT_RING_BYTES,
+      maxBodyBytes: C.DEFAULT_API_MAX_BODY_BYTES,
+      maxEventClients: C.DEFAULT_API_MAX_EVENT_CLIENTS,
+      maxEventQueueBytes: C.DEFAULT_API_MAX_EVENT_QUEUE_BYTES
     }
   }
 }

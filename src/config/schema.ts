@@ -91,10 +91,31 @@ const schema = section({
     if (m.suspectAfterMs <= m.heartbeatMs) {
       ctx.addIssue({ code: 'custom', path: ['suspectAfterMs'], message: `must be greater than mesh.heartbeatMs (${m.heartbeatMs}), got ${m.suspectAfterMs}` })
     }
+  }),
+  api: section({
+    listen: z.string({ error: 'must be "off" or HOST:PORT, e.g. 127.0.0.1:8080' }).refine(v => v === 'off' || parseListen(v) !== undefined, {
+      error: 'must be "off" or HOST:PORT with a port from 0 to 65535, e.g. 127.0.0.1:8080 or [::1]:0'
+    }),
+    openMetrics: z.boolean({ error: 'must be true or false' }),
+    libp2pMetrics: z.boolean({ error: 'must be true or false' }),
+    allowedHosts: z.array(nonEmptyString('host name'), { error: 'must be an array of host names' }),
+    eventRing: int(1, 1_000_000),
+    eventRingBytes: int(64 * 1024, 1024 * 1024 * 1024),
+    maxBodyBytes: int(1024, 64 * 1024 * 1024),
+    maxEventClients: int(1, 10_000),
+    maxEventQueueBytes: int(64 * 1024, 1024 * 1024 * 1024)
   })
 }).refine(c => c.token === undefined || c.tokenFile === undefined, {
   path: ['token'], error: 'token and tokenFile cannot both be set; use one'
 })
+
+/** "HOST:PORT" or "[V6]:PORT" into its parts; undefined when it is neither. */
+export function parseListen (value: string): { host: string, port: number } | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value)
+  const port = Number(m?.[3])
+  if (m === null || port > 65_535) return undefined
+  return { host: (m[1] ?? m[2]) as string, port }
+}
 
 // Compile-time guard: the schema and the interface must describe the same shape.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false

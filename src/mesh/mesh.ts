@@ -559,9 +559,14 @@ export class Mesh {
 
   // ---- views ----------------------------------------------------------------------------------
 
-  members (): Array<Pick<Member, 'name' | 'peerId' | 'state' | 'since' | 'addrs'> & { self: boolean }> {
-    const me = { name: this.init.name, peerId: this.init.peerId, state: MemberState.alive as MemberState, since: this.self.inc, addrs: this.init.addrs(), self: true }
-    return [me, ...this.roster.all().map(m => ({ name: m.name, peerId: m.peerId, state: m.state, since: m.since, addrs: m.addrs, self: false }))]
+  members (): Array<Pick<Member, 'name' | 'peerId' | 'state' | 'since' | 'addrs' | 'inc' | 'mode' | 'host'> & { self: boolean, lastHeard: number | null }> {
+    const me = { name: this.init.name, peerId: this.init.peerId, state: MemberState.alive as MemberState, since: this.self.inc, addrs: this.init.addrs(), self: true, inc: this.self.inc, mode: this.init.mode, lastHeard: null }
+    return [me, ...this.roster.all().map(m => ({ name: m.name, peerId: m.peerId, state: m.state, since: m.since, addrs: m.addrs, self: false, inc: m.inc, lastHeard: m.heardAt, ...(m.mode === undefined ? {} : { mode: m.mode }), ...(m.host === undefined ? {} : { host: m.host }) }))]
+  }
+
+  /** Members reached through a neighbour: target peer id -> the neighbour's peer id. */
+  routeTable (): Array<[target: string, via: string]> {
+    return [...this.routes]
   }
 
   private emit (event: OverlayEvent): void {

@@ -23,6 +23,8 @@ import { MODES } from './modes.ts'
 import { keepingAlive } from './keep-alive.ts'
 import { loggerFor, unpinPeerId } from './per-connection.ts'
 import { resolveToken } from './token.ts'
+import { prepareApi, startApi } from '../api/index.ts'
+import type { ApiPrep, ApiServer } from '../api/index.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
 import type { PartialConfig } from '../config/load.ts'
 import type { MeshStats } from '../mesh/mesh.ts'
@@ -47,8 +49,28 @@ export interface CreateOptions {
   env?: Record<string, string | undefined>
 }
 
-export interface SessionInfo { peerId: string, name: string, wire: string, mode: string, encryption: string, remoteAddr: string }
-export interface MemberInfo { name: string, peerId: string, state: string, since: number, addrs: string[], self: boolean }
+export interface SessionInfo { peerId: string, name: string, wire: string, mode: string, encryption: string, remoteAddr: string, queuedBytes: number }
+export interface MemberInfo {
+  name: string
+  peerId: string
+  state: string
+  since: number
+  addrs: string[]
+  self: boolean
+  /** Incarnation: bumped by the member on every restart and refutation. */
+  inc: number
+  mode?: string
+  /** The node that speaks for this member (text clients), if not itself. */
+  host?: string
+  /** Local time of its latest heartbeat; null for this node. */
+  lastHeard: number | null
+  /** Round trip in ms: libp2p's ping for a neighbour, else the smoothed direct-ack round trip; null when unknown. */
+  rttMs: number | null
+}
+/** Why the node is (not) ready to serve: a hub listens; a leaf or a bootstrapped peer holds a session. */
+export type Readiness = { ready: true } | { ready: false, reason: string }
+/** Weight of a new sample in the smoothed direct-ack round trip. */
+const RTT_ALPHA = 0.25
 
 export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   readonly config: OverlayConfig
@@ -70,9 +92,17 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   readonly stopped = new Promise<void>(resolve => { this.resolveStopped = resolve })
   /** Set when the node stopped itself because it cannot work (no hub, name taken). */
   fatalError?: { code: string, message: string }
+  /** When start() finished (epoch ms). */
+  startedAt?: number
+  /** Called with each direct message's acknowledgement round trip, in ms (the API's histogram). */
+  onAckRtt?: (ms: number) => void
+  private readonly apiPrep: ApiPrep | undefined
+  private api?: ApiServer
+  private readonly ackRtt = new Map<string, number>()
 
-  constructor (init: { config: OverlayConfig, libp2p: Libp2p, token: TokenSource, lock: DataDir, bans: Banlist, privateKey: PrivateKey }) {
+  constructor (init: { config: OverlayConfig, libp2p: Libp2p, token: TokenSource, lock: DataDir, bans: Banlist, privateKey: PrivateKey, api?: ApiPrep }) {
     super()
+    this.apiPrep = init.api
     this.config = init.config
     this.libp2p = init.libp2p
     this.token = init.token
@@ -146,6 +176,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     if (this.stopping.signal.aborted) return // stop() was called meanwhile; it finishes the teardown
     this.mesh.start()
     await writeStatus(this.dataDir, { peerId: this.peerId, name: this.name, mode: this.mode, addrs: this.getMultiaddrs(), pid: process.pid })
+    this.startedAt = Date.now()
+    if (this.apiPrep !== undefined) this.api = await startApi(this, this.apiPrep)
     this.emitEvent({ type: 'listening', peerId: this.peerId, addrs: this.getMultiaddrs(), name: this.name, mode: this.mode })
     const behaviour = MODES[this.config.mode]
     runBootstrap({
@@ -178,6 +210,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         await this.protocol.stop().catch(() => {})
       }
       await this.libp2p.stop()
+      await this.api?.close().catch(() => {})
+      this.apiPrep?.release()
       await removeStatus(this.dataDir)
       await this.lock.release()
     })
@@ -202,15 +236,57 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     } catch (err) {
       return Promise.reject(err)
     }
-    return this.mesh.sendTo(name, text, options.signal)
+    const started = performance.now()
+    return this.mesh.sendTo(name, text, options.signal).then(result => {
+      this.observeAck(name, performance.now() - started)
+      return result
+    })
+  }
+
+  /** The control API's address, while it runs. */
+  get apiUrl (): string | undefined { return this.api?.url }
+
+  /** The URL that opens the UI and sets its cookie, while the API runs. */
+  get uiUrl (): string | undefined { return this.api?.uiUrl }
+
+  /** Liveness: the process and libp2p run. */
+  live (): boolean {
+    return this.state === 'started' && this.libp2p.status === 'started'
+  }
+
+  readiness (): Readiness {
+    if (!this.live()) return { ready: false, reason: this.state === 'stopped' ? 'stopped' : 'starting' }
+    if (this.startedAt === undefined) return { ready: false, reason: 'starting' }
+    const behaviour = MODES[this.config.mode]
+    const needsSession = !behaviour.acceptsJoins || this.config.bootstrap.length > 0
+    if (behaviour.acceptsJoins && this.getMultiaddrs().length === 0) return { ready: false, reason: 'not_listening' }
+    if (needsSession && this.mesh.sessions.size === 0) return { ready: false, reason: 'no_session' }
+    return { ready: true }
+  }
+
+  /** The edges this node knows: its sessions, and for each member reached through a neighbour, that route. */
+  routes (): Array<{ target: string, via: string }> {
+    return this.mesh.routeTable().map(([target, via]) => ({ target, via }))
+  }
+
+  private observeAck (name: string, ms: number): void {
+    const peerId = this.mesh.roster.byName(name)?.peerId
+    if (peerId !== undefined) {
+      const prev = this.ackRtt.get(peerId)
+      this.ackRtt.set(peerId, prev === undefined ? ms : prev + RTT_ALPHA * (ms - prev))
+    }
+    this.onAckRtt?.(ms)
   }
 
   sessions (): SessionInfo[] {
-    return [...this.mesh.sessions.values()].map(s => ({ peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption, remoteAddr: s.remoteAddr }))
+    return [...this.mesh.sessions.values()].map(s => ({ peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption, remoteAddr: s.remoteAddr, queuedBytes: s.queuedBytes }))
   }
 
   members (): MemberInfo[] {
-    return this.mesh.members()
+    return this.mesh.members().map(m => {
+      const rtt = m.self ? undefined : this.mesh.sessions.get(m.peerId)?.connection.rtt ?? this.ackRtt.get(m.peerId)
+      return { ...m, rttMs: rtt === undefined ? null : Math.round(rtt * 10) / 10 }
+    })
   }
 
   stats (): MeshStats & { sessions: number, members: number } {
@@ -328,10 +404,12 @@ export async function createOverlayNode (partial: PartialConfig = {}, options: C
 
 export async function createOverlayNodeFromConfig (config: OverlayConfig, options: CreateOptions = {}): Promise<OverlayNode> {
   const lock = await acquireDataDir(config.dataDir, config.name)
+  let api: ApiPrep | undefined
   try {
     const privateKey = options.privateKey ?? await loadOrCreateIdentity(lock.path)
     const token = await resolveToken({ dataDir: lock.path, ...(config.token === undefined ? {} : { token: config.token }), ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }) })
     const bans = new Banlist(config.timeouts.banMs)
+    api = await prepareApi(config)
     const encrypters = config.encryption === 'tls' ? [tls(), noise()] : [noise(), tls()]
     const libp2p = await createLibp2p({
       start: false,
@@ -349,10 +427,12 @@ export async function createOverlayNodeFromConfig (config: OverlayConfig, option
         dialTimeout: config.timeouts.dialMs
       },
       // Our own heartbeats judge liveness; one slow ping must not kill a busy connection.
-      connectionMonitor: { abortConnectionOnPingFailure: false }
+      connectionMonitor: { abortConnectionOnPingFailure: false },
+      ...(api?.libp2pMetrics === undefined ? {} : { metrics: api.libp2pMetrics })
     })
-    return new OverlayNode({ config, libp2p, token, lock, bans, privateKey })
+    return new OverlayNode({ config, libp2p, token, lock, bans, privateKey, ...(api === undefined ? {} : { api }) })
   } catch (err) {
+    api?.release()
     await lock.release()
     throw err
   }

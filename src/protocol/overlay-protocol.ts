@@ -166,6 +166,13 @@ export class Session {
     s.flush()
   }
 
+  /** Bytes waiting to leave: our batch plus the stream's write buffer (metrics, /v1/sessions). */
+  get queuedBytes (): number {
+    let n = this.closed ? 0 : this.stream.writeBufferLength
+    for (const b of this.queue ?? []) n += b.byteLength
+    return n
+  }
+
   /** True while the stream asks writers to wait for 'drain'. */
   get needsDrain (): boolean { return !this.closed && this.stream.writableNeedsDrain }
 

@@ -2,6 +2,8 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { readStatus } from '../../node/data-dir.ts'
 import { checkHealth } from '../../node/health.ts'
+import { ApiClient } from '../../api/client.ts'
+import { readApiInfo } from '../../api/files.ts'
 import { resolveToken } from '../../node/token.ts'
 import { UsageError } from '../args.ts'
 import { configAndDir } from './config.ts'
@@ -18,6 +20,14 @@ export async function runHealth (values: ParsedArgs['values'], io: Io): Promise<
     io.stdout.write((values.json === true ? JSON.stringify({ type: 'health', ok, ...detail }) : text) + '\n')
     return ok ? 0 : 1
   }
+  // Readiness from the control API when there is one; the protocol check otherwise (or with --addr).
+  const apiUrl = typeof values.api === 'string' ? values.api : values.addr === undefined ? (await readApiInfo(dir))?.url : undefined
+  if (apiUrl !== undefined) {
+    const ready = await readyz(apiUrl, timeout)
+    return ready.ok
+      ? report(true, { status: 'ready', api: apiUrl }, `healthy: ready (${apiUrl}/readyz)`)
+      : report(false, { reason: ready.reason, api: apiUrl }, `unhealthy: ${ready.reason} (${apiUrl}/readyz)`)
+  }
   let addrs: string[]
   if (typeof values.addr === 'string') {
     addrs = [values.addr]
@@ -33,5 +43,14 @@ export async function runHealth (values: ParsedArgs['values'], io: Io): Promise<
   } catch (err) {
     const e = err as Error & { code?: string }
     return report(false, { reason: e.code ?? e.name, message: e.message }, `unhealthy: ${e.message}`)
+  }
+}
+
+async function readyz (url: string, timeout: number): Promise<{ ok: boolean, reason: string }> {
+  try {
+    const { status, body } = await new ApiClient(url).request<{ status: string, reason?: string }>('GET', '/readyz', { signal: AbortSignal.timeout(timeout), okStatuses: [503] })
+    return status === 200 ? { ok: true, reason: 'ready' } : { ok: false, reason: body.reason ?? body.status }
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message }
   }
 }

@@ -38,6 +38,7 @@ export async function runStart (values: ParsedArgs['values'], io: Io): Promise<n
   io.signals.on('SIGTERM', onSignal)
   try {
     await node.start()
+    if (node.uiUrl !== undefined) io.stderr.write(`UI: ${node.uiUrl}\n`)
     if (node.token.generated) tellHowToJoin(node, io)
     if (interactive(io.stdin)) readCommands(node, io, print)
     await node.stopped

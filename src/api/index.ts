@@ -1,0 +1,47 @@
+/**
+ * The control API: an HTTP server (fastify) on every node unless `api.listen` is "off".
+ * prepareApi runs before libp2p is created (libp2p's metrics must be passed in then);
+ * startApi runs once the node listens. Heavy modules load only when the API is on.
+ */
+import { claimLibp2pMetrics } from './libp2p-metrics.ts'
+import type { OverlayConfig } from '../config/defaults.ts'
+import type { OverlayNode } from '../node/create-node.ts'
+import type { Metrics } from '@libp2p/interface'
+import type { Registry } from 'prom-client'
+
+export { API_FILE, API_TOKEN_FILE, readApiInfo, readApiToken } from './files.ts'
+export type { ApiInfo } from './files.ts'
+
+export interface ApiPrep {
+  config: OverlayConfig['api']
+  /** This node's own registry: overlay metrics, process defaults and (if claimed) libp2p's. */
+  registry: Registry
+  /** Passed to createLibp2p when this node holds the process's libp2p metrics. */
+  libp2pMetrics?: (components: any) => Metrics
+  release: () => void
+}
+
+export interface ApiServer {
+  url: string
+  /** url + `/?token=…`: opens the UI and sets its cookie. */
+  uiUrl: string
+  close: () => Promise<void>
+}
+
+export async function prepareApi (config: OverlayConfig): Promise<ApiPrep | undefined> {
+  if (config.api.listen === 'off') return undefined
+  const { Registry } = await import('prom-client')
+  const registry = new Registry()
+  const claim = config.api.libp2pMetrics ? await claimLibp2pMetrics(registry) : undefined
+  return {
+    config: config.api,
+    registry,
+    ...(claim === undefined ? {} : { libp2pMetrics: claim.metrics }),
+    release: () => { claim?.release() }
+  }
+}
+
+export async function startApi (node: OverlayNode, prep: ApiPrep): Promise<ApiServer> {
+  const { startServer } = await import('./server.ts')
+  return await startServer(node, prep)
+}

@@ -1,0 +1,69 @@
+/** The events /v1/events streams: numbered from 1 per node run, the latest kept for resumption (Last-Event-ID). */
+import type { OverlayEventType } from '../mesh/events.ts'
+import type { OverlayNode } from '../node/create-node.ts'
+
+// Every event type the node emits; the `satisfies` makes a new type fail to compile until listed.
+const NODE_EVENTS = {
+  listening: true, session: true, joined: true, left: true, suspect: true, failed: true, alive: true, message: true, rejected: true, error: true, bootstrap: true
+} as const satisfies Record<OverlayEventType, true>
+/** Types other parts of the node may add (issue 18's reconnection events). */
+const EXTRA_EVENTS = ['reconnecting', 'reconnected'] as const
+export const STREAMED_EVENTS: readonly string[] = [...Object.keys(NODE_EVENTS), ...EXTRA_EVENTS]
+
+/** A rough size, to bound the ring in bytes as well as in count (message texts can be large). */
+const OVERHEAD_BYTES = 256
+
+export interface RingEntry { id: number, event: { type: string } & Record<string, unknown>, bytes: number }
+
+export class EventRing {
+  private readonly entries: RingEntry[] = []
+  private readonly maxEntries: number
+  private readonly maxBytes: number
+  private bytes = 0
+  private next = 1
+  private readonly subscribers = new Set<(entry: RingEntry) => void>()
+
+  constructor (maxEntries: number, maxBytes: number) {
+    this.maxEntries = maxEntries
+    this.maxBytes = maxBytes
+  }
+
+  get lastId (): number { return this.next - 1 }
+  get size (): number { return this.entries.length }
+
+  push (event: RingEntry['event']): void {
+    const text = event.text
+    const entry: RingEntry = { id: this.next++, event, bytes: OVERHEAD_BYTES + (typeof text === 'string' ? text.length : 0) }
+    this.entries.push(entry)
+    this.bytes += entry.bytes
+    while (this.entries.length > this.maxEntries || (this.bytes > this.maxBytes && this.entries.length > 1)) {
+      this.bytes -= (this.entries.shift() as RingEntry).bytes
+    }
+    for (const fn of this.subscribers) fn(entry)
+  }
+
+  /**
+   * Entries after `lastId`. An id beyond the newest comes from an earlier run of the node (ids
+   * restart at 1): everything kept is sent. Entries that fell off the ring are lost.
+   */
+  since (lastId: number | undefined): RingEntry[] {
+    if (lastId === undefined) return []
+    if (lastId > this.lastId) return [...this.entries]
+    return this.entries.filter(e => e.id > lastId)
+  }
+
+  subscribe (fn: (entry: RingEntry) => void): () => void {
+    this.subscribers.add(fn)
+    return () => { this.subscribers.delete(fn) }
+  }
+}
+
+/** Feeds the node's events into the ring; returns the unsubscribe function. */
+export function recordEvents (node: OverlayNode, ring: EventRing): () => void {
+  const listeners = STREAMED_EVENTS.map(type => {
+    const fn = (evt: Event): void => { ring.push({ type, ...(evt as CustomEvent<Record<string, unknown>>).detail }) }
+    node.addEventListener(type as OverlayEventType, fn)
+    return () => { node.removeEventListener(type as OverlayEventType, fn) }
+  })
+  return () => { for (const off of listeners) off() }
+}
