@@ -25,6 +25,8 @@ export interface ApiServer {
   url: string
   /** url + `/?token=…`: opens the UI and sets its cookie. */
   uiUrl: string
+  /** Every route the server answers (method and path), for the docs test. */
+  routes: Array<{ method: string, url: string }>
   close: () => Promise<void>
 }
 

@@ -51,6 +51,8 @@ export async function startServer (node: OverlayNode, prep: ApiPrep): Promise<Ap
   })
   app.setNotFoundHandler(async (req, reply) => await reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?', 1)[0] ?? ''}` } }))
 
+  const routes: ApiServer['routes'] = []
+  app.addHook('onRoute', r => { for (const method of [r.method].flat()) routes.push({ method, url: r.url }) })
   await app.register(cookie)
   await app.register(sse, { heartbeatInterval: 15_000 })
   let port = listen.port
@@ -86,6 +88,7 @@ export async function startServer (node: OverlayNode, prep: ApiPrep): Promise<Ap
   return {
     url,
     uiUrl: `${url}/?token=${encodeURIComponent(token)}`,
+    routes,
     close: async () => {
       stopRecording()
       metrics.stop()

@@ -159,7 +159,6 @@ export function parseArgs (argv: string[]): ParsedArgs {
   }
   if (parsed.values.help === true) return { command: 'help', helpFor: first, values: {} }
   if (positionals !== '') {
-    if (parsed.positionals.length === 0) throw new UsageError(`missing ${positionals}`, first)
     return { command: first, values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals }
   }
   return { command: first, values: parsed.values as ParsedArgs['values'] }

@@ -6,7 +6,8 @@ import type { Io } from '../main.ts'
 
 export async function runSend (values: ParsedArgs['values'], positionals: string[], io: Io): Promise<number> {
   const text = positionals.join(' ')
-  if (text === '' || /[\r\n]/.test(text)) throw new UsageError('TEXT must be one non-empty line', 'send')
+  if (text === '') throw new UsageError('missing TEXT', 'send')
+  if (/[\r\n]/.test(text)) throw new UsageError('TEXT must be one line', 'send')
   return await runClient(io, async () => {
     const { client, timeoutMs } = await connect(values, io, 'send')
     const to = typeof values.to === 'string' ? values.to : undefined
