@@ -36,6 +36,7 @@ export function registerEvents (app: FastifyInstance, init: EventsInit): void {
       sse.send({ id: String(e.id), event: e.event.type, data: e.event }).catch(() => {})
     }
     sse.sendHeaders()
+    reply.raw.flushHeaders() // a client with nothing to replay learns at once that the stream is open
     for (const e of init.ring.since(last)) write(e)
     const unsubscribe = init.ring.subscribe(write)
     sse.onClose(() => {
