@@ -96,8 +96,9 @@ export class FakeApi {
     const m = this.members.find(x => x.name === name)
     if (m === undefined) throw new Error(`no member ${name}`)
     m.state = state
-    const type = state === 'alive' ? 'alive' : state
-    this.push({ type, name, peerId: m.peerId, reason: state === 'left' ? 'failed' : state === 'alive' ? 'refuted' : state === 'failed' ? 'timeout' : 'silent' })
+    this.push({ type: state, name, peerId: m.peerId, reason: state === 'left' ? 'exit' : state === 'alive' ? 'refuted' : state === 'failed' ? 'timeout' : 'silent' })
+    // As a node does: a failed member is then reported as left, with reason "failed".
+    if (state === 'failed') this.push({ type: 'left', name, peerId: m.peerId, reason: 'failed' })
   }
 
   /** Drops every connection and refuses new ones until `online(true)`. */

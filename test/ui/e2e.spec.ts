@@ -112,11 +112,18 @@ test('ui end to end - chat between two UIs and a CLI node, delivery marks, failu
   const killed = Date.now()
   c.signal('SIGKILL')
   const seen: Record<string, number> = {}
-  await waitFor(async () => {
-    const [l, g] = await Promise.all([listState(), graphState()])
-    for (const [where, s] of [['list', l], ['graph', g]] as const) if (s !== null && s !== undefined && seen[`${where}:${s}`] === undefined) seen[`${where}:${s}`] = Date.now() - killed
-    return seen['list:failed'] !== undefined && seen['graph:failed'] !== undefined
-  }, { timeout: 6_000, interval: 50, message: `carol failed in A's list and B's graph (seen ${JSON.stringify(seen)})` })
+  const markA = a.mark()
+  try {
+    await waitFor(async () => {
+      const [l, g] = await Promise.all([listState(), graphState()])
+      for (const [where, s] of [['list', l], ['graph', g]] as const) if (s !== null && s !== undefined && seen[`${where}:${s}`] === undefined) seen[`${where}:${s}`] = Date.now() - killed
+      return seen['list:failed'] !== undefined && seen['graph:failed'] !== undefined
+    }, { timeout: 6_000, interval: 50, message: 'carol failed in A\'s list and B\'s graph' })
+  } catch (err) {
+    // Say where the time went: the UIs (ms after the kill) and node A's own events.
+    const nodeA = a.events.slice(markA).filter(e => e.name === 'carol').map(e => e.type)
+    throw new Error(`${(err as Error).message}; UIs saw ${JSON.stringify(seen)}; node A printed ${JSON.stringify(nodeA)}`)
+  }
   assert.ok(seen['list:suspect'] !== undefined && seen['list:suspect'] <= seen['list:failed']!, `suspect before failed in the list: ${JSON.stringify(seen)}`)
   assert.ok(seen['graph:suspect'] !== undefined && seen['graph:suspect'] <= seen['graph:failed']!, `suspect before failed in the graph: ${JSON.stringify(seen)}`)
   assert.equal((await graphColour()).replace(/\s/g, ''), failedColour)

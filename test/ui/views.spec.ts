@@ -94,6 +94,9 @@ describe('ui views', () => {
     api.setState('node-0003', 'failed')
     await page.locator('[data-name="node-0003"][data-state="failed"]').waitFor()
     await page.getByTestId('member-counts').getByText('1 failed').waitFor()
+    api.setState('node-0004', 'left')
+    await page.locator('[data-name="node-0004"][data-state="left"]').waitFor()
+    assert.equal(await page.locator('[data-name="node-0003"]').getAttribute('data-state'), 'failed', 'a failed member stays failed after its "left" (reason failed)')
 
     await page.getByLabel('State', { exact: true }).selectOption('failed')
     await waitFor(async () => await rows.count() === 1, { timeout: 5000, message: 'state filter leaves one row' })

@@ -124,7 +124,8 @@ export class Store {
     this.events.push(e)
     if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS)
     this.changed('events')
-    const state = STATE_BY_EVENT[e.type]
+    // A failed member is reported as failed, then as left with reason "failed": it stays failed.
+    const state = e.type === 'left' && e.reason === 'failed' ? 'failed' : STATE_BY_EVENT[e.type]
     if (state !== undefined && typeof e.peerId === 'string') {
       const m = this.members.get(e.peerId)
       const name = typeof e.name === 'string' ? e.name : (m?.name ?? e.peerId)
