@@ -137,27 +137,34 @@ describe('ui views', () => {
     // The chart samples /v1/stats every second: messages per second follow the delivered counter.
     const timer = setInterval(() => { api.stats.delivered = (api.stats.delivered ?? 0) + 5 }, 250)
     try {
-      await page.getByText(/Messages per second: \d/).waitFor()
-      await waitFor(async () => /Messages per second: ([1-9]\d*)/.test(await page.locator('.chart').first().textContent() ?? ''), { timeout: 8000, message: 'a non-zero message rate' })
+      await page.getByText(/Messages delivered per second: \d/).waitFor()
+      await waitFor(async () => /Messages delivered per second: ([1-9]\d*)/.test(await page.locator('.chart').first().textContent() ?? ''), { timeout: 8000, message: 'a non-zero message rate' })
       await page.getByText('Sessions: 2').waitFor()
     } finally { clearInterval(timer) }
   })
 
   test('ui events - lists events newest first and filters them by type and text', async () => {
     const api = await fake()
-    const { page } = await open(api, { view: 'events' })
     const m = api.members
+    // Kept by the node from before the page opened: replayed, marked as "at or before".
+    api.push({ type: 'message', id: 'old', from: m[1]!.name, origin: m[1]!.peerId, text: 'from before', ts: Date.now() - 60_000 })
+    const { page } = await open(api, { view: 'events' })
+    await page.locator('[data-testid="event"][data-type="message"] time').getByText(/^≤\d\d:/).waitFor()
     api.push({ type: 'joined', name: m[1]!.name, peerId: m[1]!.peerId, reason: 'join' })
     api.push({ type: 'session', action: 'open', peerId: m[2]!.peerId, name: m[2]!.name, wire: 'json', mode: 'peer', encryption: '/noise' })
     api.push({ type: 'suspect', name: m[3]!.name, peerId: m[3]!.peerId, reason: 'silent' })
     const rows = page.getByTestId('event')
-    await waitFor(async () => await rows.count() === 3, { timeout: 5000, message: 'three events listed' })
+    await waitFor(async () => await rows.count() === 4, { timeout: 5000, message: 'four events listed' })
     assert.equal(await rows.first().getAttribute('data-type'), 'suspect')
     await page.getByLabel('Type', { exact: true }).selectOption('session')
     await waitFor(async () => await rows.count() === 1, { timeout: 5000, message: 'type filter' })
     await page.getByLabel('Type', { exact: true }).selectOption('any')
-    await page.getByLabel('Contains').fill(m[1]!.name)
+    await page.getByLabel('Contains').fill('reason=join')
     await waitFor(async () => await rows.count() === 1 && await rows.first().getAttribute('data-type') === 'joined', { timeout: 5000, message: 'text filter' })
+    // The replayed line is chat history, not news: no unread count.
+    await page.getByRole('tab', { name: 'Chat' }).click()
+    await page.getByTestId('message').filter({ hasText: 'from before' }).waitFor()
+    assert.equal(await page.locator('.badge').count(), 0)
   })
 
   test('ui connection - shows node offline while the API is down, reconnects and replays what it missed', async () => {

@@ -8,7 +8,8 @@ import { createParser } from 'eventsource-parser'
 export type Connection = 'connecting' | 'online' | 'offline' | 'unauthorized'
 
 export interface StreamHandlers {
-  onEvent: (data: Record<string, unknown>, seq: number | undefined) => void
+  /** `replayed`: sent from the node's ring when we first connected (it happened before we looked). */
+  onEvent: (data: Record<string, unknown>, seq: number | undefined, replayed: boolean) => void
   onConnection: (state: Connection) => void
   /** Called on every (re)connection, before any event: refetch snapshots. */
   onOpen: () => void
@@ -17,17 +18,21 @@ export interface StreamHandlers {
 const FIRST_RETRY_MS = 250
 const MAX_RETRY_MS = 2_000
 const UNAUTHORIZED_RETRY_MS = 5_000
+/** The ring's replay arrives at once; what comes this soon after the first connection is counted as replay. */
+const REPLAY_WINDOW_MS = 250
 
 export function followEvents (url: string, h: StreamHandlers): () => void {
   const stop = new AbortController()
-  let lastId: string | undefined
+  // "0" asks for every event the node still keeps: the event log and chat start with some history.
+  let lastId = '0'
+  let first = true
   void (async () => {
     let delay = FIRST_RETRY_MS
     while (!stop.signal.aborted) {
       try {
         const res = await fetch(url, {
           credentials: 'same-origin',
-          headers: lastId === undefined ? { accept: 'text/event-stream' } : { accept: 'text/event-stream', 'last-event-id': lastId },
+          headers: { accept: 'text/event-stream', 'last-event-id': lastId },
           signal: stop.signal,
           cache: 'no-store'
         })
@@ -40,6 +45,8 @@ export function followEvents (url: string, h: StreamHandlers): () => void {
         delay = FIRST_RETRY_MS
         h.onConnection('online')
         h.onOpen()
+        const replayUntil = first ? Date.now() + REPLAY_WINDOW_MS : 0
+        first = false
         const parser = createParser({
           onEvent: ev => {
             if (ev.id !== undefined) lastId = ev.id
@@ -49,7 +56,7 @@ export function followEvents (url: string, h: StreamHandlers): () => void {
             const obj = data as Record<string, unknown>
             if (typeof obj.type !== 'string' && ev.event !== undefined) obj.type = ev.event
             const seq = ev.id === undefined ? undefined : Number(ev.id)
-            h.onEvent(obj, Number.isFinite(seq) ? seq : undefined)
+            h.onEvent(obj, Number.isFinite(seq) ? seq : undefined, Date.now() < replayUntil)
           }
         })
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()

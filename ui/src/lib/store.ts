@@ -17,7 +17,7 @@ const STATS_INTERVAL_MS = 1_000
 
 export type Slice = 'conn' | 'node' | 'members' | 'messages' | 'events' | 'stats' | 'topology'
 
-export interface StatSample { t: number, rate: number, sessions: number }
+export interface StatSample { t: number, delivered: number, relayed: number, sessions: number }
 
 const STATE_BY_EVENT: Record<string, MemberState> = { joined: 'alive', alive: 'alive', suspect: 'suspect', failed: 'failed', left: 'left' }
 
@@ -38,7 +38,9 @@ export class Store {
   private readonly listeners = new Set<() => void>()
   private frame: number | null = null
   private localIds = 0
-  private lastDelivered: { t: number, n: number } | null = null
+  /** Message ids already shown: a replay after a reconnection may repeat some. */
+  private readonly seenMessages = new Set<string>()
+  private lastCounts: { t: number, delivered: number, relayed: number } | null = null
   private readonly timers: Array<ReturnType<typeof setInterval>> = []
   private stopStream: (() => void) | null = null
   private memberRefresh: ReturnType<typeof setTimeout> | null = null
@@ -50,7 +52,7 @@ export class Store {
     this.stopStream = followEvents('v1/events', {
       onConnection: c => { this.connection = c; this.changed('conn') },
       onOpen: () => { if (reconnect) void this.refreshAll(); reconnect = true },
-      onEvent: (data, seq) => { this.apply({ ...data, type: String(data.type), seq, at: Date.now() }) }
+      onEvent: (data, seq, replayed) => { this.apply({ ...data, type: String(data.type), seq, at: Date.now(), ...(replayed ? { replayed } : {}) }) }
     })
     this.timers.push(setInterval(() => { if (this.connection === 'online') void this.refreshMembers() }, MEMBER_REFRESH_MS))
     this.timers.push(setInterval(() => { if (this.connection === 'online') void this.sampleStats() }, STATS_INTERVAL_MS))
@@ -103,11 +105,12 @@ export class Store {
     try {
       const s = await api.stats()
       const now = Date.now()
-      const n = (s.delivered ?? 0) + (s.relayed ?? 0)
-      const prev = this.lastDelivered
-      const rate = prev === null || n < prev.n ? 0 : (n - prev.n) / Math.max(0.001, (now - prev.t) / 1000)
-      this.lastDelivered = { t: now, n }
-      this.stats.push({ t: now, rate, sessions: s.sessions ?? 0 })
+      const cur = { t: now, delivered: s.delivered ?? 0, relayed: s.relayed ?? 0 }
+      const prev = this.lastCounts
+      // Counters restart with the node: a drop starts a new baseline.
+      const rate = (k: 'delivered' | 'relayed'): number => prev === null || cur[k] < prev[k] ? 0 : (cur[k] - prev[k]) / Math.max(0.001, (now - prev.t) / 1000)
+      this.stats.push({ t: now, delivered: rate('delivered'), relayed: rate('relayed'), sessions: s.sessions ?? 0 })
+      this.lastCounts = cur
       if (this.stats.length > CHART_SAMPLES) this.stats.splice(0, this.stats.length - CHART_SAMPLES)
       this.changed('stats')
     } catch (err) { this.noteError(err) }
@@ -159,13 +162,17 @@ export class Store {
     const from = String(e.from ?? '?')
     const direct = typeof e.to === 'string'
     const conv = direct ? from : BROADCAST
+    if (typeof e.id === 'string') {
+      if (this.seenMessages.has(e.id)) return
+      this.seenMessages.add(e.id)
+    }
     this.pushMessage({ id: String(e.id ?? `in-${++this.localIds}`), from, text: String(e.text ?? ''), ts: typeof e.ts === 'number' ? e.ts : e.at, conv, direct, mine: false })
-    if (conv !== this.activeConv) this.unread.set(conv, (this.unread.get(conv) ?? 0) + 1)
+    if (conv !== this.activeConv && e.replayed !== true) this.unread.set(conv, (this.unread.get(conv) ?? 0) + 1)
   }
 
   private pushMessage (m: ChatMessage): void {
     this.messages.push(m)
-    if (this.messages.length > MAX_MESSAGES) this.messages.splice(0, this.messages.length - MAX_MESSAGES)
+    if (this.messages.length > MAX_MESSAGES) for (const old of this.messages.splice(0, this.messages.length - MAX_MESSAGES)) this.seenMessages.delete(old.id)
     this.changed('messages')
   }
 
@@ -191,6 +198,7 @@ export class Store {
     try {
       const res = await api.send(text, to)
       msg.id = res.id
+      this.seenMessages.add(res.id)
       msg.status = to === undefined ? 'sent' : 'delivered'
     } catch (err) {
       msg.status = 'failed'

@@ -49,6 +49,8 @@ export interface OverlayEvent {
   seq?: number
   /** When the UI received it (the node's events carry no time except messages' ts). */
   at: number
+  /** From the node's ring on first connection: it happened at or before `at`. */
+  replayed?: boolean
   [key: string]: unknown
 }
 

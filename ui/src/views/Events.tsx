@@ -41,7 +41,7 @@ export function Events () {
             const { e, line } = shown[r.index]!
             return (
               <div key={r.key} className="event-row" data-testid="event" data-type={e.type} style={{ transform: `translateY(${r.start}px)`, height: ROW_PX }}>
-                <time>{clock(e.at)}</time>
+                <time title={e.replayed === true ? 'kept by the node from before this page opened: at or before this time' : undefined}>{e.replayed === true ? '≤' : ''}{clock(e.at)}</time>
                 <span className={`etype ${e.type}`}>{e.type}</span>
                 <span className="mono ellipsis" title={line}>{line}</span>
               </div>
@@ -54,6 +54,6 @@ export function Events () {
 }
 
 function describe (e: Record<string, unknown>): string {
-  const { type: _t, at: _a, seq: _s, ...rest } = e
+  const { type: _t, at: _a, seq: _s, replayed: _r, ...rest } = e
   return Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')
 }

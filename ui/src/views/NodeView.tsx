@@ -33,7 +33,8 @@ export function NodeView () {
       <p>Run this on another machine or terminal to start a node that joins this one:</p>
       <div className="join"><code className="break" data-testid="join-command">{node.joinCommand}</code> <CopyButton text={node.joinCommand} label="Copy join command" /></div>
       <div className="charts">
-        <Chart title="Messages per second" unit="/s" samples={store.stats} pick={s => s.rate} value={last?.rate} />
+        <Chart title="Messages delivered per second" unit="/s" samples={store.stats} pick={s => s.delivered} value={last?.delivered} />
+        <Chart title="Frames relayed per second" unit="/s" samples={store.stats} pick={s => s.relayed} value={last?.relayed} />
         <Chart title="Sessions" unit="" samples={store.stats} pick={s => s.sessions} value={last?.sessions} />
       </div>
       <h2>Sessions ({sessions.length})</h2>
@@ -71,7 +72,7 @@ function Chart ({ title, unit, samples, pick, value }: { title: string, unit: st
   const ys = samples.map(pick)
   const max = Math.max(1, ...ys)
   const pts = ys.map((y, i) => `${(i / Math.max(1, ys.length - 1)) * W},${H - (y / max) * (H - 4) - 2}`).join(' ')
-  const shown = value === undefined ? '—' : `${value < 10 ? value.toFixed(1) : Math.round(value)}${unit}`
+  const shown = value === undefined ? '—' : `${Number.isInteger(value) || value >= 10 ? Math.round(value) : value.toFixed(1)}${unit}`
   return (
     <figure className="chart">
       <figcaption>{title}: <strong>{shown}</strong></figcaption>

@@ -76,6 +76,8 @@ export default function Topology () {
       nodeKey.current = key
       c.layout(ids.size <= FORCE_LAYOUT_MAX ? { name: 'cose', animate: false, randomize: true, nodeRepulsion: () => 8000, idealEdgeLength: () => 80 } : { name: 'circle', animate: false }).run()
       c.fit(undefined, 30)
+      // A handful of nodes would fill the screen: keep them at a readable size.
+      if (c.zoom() > 1.2) { c.zoom(1.2); c.center() }
     }
   }, [topo])
 
