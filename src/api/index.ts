@@ -18,6 +18,8 @@ export interface ApiPrep {
   registry: Registry
   /** Passed to createLibp2p when this node holds the process's libp2p metrics. */
   libp2pMetrics?: (components: any) => Metrics
+  /** The UI's files; default dist/ui/ when it holds an index.html (tests point elsewhere). */
+  uiDir?: string
   release: () => void
 }
 

@@ -56,6 +56,10 @@ export async function startServer (node: OverlayNode, prep: ApiPrep): Promise<Ap
   await app.register(cookie)
   await app.register(sse, { heartbeatInterval: 15_000 })
   let port = listen.port
+  app.addHook('onRequest', async (_req, reply) => {
+    // The UI must not be framed by another site (clickjacking), nor leak its URL, nor be cached.
+    void reply.headers({ 'x-frame-options': 'DENY', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-store' })
+  })
   app.addHook('onRequest', createAuth({
     token,
     get port () { return port },
@@ -71,7 +75,7 @@ export async function startServer (node: OverlayNode, prep: ApiPrep): Promise<Ap
     const text = await prep.registry.metrics()
     return await reply.type(prep.registry.contentType).send(text)
   })
-  await registerUi(app, { node, version })
+  await registerUi(app, { node, version }, prep.uiDir)
 
   try {
     await app.listen({ host: listen.host, port: listen.port })

@@ -28,7 +28,7 @@ export function registerEvents (app: FastifyInstance, init: EventsInit): void {
     const write = (e: RingEntry): void => {
       if (!sse.isConnected) return
       // A client that does not read must not make the node hold its events without bound.
-      if (reply.raw.writableLength > init.maxQueuedBytes) {
+      if (reply.raw.writableLength + (reply.raw.socket?.writableLength ?? 0) > init.maxQueuedBytes) {
         init.refused.inc({ reason: 'slow_client' })
         sse.close()
         return
