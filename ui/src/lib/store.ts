@@ -96,7 +96,8 @@ export class Store {
   async refreshMembers (): Promise<void> {
     try {
       const list = await api.members()
-      this.members = new Map(list.map(m => [m.peerId, m]))
+      // Text clients have no mode (they have the host that speaks for them).
+      this.members = new Map(list.map(m => [m.peerId, { ...m, mode: m.mode ?? (m.host === undefined ? '' : 'text') }]))
       this.changed('members')
     } catch (err) { this.noteError(err) }
   }

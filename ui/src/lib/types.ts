@@ -6,6 +6,7 @@ export interface Member {
   peerId: string
   state: MemberState
   inc?: number
+  /** Missing in the API for text clients; the store fills in 'text' or ''. */
   mode: string
   host?: string
   self: boolean
