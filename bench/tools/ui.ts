@@ -59,12 +59,13 @@ try {
   await page.goto(`${big.url}#members`)
   await page.waitForFunction(() => /^1000 members/.test(document.querySelector('[data-testid="member-counts"]')?.textContent ?? ''), undefined, { timeout: 10_000 })
   await page.evaluate(() => {
-    const w = window as unknown as { frames_: number[], longTasks: number[] }
+    const w = window as unknown as { frames_: Array<[number, number]>, longTasks: Array<[number, number]> }
     w.frames_ = []
     w.longTasks = []
-    new PerformanceObserver(list => { for (const e of list.getEntries()) w.longTasks.push(e.duration) }).observe({ type: 'longtask' })
+    new PerformanceObserver(list => { for (const e of list.getEntries()) w.longTasks.push([e.startTime, e.duration]) }).observe({ type: 'longtask' })
     let last = performance.now()
-    const tick = (t: number): void => { w.frames_.push(t - last); last = t; requestAnimationFrame(tick) }
+    // [end time, length] of every frame interval.
+    const tick = (t: number): void => { w.frames_.push([t, t - last]); last = t; requestAnimationFrame(tick) }
     requestAnimationFrame(tick)
   })
   const states = ['suspect', 'alive'] as const
@@ -83,12 +84,16 @@ try {
     }, 100)
   })
   const { frames, longTasks } = await page.evaluate(() => {
-    const w = window as unknown as { frames_: number[], longTasks: number[] }
+    const w = window as unknown as { frames_: Array<[number, number]>, longTasks: Array<[number, number]> }
     return { frames: w.frames_.slice(1), longTasks: w.longTasks }
   })
   await ctx.close()
   await big.close()
-  const sorted = [...frames].sort((a, b) => a - b)
+  // A long frame with no long task in it is the page waiting for the CPU (the machine is shared),
+  // not the page's own work.
+  const slow = frames.filter(([, d]) => d > 50)
+  const withTask = slow.filter(([end, d]) => longTasks.some(([start, len]) => start < end && start + len > end - d))
+  const sorted = frames.map(([, d]) => d).sort((a, b) => a - b)
   const pct = (p: number): number => +(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0).toFixed(1)
   results.frames = {
     events: sent,
@@ -97,9 +102,10 @@ try {
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
     maxMs: +(sorted.at(-1) ?? 0).toFixed(1),
-    over50Ms: frames.filter(f => f > 50).length,
+    over50Ms: slow.length,
+    over50MsWithALongTask: withTask.length,
     longTasks: longTasks.length,
-    longestTaskMs: +Math.max(0, ...longTasks).toFixed(1)
+    longestTaskMs: +Math.max(0, ...longTasks.map(([, len]) => len)).toFixed(1)
   }
 } finally {
   await browser.close()

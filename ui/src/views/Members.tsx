@@ -2,15 +2,18 @@ import { useMemo, useRef, useState } from 'react'
 import { useVirtualizer } from '@tanstack/react-virtual'
 import { useStore } from '../lib/use-store.ts'
 import { useNow } from '../lib/use-now.ts'
+import { useThrottled } from '../lib/use-throttled.ts'
 import { ago, shortId } from '../lib/format.ts'
 import { Field } from '../lib/Field.tsx'
 import type { Member } from '../lib/types.ts'
 
 const STATES = ['alive', 'suspect', 'failed', 'left'] as const
+// One collator for every comparison (much cheaper than localeCompare per call); node-2 before node-10.
+const { compare } = new Intl.Collator(undefined, { numeric: true })
 const SORTS = {
-  name: (a: Member, b: Member) => a.name.localeCompare(b.name),
-  state: (a: Member, b: Member) => STATES.indexOf(a.state) - STATES.indexOf(b.state) || a.name.localeCompare(b.name),
-  mode: (a: Member, b: Member) => a.mode.localeCompare(b.mode) || a.name.localeCompare(b.name),
+  name: (a: Member, b: Member) => compare(a.name, b.name),
+  state: (a: Member, b: Member) => STATES.indexOf(a.state) - STATES.indexOf(b.state) || compare(a.name, b.name),
+  mode: (a: Member, b: Member) => compare(a.mode, b.mode) || compare(a.name, b.name),
   lastHeard: (a: Member, b: Member) => (b.lastHeard ?? 0) - (a.lastHeard ?? 0),
   rtt: (a: Member, b: Member) => (a.rttMs ?? Infinity) - (b.rttMs ?? Infinity)
 } as const
@@ -27,7 +30,9 @@ export function Members () {
   const [sort, setSort] = useState<SortKey>('state')
   const [desc, setDesc] = useState(false)
 
-  const all = useMemo(() => [...store.members.values()], [store, store.versions.members])
+  // With a thousand members changing state, re-sorting a few times a second is enough.
+  const version = useThrottled(store.versions.members, 200)
+  const all = useMemo(() => [...store.members.values()], [store, version])
   const modes = useMemo(() => [...new Set(all.map(m => m.mode).filter(m => m !== ''))].sort(), [all])
   const counts = useMemo(() => {
     const c: Record<string, number> = { alive: 0, suspect: 0, failed: 0, left: 0 }
