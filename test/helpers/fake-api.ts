@@ -58,6 +58,8 @@ export class FakeApi {
   private readonly ring: Array<{ seq: number, line: string }> = []
   private seq = 0
   private offline = false
+  /** When true, every /v1 route answers 401, as the real API does without the token. */
+  unauthorized = false
   /** How many event streams have been opened (reconnects count). */
   streamOpens = 0
 
@@ -130,6 +132,7 @@ export class FakeApi {
     if (this.offline) { req.socket.destroy(); return }
     const url = new URL(req.url ?? '/', 'http://x')
     const p = url.pathname
+    if (this.unauthorized && p.startsWith('/v1/')) return this.json(res, 401, { error: { code: 'unauthorized', message: 'missing API token' } })
     if (p === '/v1/node') {
       const s = this.self
       return this.json(res, 200, {

@@ -181,6 +181,19 @@ describe('ui views', () => {
     assert.ok(api.streamOpens >= 2)
   })
 
+  test('ui connection - says it is not authorized when the API refuses its token, and recovers when it is accepted', async () => {
+    const api = await fake()
+    api.unauthorized = true
+    const ctx = await browser.newContext()
+    cleanups.push(async () => { await ctx.close() })
+    const page = await ctx.newPage()
+    await page.goto(api.url)
+    await page.getByTestId('connection').getByText('not authorized').waitFor({ timeout: 10_000 })
+    api.unauthorized = false
+    await page.getByTestId('connection').getByText('online').waitFor({ timeout: 15_000 })
+    await page.getByRole('heading', { name: /alice/ }).waitFor()
+  })
+
   test('ui accessibility - every control has a name, tabs and chat work from the keyboard, colours keep contrast in both themes', async () => {
     const api = await fake()
     for (const scheme of ['light', 'dark'] as const) {

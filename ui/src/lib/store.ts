@@ -51,7 +51,8 @@ export class Store {
     let reconnect = false
     this.stopStream = followEvents('v1/events', {
       onConnection: c => { this.connection = c; this.changed('conn') },
-      onOpen: () => { if (reconnect) void this.refreshAll(); reconnect = true },
+      // On a reconnection, or when the first snapshots were refused (no token yet), fetch them (again).
+      onOpen: () => { if (reconnect || this.node === null) void this.refreshAll(); reconnect = true },
       onEvent: (data, seq, replayed) => { this.apply({ ...data, type: String(data.type), seq, at: Date.now(), ...(replayed ? { replayed } : {}) }) }
     })
     this.timers.push(setInterval(() => { if (this.connection === 'online') void this.refreshMembers() }, MEMBER_REFRESH_MS))
