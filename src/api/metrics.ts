@@ -4,11 +4,10 @@
  * message events and direct-message acknowledgements. Names and help text are stable: the
  * Grafana dashboard in deploy/grafana/ and docs/API.md depend on them.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { STREAMED_EVENTS } from './ring.ts'
 import type { OverlayEventType } from '../mesh/events.ts'
 import type { OverlayNode } from '../node/create-node.ts'
-import type { Registry } from 'prom-client'
 
 /** Seconds: 1 ms to 10 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -22,9 +21,25 @@ export interface ApiMetrics {
   stop: () => void
 }
 
+/** The process defaults (process_*, nodejs_*), once per process however many nodes it holds. */
+let processRegistry: Registry | undefined
+function processMetrics (): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
+/** What /metrics serves: the node's registry and the process defaults. */
+export async function exposition (registry: Registry): Promise<{ contentType: string, text: string }> {
+  const merged = Registry.merge([registry, processMetrics()])
+  return { contentType: registry.contentType, text: await merged.metrics() }
+}
+
 export function createMetrics (node: OverlayNode, registry: Registry, version: string): ApiMetrics {
   const registers = [registry]
-  collectDefaultMetrics({ register: registry })
+  processMetrics()
 
   new Gauge({ name: 'overlay_info', help: 'Always 1; labels describe this node', labelNames: ['name', 'mode', 'peer_id', 'version'], registers })
     .set({ name: node.name, mode: node.mode, peer_id: node.peerId, version }, 1)

@@ -6,7 +6,7 @@ import { fastifySSE as sse } from '@fastify/sse'
 import { parseListen } from '../config/schema.ts'
 import { cookieName, createAuth } from './auth.ts'
 import { loadOrCreateApiToken, removeApiInfo, writeApiInfo } from './files.ts'
-import { createMetrics } from './metrics.ts'
+import { createMetrics, exposition } from './metrics.ts'
 import { EventRing, recordEvents } from './ring.ts'
 import { registerRoutes } from './routes.ts'
 import { registerEvents } from './sse.ts'
@@ -72,8 +72,8 @@ export async function startServer (node: OverlayNode, prep: ApiPrep): Promise<Ap
   registerRoutes(app, { node, version })
   registerEvents(app, { ring, maxClients: cfg.maxEventClients, maxQueuedBytes: cfg.maxEventQueueBytes, refused: metrics.refused })
   app.get('/metrics', async (_req, reply) => {
-    const text = await prep.registry.metrics()
-    return await reply.type(prep.registry.contentType).send(text)
+    const { contentType, text } = await exposition(prep.registry)
+    return await reply.type(contentType).send(text)
   })
   await registerUi(app, { node, version }, prep.uiDir)
 
