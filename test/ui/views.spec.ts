@@ -73,6 +73,12 @@ describe('ui views', () => {
     const direct = page.getByTestId('message').filter({ hasText: 'just for you' })
     await direct.getByText('✓ delivered').waitFor()
     assert.deepEqual(api.sent.at(-1), { text: 'just for you', to: api.members[3]!.name })
+
+    // A member gone before the message left: the line says why it failed.
+    api.members.splice(3, 1)
+    await page.getByLabel('Message', { exact: true }).fill('too late')
+    await page.getByRole('button', { name: 'Send' }).click()
+    await page.getByTestId('message').filter({ hasText: 'too late' }).getByText(/✗ unknown_member/).waitFor()
     assert.deepEqual(errors, [])
   })
 

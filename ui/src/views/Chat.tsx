@@ -109,7 +109,7 @@ function Timeline ({ messages }: { messages: ChatMessage[] }) {
                 <strong className="from">{m.from}</strong>
                 <time dateTime={new Date(m.ts).toISOString()}>{clock(m.ts)}</time>
                 <span className={`kind ${m.direct ? 'direct' : 'broadcast'}`}>{m.direct ? 'direct' : 'broadcast'}</span>
-                {m.mine && m.direct && <Status m={m} />}
+                {m.mine && (m.direct || m.status === 'failed') && <Status m={m} />}
               </header>
               <p className="text">{m.text}</p>
             </article>
