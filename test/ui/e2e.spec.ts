@@ -50,7 +50,7 @@ async function shot (page: Page, name: string): Promise<void> {
 
 const tab = async (page: Page, name: string): Promise<void> => { await page.getByRole('tab', { name: new RegExp(`^${name}`) }).click() }
 
-test('ui end to end - chat between two UIs and a CLI node, delivery marks, failure shown live, a node restart survived', async () => {
+test('ui end to end - chat between two UIs and a CLI node, delivery marks, failure shown live, a node restart survived', async t => {
   const [dirA, dirB, dirC] = [await tracker.tempDir(), await tracker.tempDir(), await tracker.tempDir()]
   const [tcpA, apiA] = [await freePort(), await freePort()]
   const listenA = `/ip4/127.0.0.1/tcp/${tcpA}`
@@ -127,6 +127,7 @@ test('ui end to end - chat between two UIs and a CLI node, delivery marks, failu
   assert.ok(seen['list:suspect'] !== undefined && seen['list:suspect'] <= seen['list:failed']!, `suspect before failed in the list: ${JSON.stringify(seen)}`)
   assert.ok(seen['graph:suspect'] !== undefined && seen['graph:suspect'] <= seen['graph:failed']!, `suspect before failed in the graph: ${JSON.stringify(seen)}`)
   assert.equal((await graphColour()).replace(/\s/g, ''), failedColour)
+  t.diagnostic(`ms after the kill, first seen: ${JSON.stringify(seen)}`)
   await shot(pageA, 'members')
   await shot(pageB, 'topology-failed')
   await tab(pageA, 'Events')

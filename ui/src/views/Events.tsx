@@ -53,7 +53,15 @@ export function Events () {
   )
 }
 
+// Each event's line is built once: the list is re-filtered on every new event.
+const lines = new WeakMap<object, string>()
+
 function describe (e: Record<string, unknown>): string {
-  const { type: _t, at: _a, seq: _s, replayed: _r, ...rest } = e
-  return Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')
+  let line = lines.get(e)
+  if (line === undefined) {
+    const { type: _t, at: _a, seq: _s, replayed: _r, ...rest } = e
+    line = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')
+    lines.set(e, line)
+  }
+  return line
 }
