@@ -129,6 +129,15 @@ test('ui end to end - chat between two UIs and a CLI node, delivery marks, failu
   assert.equal((await graphColour()).replace(/\s/g, ''), failedColour)
   t.diagnostic(`ms after the kill, first seen: ${JSON.stringify(seen)}`)
   await shot(pageA, 'members')
+  if (SHOTS !== undefined) {
+    // The same members on a phone-sized screen in the dark theme.
+    const phone = await browser.newContext({ viewport: { width: 360, height: 640 }, colorScheme: 'dark' })
+    const page = await phone.newPage()
+    await page.goto(`${urlA}#members`)
+    await page.locator('[data-testid="member"][data-name="carol"][data-state="failed"]').waitFor({ timeout: 15_000 })
+    await shot(page, 'members-phone-dark')
+    await phone.close()
+  }
   await shot(pageB, 'topology-failed')
   await tab(pageA, 'Events')
   await pageA.locator('[data-testid="event"][data-type="failed"]').first().waitFor()
