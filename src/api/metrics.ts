@@ -21,7 +21,7 @@ export interface ApiMetrics {
   stop: () => void
 }
 
-/** The process defaults (process_*, nodejs_*), once per process however many nodes it holds. */
+/** The process defaults (process_*, nodejs_*), once per process however many nodes it holds, from the first scrape on (an idle node pays nothing). */
 let processRegistry: Registry | undefined
 function processMetrics (): Registry {
   if (processRegistry === undefined) {
@@ -39,7 +39,6 @@ export async function exposition (registry: Registry): Promise<{ contentType: st
 
 export function createMetrics (node: OverlayNode, registry: Registry, version: string): ApiMetrics {
   const registers = [registry]
-  processMetrics()
 
   new Gauge({ name: 'overlay_info', help: 'Always 1; labels describe this node', labelNames: ['name', 'mode', 'peer_id', 'version'], registers })
     .set({ name: node.name, mode: node.mode, peer_id: node.peerId, version }, 1)

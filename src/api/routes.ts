@@ -1,5 +1,4 @@
 /** The versioned JSON routes (/v1/…) and the health probes. */
-import picomatch from 'picomatch'
 import * as S from './schemas.ts'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { OverlayNode } from '../node/create-node.ts'
@@ -38,7 +37,8 @@ export function registerRoutes (app: FastifyInstance, { node, version }: RouteCo
     schema: { querystring: S.membersQuery, response: { 200: S.membersSchema, ...errors(400) } }
   }, async req => {
     const { state, mode, name } = req.query
-    const match = name === undefined ? undefined : picomatch(name, { nocase: false })
+    // Loaded on first use: most nodes are never asked for a name pattern.
+    const match = name === undefined ? undefined : (await import('picomatch')).default(name)
     const members = node.members().filter(m =>
       (state === undefined || m.state === state) &&
       (mode === undefined || (m.mode ?? 'peer') === mode) &&

@@ -55,7 +55,7 @@ export const COMMANDS = {
     flags: { ...CONFIG_FLAGS, json: { type: 'boolean', help: 'print JSON' } }
   },
   health: {
-    summary: 'check that the local node is ready: its API\'s /readyz, else over the protocol (exit 0 or 1)',
+    summary: 'check that the local node is ready: its API\'s /readyz; over the protocol with --addr, --token or without an API (exit 0 or 1)',
     positionals: '',
     flags: {
       ...CONFIG_FLAGS,

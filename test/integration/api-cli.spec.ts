@@ -140,7 +140,9 @@ describe('cli verbs against a running node', () => {
   it('verbs - health uses /readyz: ready exits 0', async () => {
     const h = await cli.run('health', ['health', '--data-dir', bobDir, '--json'])
     assert.equal(h.exit.code, 0, h.stderr)
-    assert.equal((JSON.parse(h.stdout) as { status: string }).status, 'ready')
+    const report = JSON.parse(h.stdout) as Record<string, unknown>
+    assert.deepEqual({ ...report, members: 0 }, { type: 'health', ok: true, name: 'bob', mode: 'leaf', sessions: 1, members: 0, status: 'ready' })
+    assert.ok((report.members as number) >= 3, 'hub, alice and bob at least')
   })
 
   it('verbs - leave stops the node cleanly (exit 0 of both); afterwards the verbs say no node runs', async () => {

@@ -3,7 +3,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { readStatus } from '../../node/data-dir.ts'
 import { checkHealth } from '../../node/health.ts'
 import { ApiClient } from '../../api/client.ts'
-import { readApiInfo } from '../../api/files.ts'
+import { readApiInfo, readApiToken } from '../../api/files.ts'
 import { resolveToken } from '../../node/token.ts'
 import { UsageError } from '../args.ts'
 import { configAndDir } from './config.ts'
@@ -20,13 +20,18 @@ export async function runHealth (values: ParsedArgs['values'], io: Io): Promise<
     io.stdout.write((values.json === true ? JSON.stringify({ type: 'health', ok, ...detail }) : text) + '\n')
     return ok ? 0 : 1
   }
-  // Readiness from the control API when there is one; the protocol check otherwise (or with --addr).
-  const apiUrl = typeof values.api === 'string' ? values.api : values.addr === undefined ? (await readApiInfo(dir))?.url : undefined
+  // Readiness from the control API when there is one. The protocol check (AUTH + PING) otherwise,
+  // or when asked for it: --addr, or a mesh token to prove (--token, --token-file).
+  const protocolAsked = values.addr !== undefined || values.token !== undefined || values['token-file'] !== undefined
+  const apiUrl = typeof values.api === 'string' ? values.api : protocolAsked ? undefined : (await readApiInfo(dir))?.url
   if (apiUrl !== undefined) {
     const ready = await readyz(apiUrl, timeout)
-    return ready.ok
-      ? report(true, { status: 'ready', api: apiUrl }, `healthy: ready (${apiUrl}/readyz)`)
-      : report(false, { reason: ready.reason, api: apiUrl }, `unhealthy: ${ready.reason} (${apiUrl}/readyz)`)
+    if (!ready.ok) return report(false, { reason: ready.reason }, `unhealthy: ${ready.reason} (${apiUrl}/readyz)`)
+    // The same details as the protocol check gives, when the token is at hand (best effort).
+    const about = await describeNode(apiUrl, await readApiToken(dir), timeout)
+    return about === undefined
+      ? report(true, { status: 'ready' }, `healthy: ready (${apiUrl}/readyz)`)
+      : report(true, { ...about, status: 'ready' }, `healthy: ${about.name} (${about.mode}), ${about.sessions} sessions, ${about.members} members`)
   }
   let addrs: string[]
   if (typeof values.addr === 'string') {
@@ -52,5 +57,17 @@ async function readyz (url: string, timeout: number): Promise<{ ok: boolean, rea
     return status === 200 ? { ok: true, reason: 'ready' } : { ok: false, reason: body.reason ?? body.status }
   } catch (err) {
     return { ok: false, reason: (err as Error).message }
+  }
+}
+
+async function describeNode (url: string, token: string | undefined, timeout: number): Promise<{ name: string, mode: string, sessions: number, members: number } | undefined> {
+  if (token === undefined) return undefined
+  try {
+    const client = new ApiClient(url, token)
+    const signal = AbortSignal.timeout(timeout)
+    const [node, stats] = await Promise.all([client.get<{ name: string, mode: string }>('/v1/node', signal), client.get<{ sessions: number, members: number }>('/v1/stats', signal)])
+    return { name: node.name, mode: node.mode, sessions: stats.sessions, members: stats.members }
+  } catch {
+    return undefined
   }
 }
