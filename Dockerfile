@@ -12,6 +12,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The web UI (ui/), which npm run build bundles into dist/ui with Vite.
+COPY ui ./ui
 RUN npm run build
 
 # ---- runtime: production deps, dist/ and config/ only ----

@@ -116,6 +116,15 @@ export const COMMANDS = {
     summary: 'make a running node leave the mesh cleanly and stop',
     positionals: '',
     flags: { ...CLIENT_FLAGS, json: { type: 'boolean', help: 'print JSON' } }
+  },
+  ui: {
+    summary: 'print (or open) the web UI address of a running node',
+    positionals: '',
+    flags: {
+      ...CLIENT_FLAGS,
+      open: { type: 'boolean', help: 'also open it in the default browser' },
+      json: { type: 'boolean', help: 'print JSON' }
+    }
   }
 } as const satisfies Record<string, { summary: string, positionals: string, flags: Record<string, Flag> }>
 

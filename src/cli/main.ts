@@ -11,6 +11,7 @@ import { runMembers } from './commands/members.ts'
 import { runPeers } from './commands/peers.ts'
 import { runSend } from './commands/send.ts'
 import { runStats } from './commands/stats.ts'
+import { runUi } from './commands/ui.ts'
 
 export interface Io {
   stdin: NodeJS.ReadableStream & { fd?: number }
@@ -48,6 +49,7 @@ export async function main (argv: string[], io: Io): Promise<number> {
       case 'events': return await runEvents(args.values, io)
       case 'stats': return await runStats(args.values, io)
       case 'leave': return await runLeave(args.values, io)
+      case 'ui': return await runUi(args.values, io)
     }
   } catch (err) {
     const e = err as Error
