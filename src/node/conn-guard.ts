@@ -6,6 +6,7 @@
  * (pending limit, maxConnections, per-IP rate) is counted. Outbound connections are never touched.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { JSON_PROTOCOL, TEXT_PROTOCOL } from '../constants.ts'
 import { IpLedger } from './ip-ledger.ts'
 import type { IpLedgerCounters, IpLimits } from './ip-ledger.ts'
 import type { Connection, ConnectionGater, Libp2p, MultiaddrConnection } from '@libp2p/interface'
@@ -49,6 +50,8 @@ interface Tracked {
   authenticated: boolean
   upgraded: boolean
   released: boolean
+  /** The deadline was moved once for an overlay handshake in progress. */
+  extended: boolean
   timer?: ReturnType<typeof setTimeout>
 }
 
@@ -181,7 +184,7 @@ export class ConnGuard {
     if (addr === undefined) return false // not an IP transport: nothing to count by
     if (maConn.status !== 'open') return true // already gone; its close event has passed
     if (this.ledger.admit(addr.ip, this.now()) !== undefined) return true
-    const t: Tracked = { ip: addr.ip, key: addr.key, since: this.now(), authenticated: false, upgraded: false, released: false }
+    const t: Tracked = { ip: addr.ip, key: addr.key, since: this.now(), authenticated: false, upgraded: false, released: false, extended: false }
     this.byAddr.set(addr.key, t)
     maConn.addEventListener('close', evt => { this.release(t, evt.error) }, { once: true })
     return false
@@ -205,13 +208,23 @@ export class ConnGuard {
     if (t !== undefined) this.release(t)
   }
 
+  /**
+   * No session yet. A session handshake still running here (say, a client retrying on the
+   * connection its first, timed-out attempt left behind) gets one more authMs: its own deadline
+   * closes the connection if it fails. Otherwise, or the second time, the connection is cut. Not a
+   * `rejected` event: nothing was refused, and a client that gave up on a slow hub ends here too.
+   */
   private deadline (connection: Connection, t: Tracked): void {
     t.timer = undefined
     if (t.authenticated || t.released) return
+    if (!t.extended && connection.streams.some(s => s.protocol === JSON_PROTOCOL || s.protocol === TEXT_PROTOCOL)) {
+      t.extended = true
+      t.timer = setTimeout(() => { this.deadline(connection, t) }, this.init.authMs)
+      t.timer.unref()
+      return
+    }
     this.counters.cut.authDeadline++
-    const message = `no authenticated session within ${this.init.authMs} ms of connecting`
-    this.report(connection.remotePeer.toString(), 'auth_deadline', message)
-    connection.abort(new Error(message))
+    connection.abort(new Error(`no authenticated session within ${this.init.authMs} ms of connecting`))
   }
 
   private release (t: Tracked, error?: Error): void {

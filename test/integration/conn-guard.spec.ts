@@ -9,6 +9,8 @@ import { connect } from 'node:net'
 import { afterEach, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
 import { hasSession, loopbackAddr, startNode, stopAll, TEST_TOKEN, tracker } from '../helpers/create-nodes.ts'
+import { JSON_PROTOCOL } from '../../src/index.ts'
+import { challenge, dialerProof, sendFrame } from '../helpers/json-client.ts'
 import { connectTextClient, createTextClient } from '../helpers/text-client.ts'
 import { nextEvent, recordEvents, waitFor } from '../helpers/wait-for.ts'
 import type { Socket } from 'node:net'
@@ -46,7 +48,7 @@ describe('conn-guard - auth deadline', () => {
     assert.ok(tookMs >= 700, `cut after ${tookMs.toFixed(0)} ms, not before the deadline`)
     const stats = hub.stats().connections
     assert.equal(stats.cut.authDeadline, 1)
-    assert.deepEqual(log.of('rejected').map(r => [r.peerId, r.code]), [[idle.peerId, 'auth_deadline']])
+    assert.deepEqual(log.of('rejected'), [], 'nothing was refused: counted, not reported')
     await waitFor(() => hub.stats().connections.inbound === 1, { timeout: 5_000, message: 'only the leaf\'s connection is held' })
     assert.equal(hub.stats().connections.unauthenticated, 0)
 
@@ -57,6 +59,26 @@ describe('conn-guard - auth deadline', () => {
     const pong = await leaf.ping([multiaddr(loopbackAddr(hub))], AbortSignal.timeout(5_000))
     assert.equal(pong.name, 'hub')
     assert.equal(hub.stats().connections.cut.authDeadline, 1)
+  })
+
+  it('conn-guard - a session handshake still running at the connection deadline gets one more auth time and opens', async () => {
+    const hub = await startNode({ mode: 'hub', name: 'hub', timeouts: { authMs: 2_000 } })
+    const client = await createTextClient()
+    const t0 = performance.now()
+    const conn = await client.node.dial(multiaddr(loopbackAddr(hub)), { signal: AbortSignal.timeout(5_000) })
+    // The stream opens half way to the connection deadline; AUTH completes after it (the stream's own deadline is later).
+    await waitFor(() => performance.now() - t0 > 1_000, { timeout: 5_000, message: 'half the deadline passes' })
+    await client.connect(loopbackAddr(hub), JSON_PROTOCOL)
+    assert.equal(client.connection, conn, 'the stream runs on the first connection')
+    const { dialerNonce, response } = await challenge(client)
+    await waitFor(() => performance.now() - t0 > 2_500, { timeout: 5_000, message: 'the connection deadline passes' })
+    assert.equal(conn.status, 'open', 'not cut while its session handshake runs')
+    sendFrame(client, { type: 'AUTH', step: 'proof', proof: dialerProof(client, hub.peerId, TEST_TOKEN, dialerNonce, response.nonce as string) })
+    sendFrame(client, { type: 'JOIN', name: 'late', mode: 'peer' })
+    await waitFor(() => hasSession(hub, client.peerId), { timeout: 5_000, message: 'the session opens' })
+    await waitFor(() => performance.now() - t0 > 4_500, { timeout: 5_000, message: 'the extended deadline passes too' })
+    assert.equal(conn.status, 'open')
+    assert.equal(hub.stats().connections.cut.authDeadline, 0)
   })
 
   it('conn-guard - a silent TCP socket is cut by the upgrade timeout (timeouts.upgradeMs)', async () => {
