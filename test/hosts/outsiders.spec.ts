@@ -65,9 +65,11 @@ describe('hosts - outsiders cannot lock a client on another host out', { timeout
   })
   after(async () => { await h?.destroy() })
 
-  it('hosts - a hoard of stream-less libp2p connections from host A is cut at the auth deadline; host B connects at once', async () => {
+  it('hosts - a hoard of stream-less libp2p connections from host A is cut at the auth deadline; host B connects at once', async t => {
     // maxSessions 8: before connection limits, libp2p's maxConnections was maxSessions + 64 = 72.
     await startHub({ OVERLAY_LIMITS_MAX_SESSIONS: '8', OVERLAY_TIMEOUTS_AUTH_MS: '4000' })
+    const quiet = await probeFromB()
+    assert.equal(quiet.ok, true)
     const hoard = outsider(['hoard', hubAddr, '80'])
     const held = await hoard.waitForEvent(e => e.type === 'held', { timeout: WAIT, message: 'host A holds its connections' })
     assert.equal(held.open, 80, `host A opened 80 connections that carry no stream (refused: ${String(held.refused)})`)
@@ -83,11 +85,12 @@ describe('hosts - outsiders cannot lock a client on another host out', { timeout
     const stats = await hubStats()
     assert.ok(stats.cut.authDeadline >= 80, `auth-deadline cuts counted: ${JSON.stringify(stats.cut)}`)
     assert.equal(stats.unauthenticated, 0)
+    t.diagnostic(`hoard: ${String(held.open)} connections held; B's AUTH + PING took ${String(p.ms)} ms (quiet: ${String(quiet.ms)} ms); all cut ${(closed.ms as number) - (held.ms as number)} ms after the hoard was complete; hub: ${JSON.stringify(stats)}`)
     hoard.signal('SIGTERM')
     await hoard.waitExit(5_000)
   })
 
-  it('hosts - silent TCP sockets from host A past the per-IP and pending limits do not delay host B, and are cut by the upgrade timeout', async () => {
+  it('hosts - silent TCP sockets from host A past the per-IP and pending limits do not delay host B, and are cut by the upgrade timeout', async t => {
     await startHub({})
     // 1,100 sockets: past the default unauthenticated cap per IP (512) and pending limit (640); the
     // pending limit before connection limits was min(maxSessions, 1024) = 1024.
@@ -108,11 +111,12 @@ describe('hosts - outsiders cannot lock a client on another host out', { timeout
     assert.ok(refused >= 1_100 - 512, `refusals counted: ${JSON.stringify(stats.refused)}`)
     assert.ok(stats.cut.upgradeTimeout >= (held.open as number), `upgrade-timeout cuts counted: ${JSON.stringify(stats.cut)}`)
     assert.equal(stats.inbound, 0)
+    t.diagnostic(`silent sockets: ${String(held.open)} held, ${String(held.closedEarly)} closed at once; B's AUTH + PING took ${String(p.ms)} ms; the held ones cut ${String(closed.afterHeldMs)} ms after; hub: ${JSON.stringify(stats)}`)
     silent.signal('SIGTERM')
     await silent.waitExit(5_000)
   })
 
-  it('hosts - wrong tokens from fresh peer IDs on host A use up its failed-auth budget; A is refused, B still authenticates', async () => {
+  it('hosts - wrong tokens from fresh peer IDs on host A use up its failed-auth budget; A is refused, B still authenticates', async t => {
     await startHub({})
     const since = hub.mark()
     const wrong = outsider(['wrong', hubAddr, '40'])
@@ -133,5 +137,6 @@ describe('hosts - outsiders cannot lock a client on another host out', { timeout
     const p = await probeFromB()
     assert.equal(p.ok, true, `host B still authenticates: ${String(p.error)}`)
     assert.ok((p.ms as number) < AT_ONCE_MS, `host B waited ${String(p.ms)} ms`)
+    t.diagnostic(`wrong tokens: ${outcomes.filter(o => o === 'bad_token').length} bad_token, then ${outcomes.filter(o => o.startsWith('refused')).length} refused; B's AUTH + PING took ${String(p.ms)} ms; hub: ${JSON.stringify(stats)}`)
   })
 })
