@@ -43,16 +43,34 @@ export interface ConnGuardStats {
 /** What the guard reports to the node, as `rejected` events. */
 export type GuardReport = (peerId: string, code: string, message: string) => void
 
-interface Tracked {
-  ip: string
-  key: string
-  since: number
-  authenticated: boolean
-  upgraded: boolean
-  released: boolean
+/**
+ * One admitted inbound connection. It is its socket's 'close' listener itself (handleEvent), and
+ * its deadline timer gets it as an argument: no closures per connection (a hub holds hundreds).
+ */
+class Tracked {
+  readonly guard: ConnGuard
+  readonly ip: string
+  readonly key: string
+  readonly since: number
+  authenticated = false
+  upgraded = false
+  released = false
   /** The deadline was moved once for an overlay handshake in progress. */
-  extended: boolean
+  extended = false
+  connection?: Connection
   timer?: ReturnType<typeof setTimeout>
+
+  constructor (guard: ConnGuard, ip: string, key: string, since: number) {
+    this.guard = guard
+    this.ip = ip
+    this.key = key
+    this.since = since
+  }
+
+  /** @internal The socket's 'close' event. */
+  handleEvent (evt: Event): void {
+    this.guard.release(this, (evt as Event & { error?: Error }).error)
+  }
 }
 
 /** The subset of libp2p's (internal) connection manager the refusal counter needs. */
@@ -80,7 +98,7 @@ export class ConnGuard {
   report: GuardReport = () => {}
   private readonly init: ConnGuardInit
   private readonly now: () => number
-  /** Admitted sockets by remote ip/port, until libp2p hands over the upgraded Connection. */
+  /** Admitted sockets by remote ip/port, until libp2p hands over the upgraded Connection (then byConnection). */
   private readonly byAddr = new Map<string, Tracked>()
   private readonly byConnection = new WeakMap<Connection, Tracked>()
   private readonly counters = {
@@ -135,6 +153,7 @@ export class ConnGuard {
     this.libp2p?.removeEventListener('connection:open', this.onOpen)
     this.libp2p?.removeEventListener('connection:close', this.onClose)
     clearInterval(this.pruner)
+    // Upgraded connections' timers went with their connections when libp2p stopped.
     for (const t of this.byAddr.values()) clearTimeout(t.timer)
   }
 
@@ -184,9 +203,9 @@ export class ConnGuard {
     if (addr === undefined) return false // not an IP transport: nothing to count by
     if (maConn.status !== 'open') return true // already gone; its close event has passed
     if (this.ledger.admit(addr.ip, this.now()) !== undefined) return true
-    const t: Tracked = { ip: addr.ip, key: addr.key, since: this.now(), authenticated: false, upgraded: false, released: false, extended: false }
+    const t = new Tracked(this, addr.ip, addr.key, this.now())
     this.byAddr.set(addr.key, t)
-    maConn.addEventListener('close', evt => { this.release(t, evt.error) }, { once: true })
+    maConn.addEventListener('close', t, { once: true })
     return false
   }
 
@@ -196,11 +215,17 @@ export class ConnGuard {
     const addr = remoteIp(connection.remoteAddr)
     const t = addr === undefined ? undefined : this.byAddr.get(addr.key)
     if (t === undefined || t.released) return
+    this.byAddr.delete(t.key)
     t.upgraded = true
+    t.connection = connection
     this.byConnection.set(connection, t)
     if (t.authenticated) return
-    t.timer = setTimeout(() => { this.deadline(connection, t) }, this.init.authMs)
+    t.timer = setTimeout(ConnGuard.onDeadline, this.init.authMs, t)
     t.timer.unref()
+  }
+
+  private static onDeadline (t: Tracked): void {
+    t.guard.deadline(t)
   }
 
   private readonly onClose = (evt: CustomEvent<Connection>): void => {
@@ -214,12 +239,13 @@ export class ConnGuard {
    * closes the connection if it fails. Otherwise, or the second time, the connection is cut. Not a
    * `rejected` event: nothing was refused, and a client that gave up on a slow hub ends here too.
    */
-  private deadline (connection: Connection, t: Tracked): void {
+  private deadline (t: Tracked): void {
     t.timer = undefined
-    if (t.authenticated || t.released) return
+    const connection = t.connection
+    if (t.authenticated || t.released || connection === undefined) return
     if (!t.extended && connection.streams.some(s => s.protocol === JSON_PROTOCOL || s.protocol === TEXT_PROTOCOL)) {
       t.extended = true
-      t.timer = setTimeout(() => { this.deadline(connection, t) }, this.init.authMs)
+      t.timer = setTimeout(ConnGuard.onDeadline, this.init.authMs, t)
       t.timer.unref()
       return
     }
@@ -227,9 +253,11 @@ export class ConnGuard {
     connection.abort(new Error(`no authenticated session within ${this.init.authMs} ms of connecting`))
   }
 
-  private release (t: Tracked, error?: Error): void {
+  /** @internal The connection closed (its socket's 'close', or libp2p's connection:close). */
+  release (t: Tracked, error?: Error): void {
     if (t.released) return
     t.released = true
+    t.connection = undefined
     clearTimeout(t.timer)
     t.timer = undefined
     if (this.byAddr.get(t.key) === t) this.byAddr.delete(t.key)
