@@ -94,7 +94,7 @@ export function remoteIp (ma: Multiaddr): { ip: string, key: string } | undefine
 
 export class ConnGuard {
   readonly ledger: IpLedger
-  /** Set by the node: turns bans and deadline cuts into `rejected` events. */
+  /** Set by the node: turns the start of an address ban into a `rejected` event. */
   report: GuardReport = () => {}
   private readonly init: ConnGuardInit
   private readonly now: () => number
