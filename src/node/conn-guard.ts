@@ -7,6 +7,7 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { JSON_PROTOCOL, TEXT_PROTOCOL } from '../constants.ts'
+import { ErrorCode } from '../protocol/frames.ts'
 import { IpLedger } from './ip-ledger.ts'
 import type { IpLedgerCounters, IpLimits } from './ip-ledger.ts'
 import type { Connection, ConnectionGater, Libp2p, MultiaddrConnection } from '@libp2p/interface'
@@ -167,8 +168,13 @@ export class ConnGuard {
     this.ledger.authenticated(t.ip)
   }
 
-  /** A peer failed AUTH: charged to the address of its inbound connection (we never charge peers we dialled). */
-  authFailed (peerId: string): void {
+  /**
+   * A peer failed AUTH with `code`: charged to the address of its inbound connection (never to peers
+   * we dialled). A timeout is not charged: a slow link or a busy node times honest clients out, and
+   * one address may be many clients; what a silent peer holds is bounded by the deadlines and caps.
+   */
+  authFailed (peerId: string, code: string): void {
+    if (code === ErrorCode.authTimeout) return
     let conns: Connection[]
     try {
       conns = this.libp2p?.getConnections(peerIdFromString(peerId)) ?? []

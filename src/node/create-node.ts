@@ -123,7 +123,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         onPing: () => this.pong(),
         onRejected: (peer, code, message) => {
           this.bans.ban(peer)
-          this.guard.authFailed(peer)
+          this.guard.authFailed(peer, code)
           this.emitEvent({ type: 'rejected', peerId: peer, code, message })
         }
       }

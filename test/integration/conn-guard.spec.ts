@@ -146,4 +146,17 @@ describe('conn-guard - limits on one address', () => {
     assert.equal(hub.stats().connections.refused.ipBanned, 1)
     assert.equal(hub.stats().connections.bannedIps, 1)
   })
+
+  it('conn-guard - an AUTH that times out is not charged to the address: slow honest clients behind one address do not get it banned', async () => {
+    const hub = await startNode({ mode: 'hub', name: 'hub', limits: { maxAuthFailuresPerIp: 1 }, timeouts: { authMs: 300 } })
+    const timedOut = nextEvent(hub, 'rejected', r => r.code === 'auth_timeout', { timeout: 5_000 })
+    const silent = await connectTextClient(loopbackAddr(hub))
+    await timedOut
+    await silent.connectionClosed
+    assert.equal(hub.stats().connections.authFailures, 0)
+    const honest = await connectTextClient(loopbackAddr(hub))
+    honest.write(`AUTH:${TEST_TOKEN}\nJOIN:honest\n`)
+    await honest.waitLine(/^OK:JOIN/, 5_000)
+    assert.equal(hub.stats().connections.ipBans, 0)
+  })
 })
