@@ -103,9 +103,9 @@ describe('hosts - outsiders cannot lock a client on another host out', { timeout
     assert.equal(p.ok, true, `host B is served while host A holds silent sockets: ${String(p.error)}`)
     assert.ok((p.ms as number) < AT_ONCE_MS, `host B waited ${String(p.ms)} ms`)
 
-    // timeouts.upgradeMs (5 s) after each was accepted; 'held' came at most ~1 s after the first.
-    const closed = await silent.waitForEvent(e => e.type === 'all-closed', { timeout: 15_000, message: 'every silent socket is cut' })
-    assert.ok((closed.afterHeldMs as number) < 5_000 + 3_000, `cut ${String(closed.afterHeldMs)} ms after they were held`)
+    // timeouts.upgradeMs (10 s) after each was accepted; 'held' came at most ~1 s after the first.
+    const closed = await silent.waitForEvent(e => e.type === 'all-closed', { timeout: 20_000, message: 'every silent socket is cut' })
+    assert.ok((closed.afterHeldMs as number) < 10_000 + 3_000, `cut ${String(closed.afterHeldMs)} ms after they were held`)
     const stats = await hubStats()
     const refused = stats.refused.perIpUnauthenticated + stats.refused.pendingLimit + stats.refused.rateLimit
     assert.ok(refused >= 1_100 - 512, `refusals counted: ${JSON.stringify(stats.refused)}`)
