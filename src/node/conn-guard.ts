@@ -6,7 +6,6 @@
  * (pending limit, maxConnections, per-IP rate) is counted. Outbound connections are never touched.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { JSON_PROTOCOL, TEXT_PROTOCOL } from '../constants.ts'
 import { ErrorCode } from '../protocol/frames.ts'
 import { IpLedger } from './ip-ledger.ts'
 import type { IpLedgerCounters, IpLimits } from './ip-ledger.ts'
@@ -240,7 +239,7 @@ export class ConnGuard {
   }
 
   /**
-   * No session yet. A session handshake still running here (say, a client retrying on the
+   * No session yet. A stream still running here (say, a client retrying on the
    * connection its first, timed-out attempt left behind) gets one more authMs: its own deadline
    * closes the connection if it fails. Otherwise, or the second time, the connection is cut. Not a
    * `rejected` event: nothing was refused, and a client that gave up on a slow hub ends here too.
@@ -249,7 +248,8 @@ export class ConnGuard {
     t.timer = undefined
     const connection = t.connection
     if (t.authenticated || t.released || connection === undefined) return
-    if (!t.extended && connection.streams.some(s => s.protocol === JSON_PROTOCOL || s.protocol === TEXT_PROTOCOL)) {
+    // Any stream: under load a retry's stream may still be negotiating its protocol.
+    if (!t.extended && connection.streams.length > 0) {
       t.extended = true
       t.timer = setTimeout(ConnGuard.onDeadline, this.init.authMs, t)
       t.timer.unref()
