@@ -13,6 +13,21 @@ export const DEFAULT_MAX_SESSIONS = 1024
 export const DEFAULT_MAX_STREAMS_PER_PEER = 2
 /** New inbound connections accepted per second from one IP (libp2p's own default is 5). */
 export const DEFAULT_INBOUND_PER_IP_PER_SECOND = 1000
+/**
+ * Inbound connections still in their handshake (TCP accepted, encryption and muxer not done) at
+ * once, from all addresses (libp2p's maxIncomingPendingConnections; its own default is 10). Above
+ * the per-IP unauthenticated cap, so one address cannot take every slot.
+ */
+export const DEFAULT_MAX_PENDING_CONNECTIONS = 640
+/** Inbound connections one remote IP (an IPv6 /64) may hold at once; NAT'd clients share an IP. */
+export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1024
+/**
+ * Inbound connections one remote IP may hold before they have an authenticated session
+ * (handshaking, or waiting for AUTH). 500 leaves behind one address joining at once fit.
+ */
+export const DEFAULT_MAX_UNAUTHENTICATED_PER_IP = 512
+/** Failed authentications from one IP within DEFAULT_AUTH_FAILURE_WINDOW_MS before it is refused for the ban time. */
+export const DEFAULT_MAX_AUTH_FAILURES_PER_IP = 32
 
 /** AUTH must arrive within this time after the stream opens, in ms. */
 export const DEFAULT_AUTH_TIMEOUT_MS = 5_000
@@ -20,6 +35,16 @@ export const DEFAULT_AUTH_TIMEOUT_MS = 5_000
 export const DEFAULT_BAN_MS = 60_000
 /** Budget for one dial (TCP + encryption + muxer + protocol negotiation), in ms. */
 export const DEFAULT_DIAL_TIMEOUT_MS = 5_000
+/**
+ * An inbound handshake (encryption + muxer) must finish within this, in ms (libp2p's default). Not
+ * shorter: under a 200-leaf fan-in on a loaded 2-core machine handshakes took 5-10 s, and a dial
+ * the leaf gave up on still completes and is reused by its retry; cut at 5 s, the retries started
+ * over and some leaves ran out of attempts. Against a stalling attacker the length hardly matters:
+ * it opens new sockets as soon as the old ones are cut, and the per-IP caps bound what it holds.
+ */
+export const DEFAULT_UPGRADE_TIMEOUT_MS = 10_000
+/** The window over which an IP's failed authentications are counted, in ms. */
+export const DEFAULT_AUTH_FAILURE_WINDOW_MS = 60_000
 
 /** Bootstrap dial attempts and the pause between them (the original design: 5 tries, 1 s apart). */
 export const DEFAULT_RETRY_ATTEMPTS = 5

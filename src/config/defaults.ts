@@ -30,11 +30,17 @@ export interface OverlayConfig {
     maxSessions: number
     maxStreamsPerPeer: number
     inboundPerIpPerSecond: number
+    maxPendingConnections: number
+    maxConnectionsPerIp: number
+    maxUnauthenticatedPerIp: number
+    maxAuthFailuresPerIp: number
   }
   timeouts: {
     authMs: number
     banMs: number
     dialMs: number
+    upgradeMs: number
+    authFailureWindowMs: number
   }
   retry: {
     attempts: number
@@ -84,12 +90,18 @@ export function defaultConfig (): OverlayConfig {
       maxFrameBytes: C.DEFAULT_MAX_FRAME_BYTES,
       maxSessions: C.DEFAULT_MAX_SESSIONS,
       maxStreamsPerPeer: C.DEFAULT_MAX_STREAMS_PER_PEER,
-      inboundPerIpPerSecond: C.DEFAULT_INBOUND_PER_IP_PER_SECOND
+      inboundPerIpPerSecond: C.DEFAULT_INBOUND_PER_IP_PER_SECOND,
+      maxPendingConnections: C.DEFAULT_MAX_PENDING_CONNECTIONS,
+      maxConnectionsPerIp: C.DEFAULT_MAX_CONNECTIONS_PER_IP,
+      maxUnauthenticatedPerIp: C.DEFAULT_MAX_UNAUTHENTICATED_PER_IP,
+      maxAuthFailuresPerIp: C.DEFAULT_MAX_AUTH_FAILURES_PER_IP
     },
     timeouts: {
       authMs: C.DEFAULT_AUTH_TIMEOUT_MS,
       banMs: C.DEFAULT_BAN_MS,
-      dialMs: C.DEFAULT_DIAL_TIMEOUT_MS
+      dialMs: C.DEFAULT_DIAL_TIMEOUT_MS,
+      upgradeMs: C.DEFAULT_UPGRADE_TIMEOUT_MS,
+      authFailureWindowMs: C.DEFAULT_AUTH_FAILURE_WINDOW_MS
     },
     retry: {
       attempts: C.DEFAULT_RETRY_ATTEMPTS,

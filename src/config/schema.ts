@@ -70,9 +70,17 @@ const schema = section({
     maxFrameBytes: int(64, 16 * 1024 * 1024),
     maxSessions: int(1, 100_000),
     maxStreamsPerPeer: int(1, 1024),
-    inboundPerIpPerSecond: int(1, 100_000)
+    inboundPerIpPerSecond: int(1, 100_000),
+    maxPendingConnections: int(1, 100_000),
+    maxConnectionsPerIp: int(1, 100_000),
+    maxUnauthenticatedPerIp: int(1, 100_000),
+    maxAuthFailuresPerIp: int(1, 100_000)
+  }).superRefine((l, ctx) => {
+    if (l.maxUnauthenticatedPerIp > l.maxConnectionsPerIp) {
+      ctx.addIssue({ code: 'custom', path: ['maxUnauthenticatedPerIp'], message: `must be at most limits.maxConnectionsPerIp (${l.maxConnectionsPerIp}), got ${l.maxUnauthenticatedPerIp}` })
+    }
   }),
-  timeouts: section({ authMs: ms(), banMs: ms(), dialMs: ms() }),
+  timeouts: section({ authMs: ms(), banMs: ms(), dialMs: ms(), upgradeMs: ms(), authFailureWindowMs: ms() }),
   retry: section({ attempts: int(1, 1000), intervalMs: ms(), maxIntervalMs: ms() })
     .superRefine((r, ctx) => {
       if (r.maxIntervalMs < r.intervalMs) {

@@ -16,6 +16,7 @@ import { OverlayProtocol, Session } from '../protocol/overlay-protocol.ts'
 import { ErrorCode } from '../protocol/frames.ts'
 import { Purpose } from '../protocol/session.ts'
 import { runBootstrap } from './bootstrap.ts'
+import { ConnGuard } from './conn-guard.ts'
 import { acquireDataDir, removeStatus, writeStatus } from './data-dir.ts'
 import { Banlist } from './gater.ts'
 import { loadOrCreateIdentity } from './identity.ts'
@@ -31,6 +32,7 @@ import type { MeshStats } from '../mesh/mesh.ts'
 import type { Member } from '../mesh/roster.ts'
 import type { OverlayEvent, OverlayEvents } from '../mesh/events.ts'
 import type { PongFrame } from '../protocol/frames.ts'
+import type { ConnGuardStats } from './conn-guard.ts'
 import type { DataDir } from './data-dir.ts'
 import type { TokenSource } from './token.ts'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
@@ -81,6 +83,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   private readonly mesh: Mesh
   private readonly protocol: OverlayProtocol
   private readonly bans: Banlist
+  private readonly guard: ConnGuard
   private readonly lock: DataDir
   private readonly stopping = new AbortController()
   private readonly dialing = new Set<string>()
@@ -100,7 +103,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   private api?: ApiServer
   private readonly ackRtt = new Map<string, number>()
 
-  constructor (init: { config: OverlayConfig, libp2p: Libp2p, token: TokenSource, lock: DataDir, bans: Banlist, privateKey: PrivateKey, api?: ApiPrep }) {
+  constructor (init: { config: OverlayConfig, libp2p: Libp2p, token: TokenSource, lock: DataDir, bans: Banlist, guard: ConnGuard, privateKey: PrivateKey, api?: ApiPrep }) {
     super()
     this.apiPrep = init.api
     this.config = init.config
@@ -109,6 +112,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     this.lock = init.lock
     this.dataDir = init.lock.path
     this.bans = init.bans
+    this.guard = init.guard
+    this.guard.report = (peerId, code, message) => { this.emitEvent({ type: 'rejected', peerId, code, message }) }
     const behaviour = MODES[this.config.mode]
     const peerId = this.libp2p.peerId.toString()
     this.name = this.config.name ?? `node-${peerId.slice(-8)}`
@@ -147,6 +152,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         onPing: () => this.pong(),
         onRejected: (peer, code, message) => {
           this.bans.ban(peer)
+          this.guard.authFailed(peer, code)
           this.emitEvent({ type: 'rejected', peerId: peer, code, message })
         }
       }
@@ -170,6 +176,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
 
   private starting?: Promise<void>
   private async startServices (): Promise<void> {
+    this.guard.start(this.libp2p)
     await this.libp2p.start()
     await this.protocol.start()
     if (this.stopping.signal.aborted) return // stop() was called meanwhile; it finishes the teardown
@@ -209,6 +216,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         await this.protocol.stop().catch(() => {})
       }
       await this.libp2p.stop()
+      this.guard.stop()
       await this.api?.close().catch(() => {})
       this.apiPrep?.release()
       await removeStatus(this.dataDir)
@@ -288,8 +296,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     })
   }
 
-  stats (): MeshStats & { sessions: number, members: number } {
-    return { ...this.mesh.stats, sessions: this.mesh.sessions.size, members: this.mesh.roster.present().length + 1 }
+  stats (): MeshStats & { sessions: number, members: number, connections: ConnGuardStats } {
+    return { ...this.mesh.stats, sessions: this.mesh.sessions.size, members: this.mesh.roster.present().length + 1, connections: this.guard.stats() }
   }
 
   /** Opens a session (used by bootstrap and peer exchange); resolves with the remote peer id. */
@@ -314,6 +322,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 
   private admit (session: Session): boolean {
+    // It proved the token: the connection is no longer an outsider's (auth deadline, per-IP caps).
+    this.guard.authenticated(session.connection)
     if (this.state !== 'started') { void session.drop(ErrorCode.shuttingDown, 'this node is stopping'); return false }
     const old = this.mesh.sessions.get(session.remotePeer)
     if (old === undefined) {
@@ -409,6 +419,17 @@ export async function createOverlayNodeFromConfig (config: OverlayConfig, option
     const token = await resolveToken({ dataDir: lock.path, ...(config.token === undefined ? {} : { token: config.token }), ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }) })
     const bans = new Banlist(config.timeouts.banMs)
     api = await prepareApi(config)
+    const limits = config.limits
+    const guard = new ConnGuard({
+      maxConnectionsPerIp: limits.maxConnectionsPerIp,
+      maxUnauthenticatedPerIp: limits.maxUnauthenticatedPerIp,
+      maxAuthFailuresPerIp: limits.maxAuthFailuresPerIp,
+      failureWindowMs: config.timeouts.authFailureWindowMs,
+      banMs: config.timeouts.banMs,
+      authMs: config.timeouts.authMs,
+      upgradeMs: config.timeouts.upgradeMs,
+      maxPendingConnections: limits.maxPendingConnections
+    })
     const encrypters = config.encryption === 'tls' ? [tls(), noise()] : [noise(), tls()]
     const libp2p = await createLibp2p({
       start: false,
@@ -418,18 +439,21 @@ export async function createOverlayNodeFromConfig (config: OverlayConfig, option
       transports: [tcp()],
       connectionEncrypters: encrypters,
       streamMuxers: [yamux()],
-      connectionGater: bans.gater(options.connectionGater),
+      connectionGater: bans.gater(guard.gater(options.connectionGater)),
       connectionManager: {
-        maxConnections: config.limits.maxSessions + 64,
-        inboundConnectionThreshold: config.limits.inboundPerIpPerSecond,
-        maxIncomingPendingConnections: Math.max(10, Math.min(config.limits.maxSessions, 1024)),
+        // Room for every session even while one address holds its whole unauthenticated allowance.
+        maxConnections: limits.maxSessions + limits.maxUnauthenticatedPerIp + 64,
+        inboundConnectionThreshold: limits.inboundPerIpPerSecond,
+        maxIncomingPendingConnections: limits.maxPendingConnections,
+        inboundUpgradeTimeout: config.timeouts.upgradeMs,
         dialTimeout: config.timeouts.dialMs
       },
+      services: { connGuard: guard.service() },
       // Our own heartbeats judge liveness; one slow ping must not kill a busy connection.
       connectionMonitor: { abortConnectionOnPingFailure: false },
       ...(api?.libp2pMetrics === undefined ? {} : { metrics: api.libp2pMetrics })
     })
-    return new OverlayNode({ config, libp2p, token, lock, bans, privateKey, ...(api === undefined ? {} : { api }) })
+    return new OverlayNode({ config, libp2p, token, lock, bans, guard, privateKey, ...(api === undefined ? {} : { api }) })
   } catch (err) {
     api?.release()
     await lock.release()

@@ -98,7 +98,7 @@ describe('cli (real processes)', () => {
     mark = leaf.mark()
     leaf.write('/help')
     const help = await leaf.waitEvent('help', () => true, { timeout: T, since: mark })
-    assert.deepEqual(Object.keys(help.commands as object).map(c => c.split(' ')[0]), ['/peers', '/members', '/to', '/exit', '/help'])
+    assert.deepEqual(Object.keys(help.commands as object).map(c => c.split(' ')[0]), ['/peers', '/members', '/stats', '/to', '/exit', '/help'])
 
     // Mistakes get an error line, and the node carries on.
     mark = leaf.mark()

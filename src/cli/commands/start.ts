@@ -16,6 +16,7 @@ export const EVENT_TYPES: OverlayEventType[] = ['listening', 'session', 'joined'
 export const STDIN_COMMANDS = {
   '/peers': 'list the current sessions',
   '/members': 'list every member with its state',
+  '/stats': 'counters: messages, sessions, members, refused and cut connections',
   '/to NAME TEXT': 'send TEXT to one member; waits for its acknowledgement',
   '/exit': 'leave cleanly (Ctrl-D does the same)',
   '/help': 'this list'
@@ -86,6 +87,14 @@ function handleLine (node: OverlayNode, line: string, print: Printer): void {
     case '/members': {
       const members = node.members()
       print.reply('members', { members }, members.map(m => `  ${m.name}${m.self ? ' (you)' : ''}  ${m.state}  ${m.peerId}`).join('\n'))
+      return
+    }
+    case '/stats': {
+      const stats = node.stats()
+      const c = stats.connections
+      print.reply('stats', { stats }, `  sessions ${stats.sessions}, members ${stats.members}, delivered ${stats.delivered}\n` +
+        `  inbound connections ${c.inbound} (${c.unauthenticated} unauthenticated), refused ${JSON.stringify(c.refused)}, cut ${JSON.stringify(c.cut)}, ` +
+        `failed authentications ${c.authFailures}, address bans ${c.ipBans} (${c.bannedIps} now)`)
       return
     }
     case '/to': {
