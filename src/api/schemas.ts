@@ -71,7 +71,28 @@ export const sessionsSchema = { type: 'object', required: ['sessions'], properti
 export const statsSchema = {
   type: 'object',
   required: ['delivered', 'relayed', 'duplicate', 'forged', 'sessions', 'members'],
-  properties: { delivered: int, relayed: int, duplicate: int, forged: int, sessions: int, members: int },
+  properties: {
+    delivered: int,
+    relayed: int,
+    duplicate: int,
+    forged: int,
+    sessions: int,
+    members: int,
+    // Connection-level limits (docs/SECURITY.md): what is held now, and what was refused or cut by reason.
+    connections: {
+      type: 'object',
+      required: ['inbound', 'unauthenticated', 'bannedIps', 'refused', 'cut', 'authFailures', 'ipBans'],
+      properties: {
+        inbound: int,
+        unauthenticated: int,
+        bannedIps: int,
+        refused: { type: 'object', additionalProperties: int },
+        cut: { type: 'object', additionalProperties: int },
+        authFailures: int,
+        ipBans: int
+      }
+    }
+  },
   additionalProperties: { type: 'number' }
 } as const
 
