@@ -1,10 +1,11 @@
-/** The CLI: argv in, exit code out. Exit 0 = clean, 1 = the node failed, 2 = bad usage or config. */
+/** The CLI: argv in, exit code out (exit-codes.ts: 0 clean, 1 failed, 2 bad usage or config, 3-5 refusals). */
 import { createRequire } from 'node:module'
 import { parseArgs, usage, UsageError } from './args.ts'
 import { runDemo } from './commands/demo.ts'
 import { runHealth } from './commands/health.ts'
 import { runId } from './commands/id.ts'
 import { runStart } from './commands/start.ts'
+import { ExitCode } from './exit-codes.ts'
 
 export interface Io {
   stdin: NodeJS.ReadableStream & { fd?: number }
@@ -17,7 +18,7 @@ export interface Io {
   exit?: (code: number) => void
 }
 
-export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
+export { ExitCode }
 
 export async function main (argv: string[], io: Io): Promise<number> {
   let args
@@ -43,7 +44,8 @@ export async function main (argv: string[], io: Io): Promise<number> {
       io.stderr.write(`overlay: ${e.message}\n\n${usage(args.command === 'help' || args.command === 'version' ? undefined : args.command)}\n`)
       return ExitCode.usage
     }
-    io.stderr.write(`overlay: ${e.name}: ${e.message}\n`)
+    // One line, in words: no class names, no stack (DEBUG=libp2p:* shows libp2p's own detail).
+    io.stderr.write(`overlay: ${typeof e.message === 'string' && e.message !== '' ? e.message.split('\n')[0] : 'failed'}\n`)
     return ExitCode.failed
   }
 }

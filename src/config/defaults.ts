@@ -30,6 +30,9 @@ export interface OverlayConfig {
     maxSessions: number
     maxStreamsPerPeer: number
     inboundPerIpPerSecond: number
+    /** Lines a leaf keeps while it has no hub (before it joins, or while it reconnects). */
+    queueMessages: number
+    queueBytes: number
   }
   timeouts: {
     authMs: number
@@ -40,6 +43,10 @@ export interface OverlayConfig {
     attempts: number
     intervalMs: number
     maxIntervalMs: number
+    /** Rounds a leaf tries after losing its hub; 0 = forever. The first connection uses `attempts`. */
+    reconnectAttempts: number
+    /** Random extra delay, up to this, on each back-off step. */
+    jitterMs: number
   }
   mesh: {
     degree: number
@@ -63,7 +70,9 @@ export function defaultConfig (): OverlayConfig {
       maxFrameBytes: C.DEFAULT_MAX_FRAME_BYTES,
       maxSessions: C.DEFAULT_MAX_SESSIONS,
       maxStreamsPerPeer: C.DEFAULT_MAX_STREAMS_PER_PEER,
-      inboundPerIpPerSecond: C.DEFAULT_INBOUND_PER_IP_PER_SECOND
+      inboundPerIpPerSecond: C.DEFAULT_INBOUND_PER_IP_PER_SECOND,
+      queueMessages: C.DEFAULT_QUEUE_MESSAGES,
+      queueBytes: C.DEFAULT_QUEUE_BYTES
     },
     timeouts: {
       authMs: C.DEFAULT_AUTH_TIMEOUT_MS,
@@ -73,7 +82,9 @@ export function defaultConfig (): OverlayConfig {
     retry: {
       attempts: C.DEFAULT_RETRY_ATTEMPTS,
       intervalMs: C.DEFAULT_RETRY_INTERVAL_MS,
-      maxIntervalMs: C.DEFAULT_RETRY_MAX_INTERVAL_MS
+      maxIntervalMs: C.DEFAULT_RETRY_MAX_INTERVAL_MS,
+      reconnectAttempts: C.DEFAULT_RETRY_RECONNECT_ATTEMPTS,
+      jitterMs: C.DEFAULT_RETRY_JITTER_MS
     },
     mesh: {
       degree: C.DEFAULT_TARGET_DEGREE,
