@@ -200,8 +200,14 @@ export class Session {
 
   /** Refuses a banned peer before it may say anything: ERR banned, then the whole connection closes. */
   refuse (code: ErrorCode, message: string): void {
+    this.stream.addEventListener('message', () => {}) // read and drop what it sends meanwhile
     this.send({ type: 'ERR', code, message })
-    void this.end('rejected', code).finally(() => { this.connection.close().catch(err => { this.connection.abort(err) }) })
+    this.flush()
+    // Give the ERR a moment to be read before the connection goes; it is closed either way.
+    const close = (): void => { this.connection.close().catch(err => { this.connection.abort(err) }) }
+    const timer = setTimeout(close, CLOSE_GRACE_MS)
+    this.stream.addEventListener('close', () => { clearTimeout(timer); close() }, { once: true })
+    void this.end('rejected', code)
   }
 
   /** Closes without EXIT, e.g. a duplicate of another session to the same peer. */
