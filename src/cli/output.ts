@@ -26,6 +26,7 @@ const ANSI = { dim: '\x1b[2m', bold: '\x1b[1m', red: '\x1b[31m', yellow: '\x1b[3
 
 /** Events whose identical repeats are collapsed into one line and a count (retries, refusals). */
 const COLLAPSIBLE = new Set(['error', 'rejected', 'bootstrap', 'reconnecting'])
+const REPEAT_EVERY = 10
 
 export function createPrinter (out: NodeJS.WritableStream, json: boolean, opts: PrinterOptions = {}): Printer {
   const write = opts.write ?? ((s: string): void => { out.write(s + '\n') })
@@ -39,7 +40,11 @@ export function createPrinter (out: NodeJS.WritableStream, json: boolean, opts: 
     repeats = 0
   }
   const human = (text: string, kind: string): void => {
-    if (COLLAPSIBLE.has(kind) && text === last) { repeats++; return }
+    if (COLLAPSIBLE.has(kind) && text === last) {
+      // Said as a count: at once every REPEAT_EVERY repeats (so a long outage still shows), else before the next other line.
+      if (++repeats >= REPEAT_EVERY) flushRepeats()
+      return
+    }
     flushRepeats()
     last = COLLAPSIBLE.has(kind) ? text : undefined
     const colour = text.startsWith('!') ? ANSI.red : text.startsWith('*') ? ANSI.dim : text.startsWith('<') ? '' : ''

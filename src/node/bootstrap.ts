@@ -100,7 +100,8 @@ async function keepUp (init: BootstrapInit, addr: string): Promise<void> {
   while (!init.signal.aborted) {
     const tries = step === 0 ? init.retry.attempts : 1
     for (let n = 1; n <= tries; n++) {
-      const got = await attempt(init, addr, n)
+      // Attempts count on across back-off steps (attempts + step), so only a round's first is 1.
+      const got = await attempt(init, addr, step === 0 ? n : init.retry.attempts + step)
       if (got.peerId !== undefined) {
         step = 0
         await init.waitClosed(got.peerId, init.signal)

@@ -202,12 +202,19 @@ export class Session {
   refuse (code: ErrorCode, message: string): void {
     this.stream.addEventListener('message', () => {}) // read and drop what it sends meanwhile
     this.send({ type: 'ERR', code, message })
-    this.flush()
-    // Give the ERR a moment to be read before the connection goes; it is closed either way.
+    this.closeConnectionSoon()
+    void this.end('rejected', code)
+  }
+
+  /**
+   * Closes the whole connection once the remote has read our last frame and closed the stream, or
+   * after CLOSE_GRACE_MS. Closing at once can lose that frame: over TLS a transport close discards
+   * what the remote has received but not yet decrypted.
+   */
+  private closeConnectionSoon (): void {
     const close = (): void => { this.connection.close().catch(err => { this.connection.abort(err) }) }
     const timer = setTimeout(close, CLOSE_GRACE_MS)
     this.stream.addEventListener('close', () => { clearTimeout(timer); close() }, { once: true })
-    void this.end('rejected', code)
   }
 
   /** Closes without EXIT, e.g. a duplicate of another session to the same peer. */
@@ -332,7 +339,8 @@ export class Session {
     if ((preAuth && this.role === AuthRole.listener) || code === ErrorCode.badToken) {
       this.host.onRejected(this.remotePeer, code, message)
       // A refused peer loses the whole connection, not just this stream.
-      void this.end('error', code).finally(() => { this.connection.close().catch(err => { this.connection.abort(err) }) })
+      this.closeConnectionSoon()
+      void this.end('error', code)
       return
     }
     // Refused after AUTH but before the session opened (a taken name, ...): reported, not banned.
