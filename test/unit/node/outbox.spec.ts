@@ -17,7 +17,7 @@ describe('outbox', () => {
     const byCount = new Outbox({ messages: 2, bytes: 1000 })
     assert.deepEqual(['x', 'y', 'z'].map(t => byCount.push(t)), [true, true, false])
     assert.equal(byCount.dropped, 1)
-    const byBytes = new Outbox({ messages: 100, bytes: 5 })
+    const byBytes = new Outbox({ messages: 100, bytes: 4 })
     assert.deepEqual(['ab', 'üb', 'c'].map(t => byBytes.push(t)), [true, false, true], 'ü is 2 bytes in UTF-8')
     assert.equal(byBytes.dropped, 1)
     assert.equal(byBytes.bytes, 3)
