@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, it } from 'node:test'
+import { createOverlayNode } from '../../src/index.ts'
 import { CliTracker, freePort } from '../helpers/cli-process.ts'
 import type { CliEvent, CliProcess } from '../helpers/cli-process.ts'
 
@@ -96,6 +97,12 @@ describe('leaves that cannot work', () => {
     assert.equal(noToken.exit.code, 2, noToken.describe())
     assert.match(noToken.stderrLines[0] ?? '', /^overlay: a leaf needs the token of its hub: pass --token T or --token-file F/)
     for (const p of [noHub, noToken]) assert.doesNotMatch(p.stderr, /Start a second node/)
+  })
+
+  it('leaves - the library refuses a leaf without a token too (ConfigError on token), before it takes a data dir', async () => {
+    const dataDir = await cli.tempDir()
+    await assert.rejects(createOverlayNode({ mode: 'leaf', bootstrap: ['/ip4/127.0.0.1/tcp/9'], dataDir }), (err: Error & { key?: string }) => err.name === 'ConfigError' && err.key === 'token')
+    assert.equal(existsSync(join(dataDir, 'identity.key')), false)
   })
 
   it('leaves - a file piped into a new leaf arrives whole (1,000 lines), and only then does the leaf exit 0', { timeout: 60_000 }, async () => {
