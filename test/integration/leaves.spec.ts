@@ -61,6 +61,18 @@ for (const encryption of ['noise', 'tls']) {
       assert.deepEqual(hub.of('left', e => e.name === 'c').map(e => e.reason), ['exit'], hub.describe())
     })
 
+    it(`leaves - a killed leaf over ${encryption} is a failure: suspect, failed, left (failed)`, { timeout: 60_000 }, async () => {
+      const { hub, addr } = await startHub(['--encryption', encryption], { OVERLAY_MESH_HEARTBEAT_MS: '200', OVERLAY_MESH_SUSPECT_AFTER_MS: '600', OVERLAY_MESH_FAIL_AFTER_MS: '400' })
+      const d = await cli.spawn('d', await leafArgs('d', addr, TOKEN, encryption))
+      const open = await hub.waitEvent('session', e => e.action === 'open' && e.name === 'd', { timeout: T })
+      assert.equal(open.encryption, encryption === 'tls' ? '/tls/1.0.0' : '/noise')
+      await hub.waitEvent('joined', e => e.name === 'd', { timeout: T })
+      d.signal('SIGKILL')
+      await d.waitExit(T)
+      await hub.waitEvent('left', e => e.name === 'd', { timeout: T })
+      assert.deepEqual(hub.of('left', e => e.name === 'd').map(e => e.reason), ['failed'], hub.describe())
+    })
+
     it(`leaves - refusals over ${encryption} are final: wrong token exit 3, then banned exit 4, name taken exit 5, each said in one line and logged by the hub`, { timeout: 60_000 }, async () => {
       const { hub, addr } = await startHub()
       const dir = await cli.tempDir()
@@ -118,6 +130,19 @@ describe('leaves that cannot work', () => {
   })
 })
 
+describe('the leaf queue', () => {
+  it('leaves - lines beyond limits.queueMessages before the join are dropped, counted and reported; the rest arrive', { timeout: 60_000 }, async () => {
+    const { hub, addr } = await startHub()
+    const leaf = await cli.spawn('small', await leafArgs('small', addr, TOKEN, 'noise'), { OVERLAY_LIMITS_QUEUE_MESSAGES: '5' })
+    leaf.child.stdin?.end(Array.from({ length: 8 }, (_, i) => `q-${i}`).join('\n') + '\n')
+    assert.deepEqual(await leaf.waitExit(T), { code: 0, signal: null }, leaf.describe())
+    assert.equal(leaf.of('error', e => e.code === 'queue_full').length, 1, leaf.describe())
+    assert.match(String(leaf.of('error', e => e.code === 'queue_dropped')[0]?.message), /^3 lines typed while there was no hub did not fit the queue \(limits\.queueMessages 5/)
+    await hub.waitEvent('left', e => e.name === 'small', { timeout: T })
+    assert.deepEqual(hub.of('message', e => e.from === 'small').map(e => e.text), ['q-0', 'q-1', 'q-2', 'q-3', 'q-4'])
+  })
+})
+
 describe('addresses and listen errors', () => {
   it('leaves - a port in use and a /udp/ listen address are one line and exit 1, no stack trace', { timeout: 30_000 }, async () => {
     const { port } = await startHub()
@@ -155,6 +180,11 @@ describe('overlay id', () => {
     const again = await cli.run('again', ['id', '--name', 'typo'], { env })
     assert.equal(again.lines[0], created.lines[0])
     assert.ok(again.lines.some(l => l.startsWith('not running')), again.describe())
+    const node = await cli.spawn('node', ['start', '--name', 'typo', '--listen', '/ip4/127.0.0.1/tcp/0', '--token', TOKEN, '--json'], env)
+    const listening = await node.waitEvent('listening', () => true, { timeout: T })
+    const running = await cli.run('running', ['id', '--name', 'typo'], { env })
+    assert.equal(running.lines[0], listening.peerId)
+    assert.equal(running.lines[1], `running as typo (peer, pid ${node.pid}), listening on:`)
   })
 })
 
