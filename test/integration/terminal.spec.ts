@@ -75,7 +75,10 @@ describe('terminal', () => {
     await waitFor(() => strip(tty.out()).includes('<hub> no colours please'), { timeout: T, message: 'the message' })
     assert.match(tty.out(), /\d\d:\d\d:\d\d <hub> no colours please/)
     assert.doesNotMatch(tty.out(), /\x1b\[(1|2|31|36)m/)
-    tty.type('/exit\r')
-    await hub.waitEvent('left', e => e.name === 'plain', { timeout: T })
+    // Ctrl-C on the raw terminal is a clean leave, like SIGINT.
+    const exited = new Promise<number | null>(resolve => { tty.child.once('exit', code => { resolve(code) }) })
+    tty.type('\x03')
+    await hub.waitEvent('left', e => e.name === 'plain' && e.reason === 'exit', { timeout: T })
+    assert.equal(await exited, 0)
   })
 })
