@@ -117,8 +117,26 @@ describe('leaves that cannot work', () => {
     assert.equal(existsSync(join(dataDir, 'identity.key')), false)
   })
 
+  it('leaves - the library counts the queue: queued, dropped (reported once as queue_full), sent', { timeout: 30_000 }, async () => {
+    const port = await freePort()
+    const leaf = await createOverlayNode({ mode: 'leaf', name: 'counted', token: TOKEN, bootstrap: [`/ip4/127.0.0.1/tcp/${port}`], listen: [], dataDir: await cli.tempDir(), limits: { queueMessages: 2 }, retry: { attempts: 1000 } })
+    const errors: string[] = []
+    leaf.addEventListener('error', evt => { errors.push(evt.detail.code) })
+    await leaf.start()
+    try {
+      for (const t of ['one', 'two', 'three', 'four']) assert.deepEqual(await leaf.send(t), { id: '', queued: true })
+      const stats = leaf.stats()
+      assert.deepEqual([stats.queued, stats.queueDropped, stats.queueSent], [2, 2, 0])
+      assert.deepEqual(errors, ['queue_full'], 'said once per outage, not per line')
+    } finally {
+      await leaf.stop()
+    }
+  })
+
   it('leaves - a file piped into a new leaf arrives whole (1,000 lines), and only then does the leaf exit 0', { timeout: 60_000 }, async () => {
     const { hub, addr } = await startHub()
+    const b = await cli.spawn('b', await leafArgs('b', addr, TOKEN, 'noise'))
+    await hub.waitEvent('joined', e => e.name === 'b', { timeout: T })
     const lines = Array.from({ length: 1000 }, (_, i) => `piped-${i}`)
     const leaf = await cli.spawn('a', await leafArgs('a', addr, TOKEN, 'noise'))
     // All of it at once, then end of input: the leaf reads to the end before it has joined.
@@ -126,6 +144,9 @@ describe('leaves that cannot work', () => {
     assert.deepEqual(await leaf.waitExit(T * 2), { code: 0, signal: null }, leaf.describe())
     await hub.waitUntil(() => hub.of('message', e => e.from === 'a').length === 1000, { timeout: T, message: 'all 1,000 lines at the hub' })
     assert.deepEqual(hub.of('message', e => e.from === 'a').map(e => e.text), lines)
+    // Another leaf gets every line too, the first ones included.
+    await b.waitUntil(() => b.of('message', e => e.from === 'a').length === 1000, { timeout: T, message: 'all 1,000 lines at leaf b' })
+    assert.deepEqual(b.of('message', e => e.from === 'a').map(e => e.text), lines)
     await hub.waitEvent('left', e => e.name === 'a' && e.reason === 'exit', { timeout: T })
   })
 })
