@@ -172,7 +172,13 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
 
   /** Leaves cleanly: announces the exit mesh-wide, sends EXIT on every session, stops libp2p. */
   async stop (): Promise<void> {
-    if (this.state === 'stopped') return
+    // A second call (a user's stop while the node stops itself on a fatal error) waits for the first.
+    this.stopDone ??= this.teardown()
+    await this.stopDone
+  }
+
+  private stopDone?: Promise<void>
+  private async teardown (): Promise<void> {
     const wasStarted = this.state === 'started'
     this.state = 'stopped'
     // Held open, so a script whose last step is `await node.stop()` ends after the lock is released.
