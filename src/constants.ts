@@ -51,6 +51,15 @@ export const DEFAULT_RETRY_ATTEMPTS = 5
 export const DEFAULT_RETRY_INTERVAL_MS = 1_000
 /** After the first round fails, peers and hubs keep retrying with back-off capped here, in ms. */
 export const DEFAULT_RETRY_MAX_INTERVAL_MS = 30_000
+/** A leaf that lost its hub retries this many rounds before it gives up; 0 = forever (NATS's -1). */
+export const DEFAULT_RETRY_RECONNECT_ATTEMPTS = 0
+/** Up to this much random delay is added to each back-off step, so leaves of a restarted hub spread out, in ms. */
+export const DEFAULT_RETRY_JITTER_MS = 1_000
+
+/** A leaf queues lines typed while it has no hub: at most this many... */
+export const DEFAULT_QUEUE_MESSAGES = 10_000
+/** ...and at most this many bytes of text (UTF-8); beyond either, new lines are dropped and counted. */
+export const DEFAULT_QUEUE_BYTES = 1024 * 1024
 
 /** Mesh: connections each peer-mode node tries to keep. */
 export const DEFAULT_TARGET_DEGREE = 4

@@ -4,11 +4,9 @@ import type { OverlayNode } from '../node/create-node.ts'
 
 // Every event type the node emits; the `satisfies` makes a new type fail to compile until listed.
 const NODE_EVENTS = {
-  listening: true, session: true, joined: true, left: true, suspect: true, failed: true, alive: true, message: true, rejected: true, error: true, bootstrap: true
+  listening: true, session: true, joined: true, left: true, suspect: true, failed: true, alive: true, message: true, rejected: true, error: true, bootstrap: true, reconnecting: true, reconnected: true
 } as const satisfies Record<OverlayEventType, true>
-/** Types other parts of the node may add (issue 18's reconnection events). */
-const EXTRA_EVENTS = ['reconnecting', 'reconnected'] as const
-export const STREAMED_EVENTS: readonly string[] = [...Object.keys(NODE_EVENTS), ...EXTRA_EVENTS]
+export const STREAMED_EVENTS: readonly string[] = Object.keys(NODE_EVENTS)
 
 /** A rough size, to bound the ring in bytes as well as in count (message texts can be large). */
 const OVERHEAD_BYTES = 256

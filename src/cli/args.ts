@@ -21,7 +21,7 @@ const CONFIG_FLAGS: Record<string, Flag> = {
   config: { type: 'string', arg: 'FILE', help: 'JSON config file (also OVERLAY_CONFIG)' },
   'data-dir': { type: 'string', arg: 'DIR', help: 'identity, token and lock (default: a per-node dir under ~/.local/share/p2p-overlay)' },
   name: { type: 'string', arg: 'NAME', help: 'member name, 1-64 of [A-Za-z0-9._-] (default: node-<end of peer id>)' },
-  token: { type: 'string', arg: 'T', help: 'shared token (default: generated and kept in the data dir)' },
+  token: { type: 'string', arg: 'T', help: 'shared token (default for peers and hubs: generated and kept in the data dir; a leaf needs one)' },
   'token-file': { type: 'string', arg: 'F', help: 'read the token from a file' }
 }
 
@@ -42,17 +42,21 @@ export const COMMANDS = {
     flags: {
       mode: { type: 'string', arg: 'peer|hub|leaf', help: 'peer (default): equal mesh member; hub: listens on 9000 and relays; leaf: dials hubs only' },
       ...CONFIG_FLAGS,
-      listen: { type: 'string', multiple: true, arg: 'MULTIADDR', help: 'listen address, repeatable (default by mode)' },
-      bootstrap: { type: 'string', multiple: true, arg: 'MULTIADDR', help: 'peer or hub to dial, repeatable' },
+      listen: { type: 'string', multiple: true, arg: 'MULTIADDR', help: 'listen address, repeatable (default by mode); HOST:PORT works too' },
+      bootstrap: { type: 'string', multiple: true, arg: 'MULTIADDR', help: 'peer or hub to dial, repeatable; HOST:PORT works too (a leaf needs one)' },
       encryption: { type: 'string', arg: 'noise|tls', help: 'preferred encrypter when dialling (default noise; both accepted)' },
       json: { type: 'boolean', help: 'one JSON event per line on stdout' },
       api: { type: 'string', arg: 'HOST:PORT|off', help: 'control API address (default 127.0.0.1 on a free port); off disables it' }
     }
   },
   id: {
-    summary: "print the node's peer id and addresses",
+    summary: "print the node's peer id, whether it runs, and its addresses",
     positionals: '',
-    flags: { ...CONFIG_FLAGS, json: { type: 'boolean', help: 'print JSON' } }
+    flags: {
+      ...CONFIG_FLAGS,
+      json: { type: 'boolean', help: 'print JSON' },
+      create: { type: 'boolean', help: 'create the identity if this data dir has none (otherwise: exit 1)' }
+    }
   },
   health: {
     summary: 'check that the local node is ready: its API\'s /readyz; over the protocol with --addr, --token or without an API (exit 0 or 1)',

@@ -1,4 +1,4 @@
-/** The CLI: argv in, exit code out. Exit 0 = clean, 1 = the node failed, 2 = bad usage or config. */
+/** The CLI: argv in, exit code out (exit-codes.ts: 0 clean, 1 failed, 2 bad usage or config, 3-5 refusals). */
 import { createRequire } from 'node:module'
 import { parseArgs, usage, UsageError } from './args.ts'
 import { runDemo } from './commands/demo.ts'
@@ -12,6 +12,7 @@ import { runPeers } from './commands/peers.ts'
 import { runSend } from './commands/send.ts'
 import { runStats } from './commands/stats.ts'
 import { runUi } from './commands/ui.ts'
+import { ExitCode } from './exit-codes.ts'
 
 export interface Io {
   stdin: NodeJS.ReadableStream & { fd?: number }
@@ -24,7 +25,7 @@ export interface Io {
   exit?: (code: number) => void
 }
 
-export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
+export { ExitCode }
 
 export async function main (argv: string[], io: Io): Promise<number> {
   let args
@@ -57,7 +58,8 @@ export async function main (argv: string[], io: Io): Promise<number> {
       io.stderr.write(`overlay: ${e.message}\n\n${usage(args.command === 'help' || args.command === 'version' ? undefined : args.command)}\n`)
       return ExitCode.usage
     }
-    io.stderr.write(`overlay: ${e.name}: ${e.message}\n`)
+    // One line, in words: no class names, no stack (DEBUG=libp2p:* shows libp2p's own detail).
+    io.stderr.write(`overlay: ${typeof e.message === 'string' && e.message !== '' ? e.message.split('\n')[0] : 'failed'}\n`)
     return ExitCode.failed
   }
 }

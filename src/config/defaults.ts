@@ -34,6 +34,9 @@ export interface OverlayConfig {
     maxConnectionsPerIp: number
     maxUnauthenticatedPerIp: number
     maxAuthFailuresPerIp: number
+    /** Lines a leaf keeps while it has no hub (before it joins, or while it reconnects). */
+    queueMessages: number
+    queueBytes: number
   }
   timeouts: {
     authMs: number
@@ -46,6 +49,10 @@ export interface OverlayConfig {
     attempts: number
     intervalMs: number
     maxIntervalMs: number
+    /** Rounds a leaf tries after losing its hub; 0 = forever. The first connection uses `attempts`. */
+    reconnectAttempts: number
+    /** Random extra delay, up to this, on each back-off step. */
+    jitterMs: number
   }
   mesh: {
     degree: number
@@ -94,7 +101,9 @@ export function defaultConfig (): OverlayConfig {
       maxPendingConnections: C.DEFAULT_MAX_PENDING_CONNECTIONS,
       maxConnectionsPerIp: C.DEFAULT_MAX_CONNECTIONS_PER_IP,
       maxUnauthenticatedPerIp: C.DEFAULT_MAX_UNAUTHENTICATED_PER_IP,
-      maxAuthFailuresPerIp: C.DEFAULT_MAX_AUTH_FAILURES_PER_IP
+      maxAuthFailuresPerIp: C.DEFAULT_MAX_AUTH_FAILURES_PER_IP,
+      queueMessages: C.DEFAULT_QUEUE_MESSAGES,
+      queueBytes: C.DEFAULT_QUEUE_BYTES
     },
     timeouts: {
       authMs: C.DEFAULT_AUTH_TIMEOUT_MS,
@@ -106,7 +115,9 @@ export function defaultConfig (): OverlayConfig {
     retry: {
       attempts: C.DEFAULT_RETRY_ATTEMPTS,
       intervalMs: C.DEFAULT_RETRY_INTERVAL_MS,
-      maxIntervalMs: C.DEFAULT_RETRY_MAX_INTERVAL_MS
+      maxIntervalMs: C.DEFAULT_RETRY_MAX_INTERVAL_MS,
+      reconnectAttempts: C.DEFAULT_RETRY_RECONNECT_ATTEMPTS,
+      jitterMs: C.DEFAULT_RETRY_JITTER_MS
     },
     mesh: {
       degree: C.DEFAULT_TARGET_DEGREE,

@@ -6,6 +6,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { NAME_PATTERN } from '../constants.ts'
 import { ConfigError } from '../errors.ts'
+import { friendlyAddr, hintFor } from './addr.ts'
 import { Encryption, Mode, type OverlayConfig } from './defaults.ts'
 
 const MAX_MS = 3_600_000
@@ -28,12 +29,13 @@ function nonEmptyString (what: string): z.ZodString {
 
 /** A string that parses as a multiaddr; `needTcp` for addresses we dial (only TCP is configured). */
 function address (needTcp: boolean): z.ZodType<string> {
-  return z.string({ error: 'must be a multiaddr string, e.g. /ip4/0.0.0.0/tcp/9000' }).superRefine((value, ctx) => {
+  const error = 'must be a multiaddr string, e.g. /ip4/0.0.0.0/tcp/9000'
+  return z.string({ error }).transform(friendlyAddr).pipe(z.string({ error }).superRefine((value, ctx) => {
     let names: string[]
     try {
       names = multiaddr(value).getComponents().map(c => c.name)
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is not a valid multiaddr: ${(err as Error).message}` })
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a valid multiaddr: ${(err as Error).message}${hintFor(value)}` })
       return
     }
     if (names.length === 0) {
@@ -41,7 +43,7 @@ function address (needTcp: boolean): z.ZodType<string> {
     } else if (needTcp && !names.includes('tcp')) {
       ctx.addIssue({ code: 'custom', message: `"${value}" must contain a /tcp/ component, e.g. /dns4/hub/tcp/9000` })
     }
-  })
+  }))
 }
 
 const list = <T extends z.ZodType>(item: T): z.ZodArray<T> =>
@@ -74,14 +76,16 @@ const schema = section({
     maxPendingConnections: int(1, 100_000),
     maxConnectionsPerIp: int(1, 100_000),
     maxUnauthenticatedPerIp: int(1, 100_000),
-    maxAuthFailuresPerIp: int(1, 100_000)
+    maxAuthFailuresPerIp: int(1, 100_000),
+    queueMessages: int(0, 1_000_000),
+    queueBytes: int(0, 256 * 1024 * 1024)
   }).superRefine((l, ctx) => {
     if (l.maxUnauthenticatedPerIp > l.maxConnectionsPerIp) {
       ctx.addIssue({ code: 'custom', path: ['maxUnauthenticatedPerIp'], message: `must be at most limits.maxConnectionsPerIp (${l.maxConnectionsPerIp}), got ${l.maxUnauthenticatedPerIp}` })
     }
   }),
   timeouts: section({ authMs: ms(), banMs: ms(), dialMs: ms(), upgradeMs: ms(), authFailureWindowMs: ms() }),
-  retry: section({ attempts: int(1, 1000), intervalMs: ms(), maxIntervalMs: ms() })
+  retry: section({ attempts: int(1, 1000), intervalMs: ms(), maxIntervalMs: ms(), reconnectAttempts: int(0, 1_000_000), jitterMs: int(0, MAX_MS) })
     .superRefine((r, ctx) => {
       if (r.maxIntervalMs < r.intervalMs) {
         ctx.addIssue({ code: 'custom', path: ['maxIntervalMs'], message: `must be at least retry.intervalMs (${r.intervalMs}), got ${r.maxIntervalMs}` })

@@ -19,6 +19,10 @@ export interface OverlayEvents {
   error: { code: string, message: string }
   /** Bootstrap progress: an attempt failed, or a peer was reached. */
   bootstrap: { addr: string, attempt: number, ok: boolean, error?: string }
+  /** A leaf lost its hub (or reached none this round) and tries again after `delayMs`; `attempt` counts rounds. */
+  reconnecting: { attempt: number, delayMs: number, error?: string }
+  /** A leaf that had lost its hub holds a session again (`addr` may be another hub of its list). */
+  reconnected: { addr: string, peerId: string, attempts: number, downMs: number }
 }
 
 export type OverlayEventType = keyof OverlayEvents

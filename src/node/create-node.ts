@@ -10,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { TypedEventEmitter } from 'main-event'
 import { loadConfig } from '../config/load.ts'
-import { DeliveryError, SessionRejectedError } from '../errors.ts'
+import { ConfigError, DeliveryError, SessionRejectedError } from '../errors.ts'
 import { Mesh } from '../mesh/mesh.ts'
 import { OverlayProtocol, Session } from '../protocol/overlay-protocol.ts'
 import { ErrorCode } from '../protocol/frames.ts'
@@ -22,6 +22,7 @@ import { Banlist } from './gater.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { MODES } from './modes.ts'
 import { keepingAlive } from './keep-alive.ts'
+import { Outbox } from './outbox.ts'
 import { loggerFor, unpinPeerId } from './per-connection.ts'
 import { resolveToken } from './token.ts'
 import { prepareApi, startApi } from '../api/index.ts'
@@ -88,6 +89,11 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   private readonly stopping = new AbortController()
   private readonly dialing = new Set<string>()
   private inFlight = 0
+  /** A leaf's lines waiting for a hub; undefined for peers and hubs. */
+  private readonly outbox: Outbox | undefined
+  private flushing = false
+  private dropsReported = 0
+  private readonly drainWaiters: Array<() => void> = []
   private readonly closed = new EventTarget()
   private state: 'new' | 'started' | 'stopped' = 'new'
   private resolveStopped!: () => void
@@ -117,6 +123,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     const behaviour = MODES[this.config.mode]
     const peerId = this.libp2p.peerId.toString()
     this.name = this.config.name ?? `node-${peerId.slice(-8)}`
+    this.outbox = behaviour.oneUpstream ? new Outbox({ messages: this.config.limits.queueMessages, bytes: this.config.limits.queueBytes }) : undefined
     this.mesh = new Mesh({
       peerId,
       name: this.name,
@@ -139,6 +146,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         acceptsJoins: behaviour.acceptsJoins,
         acceptText: this.config.acceptText,
         authTimeoutMs: this.config.timeouts.authMs,
+        banMs: this.config.timeouts.banMs,
         maxFrameBytes: this.config.limits.maxFrameBytes,
         localMode: this.config.mode,
         localName: () => this.name,
@@ -150,11 +158,14 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
           this.closed.dispatchEvent(new Event(session.remotePeer))
         },
         onPing: () => this.pong(),
-        onRejected: (peer, code, message) => {
-          this.bans.ban(peer)
-          this.guard.authFailed(peer, code)
+        onRejected: (peer, code, message, ban = true) => {
+          if (ban) {
+            this.bans.ban(peer)
+            this.guard.authFailed(peer, code)
+          }
           this.emitEvent({ type: 'rejected', peerId: peer, code, message })
-        }
+        },
+        bannedMs: peer => this.bans.remainingMs(peer)
       }
     })
   }
@@ -194,14 +205,20 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       open: async (ma, signal) => await this.openSession(ma, signal),
       waitClosed: async (peer, signal) => { await this.waitClosed(peer, signal) },
       emit: event => { this.emitEvent(event) },
-      fatal: err => { void this.fail('bootstrap_failed', err.message) },
+      fatal: err => { void this.fail(err.code ?? 'bootstrap_failed', err.message) },
       signal: this.stopping.signal
     })
   }
 
   /** Leaves cleanly: announces the exit mesh-wide, sends EXIT on every session, stops libp2p. */
   async stop (): Promise<void> {
-    if (this.state === 'stopped') return
+    // A second call (a user's stop while the node stops itself on a fatal error) waits for the first.
+    this.stopDone ??= this.teardown()
+    await this.stopDone
+  }
+
+  private stopDone?: Promise<void>
+  private async teardown (): Promise<void> {
     const wasStarted = this.state === 'started'
     this.state = 'stopped'
     // Held open, so a script whose last step is `await node.stop()` ends after the lock is released.
@@ -214,6 +231,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         await Promise.race([exits, new Promise(resolve => setTimeout(resolve, STOP_GRACE_MS).unref())])
         this.mesh.stop()
         await this.protocol.stop().catch(() => {})
+        this.settleDrained()
       }
       await this.libp2p.stop()
       this.guard.stop()
@@ -225,9 +243,17 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     this.resolveStopped()
   }
 
-  /** Broadcasts to every member. Resolves once every session can take more (backpressure). */
-  async send (text: string, options: { signal?: AbortSignal } = {}): Promise<{ id: string }> {
+  /**
+   * Broadcasts to every member. Resolves once every session can take more (backpressure). A leaf
+   * without a hub (not yet joined, or reconnecting) queues the line instead (`queued`: no id yet) and
+   * sends it once joined; past limits.queueMessages / queueBytes the line is dropped and reported.
+   */
+  async send (text: string, options: { signal?: AbortSignal } = {}): Promise<{ id: string, queued?: boolean }> {
     this.checkText(text)
+    if (this.outbox !== undefined && (this.mesh.sessions.size === 0 || this.outbox.length > 0)) {
+      if (!this.outbox.push(text)) this.reportDrop()
+      return { id: '', queued: true }
+    }
     const frame = this.mesh.broadcast(text)
     // Per-message path: nothing is allocated unless a session is actually full.
     let full: Session[] | undefined
@@ -296,8 +322,54 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     })
   }
 
-  stats (): MeshStats & { sessions: number, members: number, connections: ConnGuardStats } {
-    return { ...this.mesh.stats, sessions: this.mesh.sessions.size, members: this.mesh.roster.present().length + 1, connections: this.guard.stats() }
+  stats (): MeshStats & { sessions: number, members: number, queued: number, queueSent: number, queueDropped: number, connections: ConnGuardStats } {
+    return {
+      ...this.mesh.stats,
+      sessions: this.mesh.sessions.size,
+      members: this.mesh.roster.present().length + 1,
+      queued: this.outbox?.length ?? 0,
+      queueSent: this.outbox?.sent ?? 0,
+      queueDropped: this.outbox?.dropped ?? 0,
+      connections: this.guard.stats()
+    }
+  }
+
+  /** Resolves once no line waits in a leaf's queue (at once for peers and hubs), or the node stopped. */
+  async drained (): Promise<void> {
+    if (this.outbox === undefined || this.state === 'stopped' || (this.outbox.length === 0 && !this.flushing)) return
+    await new Promise<void>(resolve => { this.drainWaiters.push(resolve) })
+  }
+
+  private settleDrained (): void {
+    for (const resolve of this.drainWaiters.splice(0)) resolve()
+  }
+
+  /** Sends what a leaf queued while it had no hub, in order, minding backpressure. */
+  private async flushOutbox (): Promise<void> {
+    const outbox = this.outbox
+    if (outbox === undefined || this.flushing) return
+    this.flushing = true
+    try {
+      let n = 0
+      while (outbox.length > 0 && this.mesh.sessions.size > 0 && this.state === 'started') {
+        this.mesh.broadcast(outbox.shift() as string)
+        for (const s of this.mesh.sessions.values()) if (s.needsDrain) await s.writable(this.stopping.signal).catch(() => {})
+        if (++n % 256 === 0) await new Promise(resolve => setImmediate(resolve))
+      }
+    } finally {
+      this.flushing = false
+    }
+    if (outbox.dropped > this.dropsReported) {
+      this.emitEvent({ type: 'error', code: 'queue_dropped', message: `${outbox.dropped - this.dropsReported} lines typed while there was no hub did not fit the queue (limits.queueMessages ${this.config.limits.queueMessages}, limits.queueBytes ${this.config.limits.queueBytes}) and were dropped` })
+      this.dropsReported = outbox.dropped
+    }
+    if (outbox.length === 0 || this.state !== 'started') this.settleDrained()
+  }
+
+  /** The first drop of an outage is said at once; the total follows when the queue is sent. */
+  private reportDrop (): void {
+    if (this.outbox === undefined || this.outbox.dropped - this.dropsReported !== 1) return
+    this.emitEvent({ type: 'error', code: 'queue_full', message: `no hub yet and the queue is full (limits.queueMessages ${this.config.limits.queueMessages}, limits.queueBytes ${this.config.limits.queueBytes}): new lines are dropped until it is sent` })
   }
 
   /** Opens a session (used by bootstrap and peer exchange); resolves with the remote peer id. */
@@ -333,6 +405,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       }
       this.mesh.sessionOpened(session)
       this.forgetPeerRecord(session)
+      if (this.outbox !== undefined && this.outbox.length > 0) queueMicrotask(() => { void this.flushOutbox() })
       return true
     }
     // Two sessions to one peer: both ends keep the one dialled by the smaller peer id.
@@ -412,6 +485,10 @@ export async function createOverlayNode (partial: PartialConfig = {}, options: C
 }
 
 export async function createOverlayNodeFromConfig (config: OverlayConfig, options: CreateOptions = {}): Promise<OverlayNode> {
+  // A generated token can never match the hub's, and a leaf takes no JOINs: it would wait forever.
+  if (config.mode === 'leaf' && config.token === undefined && config.tokenFile === undefined) {
+    throw new ConfigError('token', 'a leaf needs the token of the hub it dials (token or tokenFile; it never generates one)')
+  }
   const lock = await acquireDataDir(config.dataDir, config.name)
   let api: ApiPrep | undefined
   try {

@@ -21,13 +21,22 @@ export class Banlist {
     return false
   }
 
-  /** A gater that refuses banned peers both ways, combined with an optional extra gater (tests partition with it). */
+  /** How long the peer stays banned, in ms (0 = not banned). */
+  remainingMs (peerId: string, now = Date.now()): number {
+    return this.banned(peerId, now) ? (this.until.get(peerId) as number) - now : 0
+  }
+
+  /**
+   * A gater that refuses dials to banned peers, combined with an optional extra gater (tests partition with it).
+   * Inbound, a banned peer passes the handshake only to be told ERR banned (with the time left) by the
+   * protocol handler, which then closes the connection: it never reaches AUTH, and it learns why.
+   */
   gater (extra: ConnectionGater = {}): ConnectionGater {
     const deny = (peer: PeerId): boolean => this.banned(peer.toString())
     return {
       ...extra,
       denyDialPeer: async peer => deny(peer) || (await extra.denyDialPeer?.(peer) ?? false),
-      denyInboundEncryptedConnection: async (peer, conn) => deny(peer) || (await extra.denyInboundEncryptedConnection?.(peer, conn) ?? false),
+      denyInboundEncryptedConnection: async (peer, conn) => await extra.denyInboundEncryptedConnection?.(peer, conn) ?? false,
       denyOutboundEncryptedConnection: async (peer, conn) => deny(peer) || (await extra.denyOutboundEncryptedConnection?.(peer, conn) ?? false)
     }
   }

@@ -42,7 +42,9 @@ export const ErrorCode = {
   notAccepting: 'not_accepting',
   tooManySessions: 'too_many_sessions',
   duplicateSession: 'duplicate_session',
-  shuttingDown: 'shutting_down'
+  shuttingDown: 'shutting_down',
+  /** This peer failed AUTH here recently; the message says for how many more seconds it is refused. */
+  banned: 'banned'
 } as const
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
 

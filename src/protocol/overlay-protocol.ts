@@ -55,8 +55,16 @@ export interface SessionHost {
   /** Called once per session that opened, when it ends. */
   onClose: (session: Session, reason: CloseReason, code?: string) => void
   onPing: () => PongFrame
-  /** A peer failed before it authenticated (listener), or could not prove the token (dialer). */
-  onRejected: (peerId: string, code: string, message: string) => void
+  /**
+   * A peer was refused: it failed before it authenticated (listener), could not prove the token
+   * (dialer), or was refused at JOIN (name taken, ...). `ban` is false for refusals that are not a
+   * failed AUTH, which are only reported.
+   */
+  onRejected: (peerId: string, code: string, message: string, ban?: boolean) => void
+  /** How long a peer that fails AUTH is refused; said in the ERR so the peer knows. */
+  readonly banMs?: number
+  /** How long this peer is still refused after a failed AUTH, in ms (0 = not banned). */
+  bannedMs?: (peerId: string) => number
 }
 
 export class Session {
@@ -182,11 +190,38 @@ export class Session {
     await pEvent(this.stream, 'drain', { rejectionEvents: ['close'], signal })
   }
 
-  /** Leaves cleanly: EXIT, flush, close. */
+  /**
+   * Leaves cleanly: EXIT, flush, close, then wait (bounded) for the remote to close its side, which it
+   * does once it has read the EXIT. Closing the connection before that can lose the EXIT: over TLS a
+   * transport close discards what the remote has received but not yet decrypted.
+   */
   async exit (): Promise<void> {
     if (this.closed) return
+    const answered = this.opened && this.stream.remoteWriteStatus === 'writable'
+      ? pEvent(this.stream, ['remoteCloseWrite', 'close'], { timeout: CLOSE_GRACE_MS }).catch(() => {})
+      : undefined
     if (this.opened) this.send({ type: 'EXIT', name: this.host.localName() })
     await this.end('exit')
+    await answered
+  }
+
+  /** Refuses a banned peer before it may say anything: ERR banned, then the whole connection closes. */
+  refuse (code: ErrorCode, message: string): void {
+    this.stream.addEventListener('message', () => {}) // read and drop what it sends meanwhile
+    this.send({ type: 'ERR', code, message })
+    this.closeConnectionSoon()
+    void this.end('rejected', code)
+  }
+
+  /**
+   * Closes the whole connection once the remote has read our last frame and closed the stream, or
+   * after CLOSE_GRACE_MS. Closing at once can lose that frame: over TLS a transport close discards
+   * what the remote has received but not yet decrypted.
+   */
+  private closeConnectionSoon (): void {
+    const close = (): void => { this.connection.close().catch(err => { this.connection.abort(err) }) }
+    const timer = setTimeout(close, CLOSE_GRACE_MS)
+    this.stream.addEventListener('close', () => { clearTimeout(timer); close() }, { once: true })
   }
 
   /** Closes without EXIT, e.g. a duplicate of another session to the same peer. */
@@ -304,15 +339,19 @@ export class Session {
   private fail (code: ErrorCode, message: string): void {
     if (this.closed) return
     const preAuth = this.preAuth
-    this.send({ type: 'ERR', code, message })
+    const banned = preAuth && this.role === AuthRole.listener && this.host.banMs !== undefined
+    this.send({ type: 'ERR', code, message: banned ? `${message}; this peer is now refused for ${Math.ceil((this.host.banMs as number) / 1000)} s` : message })
     this.settle.reject(new SessionRejectedError(code, message, { peerId: this.remotePeer }))
     // A listener reports (and so bans) peers that fail AUTH; a dialer only a listener that failed its proof.
     if ((preAuth && this.role === AuthRole.listener) || code === ErrorCode.badToken) {
       this.host.onRejected(this.remotePeer, code, message)
       // A refused peer loses the whole connection, not just this stream.
-      void this.end('error', code).finally(() => { this.connection.close().catch(err => { this.connection.abort(err) }) })
+      this.closeConnectionSoon()
+      void this.end('error', code)
       return
     }
+    // Refused after AUTH but before the session opened (a taken name, ...): reported, not banned.
+    if (this.role === AuthRole.listener && !this.opened) this.host.onRejected(this.remotePeer, code, message, false)
     void this.end('error', code)
   }
 
@@ -390,6 +429,14 @@ export class OverlayProtocol {
 
   private accept (stream: Stream, connection: Connection): void {
     const session = new Session(stream, connection, this.init.host, AuthRole.listener, Purpose.join)
+    const peer = connection.remotePeer.toString()
+    const bannedMs = this.init.host.bannedMs?.(peer) ?? 0
+    if (bannedMs > 0) {
+      const message = `this peer is refused for ${Math.ceil(bannedMs / 1000)} s more, after a failed AUTH`
+      this.init.host.onRejected(peer, ErrorCode.banned, message, false)
+      session.refuse(ErrorCode.banned, message)
+      return
+    }
     session.begin(this.node.peerId.toString())
     if (this.init.openSessions() >= this.init.maxSessions) void session.drop(ErrorCode.tooManySessions, `this node holds ${this.init.maxSessions} sessions`)
   }

@@ -23,15 +23,17 @@ describe('auth - JSON mutual authentication', () => {
     const leaf = await createNode({ mode: 'leaf', name: 'careful', bootstrap: [loopbackAddr(hub)] })
     const leafLog = recordEvents(leaf)
     const rejected = nextEvent(hub, 'rejected', () => true, { timeout: 10_000 })
-    const attempt = nextEvent(leaf, 'bootstrap', () => true, { timeout: 10_000 })
+    const refused = nextEvent(leaf, 'error', () => true, { timeout: 10_000 })
     await leaf.start()
 
     const r = await rejected
     assert.equal(r.peerId, leaf.peerId)
     assert.equal(r.code, 'bad_token')
-    const first = await attempt
-    assert.equal(first.ok, false)
-    assert.match(first.error ?? '', /bad_token/)
+    // A refusal is final: the leaf stops with it instead of retrying.
+    const first = await refused
+    assert.equal(first.code, 'bad_token')
+    await leaf.stopped
+    assert.deepEqual(leafLog.of('bootstrap'), [])
     assert.deepEqual(leafLog.of('session'), [])
     assert.deepEqual(leafLog.of('rejected'), [], 'the leaf was refused; it refused nobody')
     assert.equal(knowsMember(leaf, hub.peerId), false)

@@ -255,7 +255,7 @@ describe('cli (real processes)', () => {
     const port = await freePort()
     const hubDir = await cli.tempDir()
     // The hub's identity exists before it runs, so the leaf can dial /p2p/<its id>.
-    const id = await cli.run('id', ['id', '--data-dir', hubDir, '--json'])
+    const id = await cli.run('id', ['id', '--data-dir', hubDir, '--create', '--json'])
     assert.equal(id.exit.code, 0, id.describe())
     const hubId = (id.events[0] as CliEvent).peerId as string
     const hubAddr = `/ip4/127.0.0.1/tcp/${port}/p2p/${hubId}`
@@ -310,7 +310,7 @@ describe('cli (real processes)', () => {
 
   it('cli - id prints the peer id that a node started from the same data dir uses', { timeout: 30_000 }, async () => {
     const dir = await cli.tempDir()
-    const before = await cli.run('id', ['id', '--data-dir', dir, '--json'])
+    const before = await cli.run('id', ['id', '--data-dir', dir, '--create', '--json'])
     assert.equal(before.exit.code, 0, before.describe())
     const idEvent = before.events[0] as CliEvent
     assert.equal(idEvent.type, 'id')

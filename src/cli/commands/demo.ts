@@ -41,6 +41,7 @@ export async function runDemo (values: ParsedArgs['values'], io: Io): Promise<nu
   const launch = (i: number, bootstrap: string[]): DemoNode => {
     const name = `node-${i}`
     const child = spawn(process.execPath, [BIN, ...startArgs(name, token, join(dir, name), bootstrap)], { stdio: ['pipe', 'pipe', 'inherit'] })
+    child.stdin?.on('error', () => {}) // a line typed as the child exits
     const node: DemoNode = { name, child, members: new Set([name]), said: false }
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', line => { onEvent(node, line) })
     nodes.push(node)
@@ -55,7 +56,8 @@ export async function runDemo (values: ParsedArgs['values'], io: Io): Promise<nu
     if (e.type === 'listening' && node.name === 'node-1') seed?.((e.addrs as string[])[0] as string)
     if (e.type === 'joined') node.members.add(e.name as string)
     if (e.type === 'left') node.members.delete(e.name as string)
-    if (['joined', 'left', 'failed', 'message', 'error'].includes(e.type)) say(node.name, json ? line : describe(e))
+    // JSON lines carry the node that saw them, since every node's events share one stream.
+    if (['joined', 'left', 'failed', 'message', 'error'].includes(e.type)) say(node.name, json ? JSON.stringify({ ...e, node: node.name }) : describe(e))
     // Once every node sees the whole mesh, each says hello once.
     if (nodes.length === count && nodes.every(n => n.members.size === count)) {
       for (const n of nodes) {
@@ -79,8 +81,15 @@ export async function runDemo (values: ParsedArgs['values'], io: Io): Promise<nu
     const addr = await Promise.race([seedAddr, seedTimeout, seedExit, stopped])
     if (typeof addr !== 'string') return 0
     for (let i = 2; i <= count; i++) launch(i, [addr])
-    if (!json) io.stdout.write(`demo: ${count} nodes on loopback; Ctrl-C stops them all\n`)
-    await stopped
+    if (!json) io.stdout.write(`demo: ${count} nodes on loopback; type a line to send it from node-1, Ctrl-C stops them all\n`)
+    // Stays interactive: what is typed goes out from node-1 (its /commands work too). End of input keeps the demo running.
+    const input = createInterface({ input: io.stdin, terminal: false })
+    input.on('line', line => { if (line.trim() !== '') first.child.stdin?.write(line + '\n') })
+    try {
+      await stopped
+    } finally {
+      input.close()
+    }
     return 0
   } finally {
     io.signals.off('SIGINT', stop)

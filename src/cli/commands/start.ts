@@ -1,17 +1,19 @@
 /** `overlay start`: one node in the foreground; stdin lines are messages, /commands act on the node. */
-import { createInterface } from 'node:readline'
 import { fstatSync } from 'node:fs'
-import { loadConfig } from '../../config/load.ts'
 import { createOverlayNodeFromConfig } from '../../node/create-node.ts'
-import { flagsToConfig } from '../args.ts'
-import { createPrinter } from '../output.ts'
+import { UsageError } from '../args.ts'
+import { ExitCode, exitCodeFor } from '../exit-codes.ts'
+import { createPrinter, useColor } from '../output.ts'
+import { openTerminal } from '../terminal.ts'
+import { loadCliConfig } from './config.ts'
+import { describeListenError } from './listen-errors.ts'
 import type { OverlayNode } from '../../node/create-node.ts'
 import type { OverlayEventType } from '../../mesh/events.ts'
 import type { ParsedArgs } from '../args.ts'
 import type { Io } from '../main.ts'
 import type { Printer } from '../output.ts'
 
-export const EVENT_TYPES: OverlayEventType[] = ['listening', 'session', 'joined', 'left', 'suspect', 'failed', 'alive', 'message', 'rejected', 'error', 'bootstrap']
+export const EVENT_TYPES: OverlayEventType[] = ['listening', 'session', 'joined', 'left', 'suspect', 'failed', 'alive', 'message', 'rejected', 'error', 'bootstrap', 'reconnecting', 'reconnected']
 
 export const STDIN_COMMANDS = {
   '/peers': 'list the current sessions',
@@ -22,13 +24,33 @@ export const STDIN_COMMANDS = {
   '/help': 'this list'
 } as const
 
+/** What /help says besides the commands. */
+export const STDIN_HELP = [
+  'A line that does not start with / is sent to every member.',
+  'Start a line with // to send a line that starts with / (//etc sends /etc).'
+] as const
+
 export async function runStart (values: ParsedArgs['values'], io: Io): Promise<number> {
-  const { path, flags } = flagsToConfig(values)
-  const config = await loadConfig({ ...(path === undefined ? {} : { path }), env: io.env, flags })
+  const { config } = await loadCliConfig(values, io)
+  // A leaf that cannot work does not start: it has nothing to dial, or no token that can match the hub's.
+  if (config.mode === 'leaf' && config.bootstrap.length === 0) {
+    throw new UsageError('a leaf needs a hub to dial: pass --bootstrap MULTIADDR (or bootstrap in the config file, OVERLAY_BOOTSTRAP)', 'start')
+  }
+  if (config.mode === 'leaf' && config.token === undefined && config.tokenFile === undefined) {
+    throw new UsageError('a leaf needs the token of its hub: pass --token T or --token-file F (or OVERLAY_TOKEN); a leaf never makes one up', 'start')
+  }
   const node = await createOverlayNodeFromConfig(config, { env: io.env })
   const json = values.json === true
-  const print = createPrinter(io.stdout, json)
-  for (const type of EVENT_TYPES) node.addEventListener(type, evt => { print.event({ type, ...evt.detail } as never) })
+  const tty = !json && (io.stdin as { isTTY?: boolean }).isTTY === true && (io.stdout as { isTTY?: boolean }).isTTY === true
+  const term = openTerminal(io, { prompt: `${node.name}> `, tty })
+  const print = createPrinter(io.stdout, json, { write: term.print, timestamps: tty, color: tty && useColor(io.stdout as { isTTY?: boolean }, io.env) })
+  for (const type of EVENT_TYPES) {
+    node.addEventListener(type, evt => {
+      // A fatal error is said once, on stderr, as the last line (below); JSON keeps the event.
+      if (!json && type === 'error' && node.fatalError !== undefined && (evt.detail as { code: string }).code === node.fatalError.code) return
+      print.event({ type, ...evt.detail } as never)
+    })
+  }
 
   let signals = 0
   const onSignal = (): void => {
@@ -38,17 +60,30 @@ export async function runStart (values: ParsedArgs['values'], io: Io): Promise<n
   io.signals.on('SIGINT', onSignal)
   io.signals.on('SIGTERM', onSignal)
   try {
-    await node.start()
+    try {
+      await node.start()
+    } catch (err) {
+      io.stderr.write(`overlay: ${describeListenError(err, config.listen)}\n`)
+      return ExitCode.failed
+    }
     if (node.uiUrl !== undefined) io.stderr.write(`UI: ${node.uiUrl}\n`)
-    if (node.token.generated) tellHowToJoin(node, io)
-    if (interactive(io.stdin)) readCommands(node, io, print)
+    if (node.token.generated && config.mode !== 'leaf') tellHowToJoin(node, io)
+    if (interactive(io.stdin)) {
+      term.read(line => { handleLine(node, line, print) }, () => {
+        // End of input: a leaf first sends what it queued while it had no hub.
+        void node.drained().then(async () => { await node.stop() })
+      })
+    }
     await node.stopped
   } finally {
     io.signals.off('SIGINT', onSignal)
     io.signals.off('SIGTERM', onSignal)
+    term.close()
     await node.stop()
   }
-  return node.fatalError === undefined ? 0 : 1
+  if (node.fatalError === undefined) return ExitCode.ok
+  io.stderr.write(`overlay: ${node.fatalError.message}\n`)
+  return exitCodeFor(node.fatalError.code)
 }
 
 /** stdin is read when it is a terminal, a pipe or a socket; /dev/null (e.g. a container without -i) is not. */
@@ -62,19 +97,12 @@ function interactive (stdin: Io['stdin']): boolean {
   }
 }
 
-function readCommands (node: OverlayNode, io: Io, print: Printer): void {
-  const lines = createInterface({ input: io.stdin, terminal: false })
-  lines.on('line', line => { handleLine(node, line, print) })
-  lines.on('close', () => { void node.stop() })
-  void node.stopped.then(() => { lines.close() })
-}
-
-function handleLine (node: OverlayNode, line: string, print: Printer): void {
+export function handleLine (node: OverlayNode, line: string, print: Printer): void {
   const text = line.trim()
   if (text === '') return
-  const fail = (err: Error): void => { print.reply('error', { code: (err as { code?: string }).code ?? err.name, message: err.message }, `! ${err.message}`) }
-  if (!text.startsWith('/')) {
-    node.send(text).catch(fail)
+  const fail = (err: Error): void => { print.reply('error', { code: (err as { code?: string }).code ?? 'bad_command', message: err.message }, `! ${err.message}`) }
+  if (!text.startsWith('/') || text.startsWith('//')) {
+    node.send(text.startsWith('//') ? text.slice(1) : text).catch(fail)
     return
   }
   const command = text.split(/\s/, 1)[0] ?? ''
@@ -109,8 +137,8 @@ function handleLine (node: OverlayNode, line: string, print: Printer): void {
       return
     }
     case '/exit': void node.stop(); return
-    case '/help': print.reply('help', { commands: STDIN_COMMANDS }, Object.entries(STDIN_COMMANDS).map(([c, h]) => `  ${c.padEnd(14)} ${h}`).join('\n')); return
-    default: fail(new Error(`unknown command ${command}; /help lists them`))
+    case '/help': print.reply('help', { commands: STDIN_COMMANDS, notes: STDIN_HELP }, [...STDIN_HELP, ...Object.entries(STDIN_COMMANDS).map(([c, h]) => `  ${c.padEnd(14)} ${h}`)].join('\n')); return
+    default: fail(new Error(`unknown command ${command}; /help lists them (//text sends "/text")`))
   }
 }
 

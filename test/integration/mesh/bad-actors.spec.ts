@@ -183,13 +183,15 @@ describe('mesh - bad actors', () => {
     assert.equal(outcome.ok, false)
     assert.equal(outcome.ok ? undefined : outcome.error.code, 'name_taken')
 
-    // A real node with the same name: every bootstrap attempt is refused with name_taken.
+    // A real node with the same name: its bootstrap is refused with name_taken, which is final: it stops.
     const impostor = await createNode({ ...config(), mode: 'peer', name: 'b', bootstrap: [loopbackAddr(a)] })
-    const refused = record(impostor, 'bootstrap')
+    const attempts = record(impostor, 'bootstrap')
     await impostor.start()
-    await waitUntil(() => refused.list.some(e => !e.ok && e.error === 'refused: name_taken'), { timeout: 10_000, message: () => `the impostor's JOIN is refused (${JSON.stringify(refused.list)})` })
+    await impostor.stopped
+    assert.equal(impostor.fatalError?.code, 'name_taken', JSON.stringify(impostor.fatalError))
+    assert.match(impostor.fatalError?.message ?? '', /refused the name: "b" is taken in the mesh/)
     assert.deepEqual(impostor.sessions(), [], 'the impostor holds no session')
-    assert.ok(refused.list.every(e => !e.ok), 'no bootstrap attempt succeeded')
+    assert.deepEqual(attempts.list, [], 'a refusal is not a failed attempt to retry')
     assert.equal(a.members().find(m => m.name === 'b' && !m.self)?.peerId, b.peerId, 'the name stays with the member that holds it')
     assert.ok(membershipConverged([a, b]), describeMembership([a, b]))
   })

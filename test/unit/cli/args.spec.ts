@@ -91,6 +91,11 @@ describe('cli args', () => {
     assert.deepEqual(parsed, { command: 'id', values: { 'data-dir': '/tmp/d', name: 'alice', json: true } })
   })
 
+  it('args - id takes --create (an identity is made only when asked)', () => {
+    assert.deepEqual(parse(['id', '--name', 'bob', '--create']), { command: 'id', values: { name: 'bob', create: true } })
+    assert.match(usage('id'), /--create/)
+  })
+
   it('args - health parses --addr, --timeout and the config flags', () => {
     const parsed = parse(['health', '--addr', '/ip4/127.0.0.1/tcp/9000', '--timeout', '250', '--token', 'letmein123', '--data-dir', '/tmp/d', '--json'])
     assert.deepEqual(parsed, {
@@ -301,11 +306,11 @@ describe('cli main', () => {
     assert.ok(err().includes(usage()), err())
   })
 
-  it('main - start --mode foo exits 2 naming "mode", before starting anything', async () => {
+  it('main - start --mode foo exits 2 naming "--mode" as typed, before starting anything', async () => {
     const { io, out, err } = fakeIo()
     assert.equal(await main(['start', '--mode', 'foo'], io), 2)
     assert.equal(out(), '')
-    assert.match(err(), /^overlay: mode: /)
+    assert.match(err(), /^overlay: --mode: /)
     assert.match(err(), /foo/)
     assert.ok(err().includes(usage('start')), err())
   })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { PassThrough } from 'node:stream'
 import { describe, it } from 'node:test'
-import { createPrinter } from '../../../src/cli/output.ts'
+import { createPrinter, useColor } from '../../../src/cli/output.ts'
 import { EVENT_TYPES } from '../../../src/cli/commands/start.ts'
 import type { OverlayEvent, OverlayEventType } from '../../../src/mesh/events.ts'
 
@@ -30,8 +30,10 @@ const SAMPLES: OverlayEvent[] = [
   { type: 'message', id: 'm3', from: 'alice', origin: OTHER, text: 'quotes " and \\ and ünïcödé ✓', ts: 1 },
   { type: 'rejected', peerId: OTHER, code: 'bad_token', message: 'wrong token' },
   { type: 'error', code: 'bootstrap_failed', message: 'no hub answered after 5 attempts' },
-  { type: 'bootstrap', addr: '/ip4/127.0.0.1/tcp/9000', attempt: 2, ok: false, error: 'Error: connection refused' },
-  { type: 'bootstrap', addr: '/ip4/127.0.0.1/tcp/9000', attempt: 3, ok: true }
+  { type: 'bootstrap', addr: '/ip4/127.0.0.1/tcp/9000', attempt: 1, ok: false, error: 'connection refused' },
+  { type: 'bootstrap', addr: '/ip4/127.0.0.1/tcp/9000', attempt: 3, ok: true },
+  { type: 'reconnecting', attempt: 2, delayMs: 2300, error: 'connection refused' },
+  { type: 'reconnected', addr: '/ip4/127.0.0.1/tcp/9000', peerId: OTHER, attempts: 4, downMs: 31_250 }
 ]
 
 /** A printer writing into memory; `lines()` returns what it printed, split at newlines. */
@@ -90,6 +92,7 @@ describe('cli output', () => {
 
   it('output - human mode prints one non-empty, non-JSON line (ending in a newline) for every event', () => {
     for (const event of SAMPLES) {
+      if (event.type === 'bootstrap' && !event.ok && event.attempt > 1) continue
       const line = human(event)
       assert.ok(line.endsWith('\n'), JSON.stringify(event))
       assert.ok(line.trim().length > 0, JSON.stringify(event))
@@ -132,7 +135,37 @@ describe('cli output', () => {
     for (const s of [OTHER, 'bad_token', 'wrong token']) assert.ok(rejected.includes(s), rejected)
     assert.equal(human({ type: 'error', code: 'bootstrap_failed', message: 'no hub' }), '! bootstrap_failed: no hub\n')
     const failed = human(SAMPLES[20] as OverlayEvent)
-    for (const s of ['/ip4/127.0.0.1/tcp/9000', 'attempt 2', 'connection refused']) assert.ok(failed.includes(s), failed)
+    for (const s of ['/ip4/127.0.0.1/tcp/9000', 'attempt 1', 'connection refused']) assert.ok(failed.includes(s), failed)
     assert.equal(human(SAMPLES[21] as OverlayEvent), '* reached /ip4/127.0.0.1/tcp/9000\n')
+  })
+
+  it('output - human mode says a round\'s first failed attempt only; the round summary follows as an error', () => {
+    assert.equal(human({ type: 'bootstrap', addr: '/ip4/127.0.0.1/tcp/9', attempt: 2, ok: false, error: 'connection refused' }), '')
+  })
+
+  it('output - reconnecting and reconnected say the attempt, the next delay and the outage', () => {
+    assert.equal(human(SAMPLES[22] as OverlayEvent), '* no hub; reconnecting in 2.3 s (attempt 2: connection refused)\n')
+    assert.equal(human(SAMPLES[23] as OverlayEvent), '* reconnected to /ip4/127.0.0.1/tcp/9000 after 31.3 s (4 rounds)\n')
+  })
+
+  it('output - identical retry lines are collapsed into a count; messages never are', () => {
+    const { printer, lines } = capture(false)
+    const e = { type: 'error', code: 'bootstrap_unreachable', message: 'x: still no answer; retrying in 30 s' } as const
+    for (let i = 0; i < 4; i++) printer.event(e)
+    printer.event({ type: 'joined', name: 'hub', peerId: OTHER, reason: 'join' })
+    for (let i = 0; i < 2; i++) printer.event(SAMPLES[15] as OverlayEvent)
+    assert.deepEqual(lines(), ['! bootstrap_unreachable: x: still no answer; retrying in 30 s', '  (the line above repeated 3 more times)', '* hub joined', '<alice> hello everyone', '<alice> hello everyone'])
+  })
+
+  it('output - colours only when asked, timestamps as HH:MM:SS', () => {
+    const out = new PassThrough()
+    let text = ''
+    out.on('data', (b: Buffer) => { text += b.toString() })
+    createPrinter(out, false, { color: true, timestamps: true, now: () => new Date(2026, 0, 1, 9, 5, 7) }).event(SAMPLES[15] as OverlayEvent)
+    assert.equal(text, '\x1b[2m09:05:07\x1b[0m \x1b[1m\x1b[36m<alice>\x1b[0m hello everyone\n')
+    assert.equal(useColor({ isTTY: true }, {}), true)
+    assert.equal(useColor({ isTTY: true }, { NO_COLOR: '1' }), false)
+    assert.equal(useColor({ isTTY: false }, {}), false)
+    assert.equal(useColor({}, {}), false)
   })
 })

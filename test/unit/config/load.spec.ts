@@ -46,6 +46,13 @@ describe('config loading', () => {
     }
   })
 
+  it('config - no example file names a data dir: on a host they write only under the data home or --data-dir; the image sets OVERLAY_DATA_DIR', async () => {
+    for (const name of (await readdir(CONFIG_DIR)).filter(f => f.endsWith('.json'))) {
+      assert.equal((await loadConfig({ path: join(CONFIG_DIR, name), env: {} })).dataDir, undefined, name)
+      assert.equal((await loadConfig({ path: join(CONFIG_DIR, name), env: { OVERLAY_DATA_DIR: '/data' } })).dataDir, '/data', name)
+    }
+  })
+
   it('config - the README documents every key and environment variable', async () => {
     const readme = await readFile(join(CONFIG_DIR, 'README.md'), 'utf8')
     for (const { name, key } of ENV_VARS) {

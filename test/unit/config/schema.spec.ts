@@ -94,10 +94,17 @@ describe('config schema', () => {
   it('config - addresses must be multiaddrs and bootstrap entries need /tcp/', () => {
     throwsConfigError(() => validateConfig(withChange(c => { c.bootstrap = ['/dns4/hub/tcp/9000', '/dns4/hub'] })),
       'bootstrap.1', /must contain a \/tcp\/ component/)
-    throwsConfigError(() => validateConfig(withChange(c => { c.bootstrap = ['hub:9000'] })), 'bootstrap.0', /not a valid multiaddr/)
+    throwsConfigError(() => validateConfig(withChange(c => { c.bootstrap = ['hub 9000'] })), 'bootstrap.0', /not a valid multiaddr/)
+    throwsConfigError(() => validateConfig(withChange(c => { c.listen = ['10.0.0.1'] })), 'listen.0', /did you mean \/ip4\/10\.0\.0\.1\/tcp\/9000$/)
     throwsConfigError(() => validateConfig(withChange(c => { c.listen = ['/ip4/999.0.0.1/tcp/1'] })), 'listen.0', /not a valid multiaddr/)
     throwsConfigError(() => validateConfig(withChange(c => { c.listen = [''] })), 'listen.0', /non-empty multiaddr/)
     throwsConfigError(() => validateConfig(withChange(c => { c.listen = '/ip4/0.0.0.0/tcp/9000' })), 'listen', /array/)
+  })
+
+  it('config - host:port, [v6]:port and localhost:port are taken as multiaddrs', () => {
+    const c = validateConfig(withChange(c => { c.bootstrap = ['hub:9000', '127.0.0.1:9005', '[::1]:9006', 'localhost:9007']; c.listen = ['0.0.0.0:9000'] }))
+    assert.deepEqual(c.bootstrap, ['/dns/hub/tcp/9000', '/ip4/127.0.0.1/tcp/9005', '/ip6/::1/tcp/9006', '/ip4/127.0.0.1/tcp/9007'])
+    assert.deepEqual(c.listen, ['/ip4/0.0.0.0/tcp/9000'])
   })
 
   it('config - token rules, without echoing the token', () => {
