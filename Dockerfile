@@ -41,7 +41,7 @@ STOPSIGNAL SIGTERM
 # `overlay health` finds the local node through OVERLAY_DATA_DIR and checks it over the protocol.
 # Once the control API exists (`--api 0.0.0.0:9100`), this one line becomes
 #   CMD ["node", "-e", "fetch('http://127.0.0.1:9100/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-HEALTHCHECK --interval=10s --timeout=20s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=15s --timeout=30s --start-period=30s --retries=3 \
   CMD ["node", "/app/dist/src/cli/bin.js", "health"]
 ENTRYPOINT ["node", "/app/dist/src/cli/bin.js"]
 CMD ["start", "--config", "/app/config/peer.json"]

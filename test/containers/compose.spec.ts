@@ -100,6 +100,26 @@ describe('containers - compose: a hub and 5 leaves', { timeout: 480_000 }, () =>
     await broadcastRound(p, up())
   })
 
+  it('containers - a container with the wrong token is refused and never listed', async () => {
+    const marks = new Map(up().map(c => [c, p.log(c).mark()]))
+    const intruder = (await p.compose(['run', '-d', '--no-deps', '-e', 'OVERLAY_TOKEN=not-the-token', 'leaf'])).stdout.trim().split('\n').pop() as string
+    try {
+      await p.follow()
+      await waitFor(() => p.log(intruder).self() !== undefined, { timeout: WAIT, interval: 250, message: 'the intruder started' })
+      const bad = p.log(intruder).self() as Extract<LogEvent, { type: 'listening' }>
+      await p.log(hub).waitFor(e => e.type === 'rejected' && e.peerId === bad.peerId, { since: marks.get(hub), timeout: WAIT, message: 'the hub refuses the intruder' })
+      // Once a message has crossed the overlay, nobody has listed the intruder, and it got nothing.
+      const text = `after intruder ${randomUUID().slice(0, 8)}`
+      await typeLine(hub, text)
+      for (const c of leaves.filter(l => running.has(l))) await p.log(c).waitFor(e => e.type === 'message' && e.text === text, { since: marks.get(c), timeout: WAIT, message: 'the hub\'s message' })
+      for (const c of up()) assert.equal(p.log(c).find(e => 'name' in e && e.name === bad.name, marks.get(c)), undefined, `${c} listed the intruder`)
+      assert.equal(p.log(intruder).find(e => e.type === 'message'), undefined, 'the intruder received a message')
+    } finally {
+      p.log(intruder).close()
+      await docker(['rm', '-fv', intruder], { check: false })
+    }
+  })
+
   it('containers - docker stop of a leaf: every other container sees it leave with reason exit', async () => {
     const victim = leaves[4] as string
     const name = nameOf(p.log(victim))

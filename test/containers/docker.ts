@@ -68,6 +68,7 @@ export type LogEvent =
   | { type: 'joined', name: string, again: boolean }
   | { type: 'left' | 'failed' | 'suspect' | 'alive', name: string, reason: string }
   | { type: 'message', from: string, text: string }
+  | { type: 'rejected', peerId: string, code: string }
 
 const PATTERNS: Array<[RegExp, (m: RegExpExecArray) => LogEvent]> = [
   [/^listening as (\S+) \((\w+)\), peer id (\S+)$/, m => ({ type: 'listening', name: m[1] ?? '', mode: m[2] ?? '', peerId: m[3] ?? '' })],
@@ -76,6 +77,7 @@ const PATTERNS: Array<[RegExp, (m: RegExpExecArray) => LogEvent]> = [
   [/^\* (\S+) failed \((\w+)\)$/, m => ({ type: 'failed', name: m[1] ?? '', reason: m[2] ?? '' })],
   [/^\* (\S+) is suspect \((\w+)\)$/, m => ({ type: 'suspect', name: m[1] ?? '', reason: m[2] ?? '' })],
   [/^\* (\S+) is alive again \((\w+)\)$/, m => ({ type: 'alive', name: m[1] ?? '', reason: m[2] ?? '' })],
+  [/^! refused (\S+): (\w+) /, m => ({ type: 'rejected', peerId: m[1] ?? '', code: m[2] ?? '' })],
   [/^<(\S+)> (.*)$/, m => ({ type: 'message', from: m[1] ?? '', text: m[2] ?? '' })]
 ]
 

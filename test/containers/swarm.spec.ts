@@ -23,6 +23,7 @@ describe('containers - swarm: deploy/swarm/stack.yml on a single-node swarm', { 
   /** Volumes mounted by our task containers (anonymous ones carry no stack label). */
   const volumes = new Set<string>()
   let madeSwarm = false
+  let hadGwBridge = true
 
   const label = `label=com.docker.stack.namespace=${stack}`
   const list = async (args: string[]): Promise<string[]> => (await docker(args)).stdout.split('\n').filter(Boolean)
@@ -100,6 +101,7 @@ describe('containers - swarm: deploy/swarm/stack.yml on a single-node swarm', { 
     await buildImage()
     const state = (await docker(['info', '-f', '{{.Swarm.LocalNodeState}}'])).stdout.trim()
     if (state !== 'active') {
+      hadGwBridge = (await docker(['network', 'inspect', 'docker_gwbridge'], { check: false })).code === 0
       await docker(['swarm', 'init', '--advertise-addr', '127.0.0.1'])
       madeSwarm = true
     }
@@ -111,7 +113,11 @@ describe('containers - swarm: deploy/swarm/stack.yml on a single-node swarm', { 
       await removeAll()
       assert.deepEqual(await leftovers(), [], 'the stack left something behind')
     } finally {
-      if (madeSwarm) await docker(['swarm', 'leave', '--force'], { check: false })
+      if (madeSwarm) {
+        await docker(['swarm', 'leave', '--force'], { check: false })
+        // `swarm init` made this bridge; leaving keeps it.
+        if (!hadGwBridge) await docker(['network', 'rm', 'docker_gwbridge'], { check: false })
+      }
       rmSync(dir, { recursive: true, force: true })
     }
   })
@@ -148,14 +154,14 @@ describe('containers - swarm: deploy/swarm/stack.yml on a single-node swarm', { 
     let done = false
     void update.then(() => { done = true }, () => { done = true })
     const sent: Array<[string, string]> = []
-    // Bounded: one round a second until the update ends (the update itself is bounded by its timeout).
+    // Bounded: one round every 2 s until the update ends (the update itself is bounded by its timeout).
     for (let n = 0; !done && n < 400; n++) {
       for (const c of core) {
         const text = `upd ${stack} ${n} from ${c}`
         await typeLine(c, text)
         sent.push([c, text])
       }
-      await new Promise(resolve => setTimeout(resolve, 1_000))
+      await new Promise(resolve => setTimeout(resolve, 2_000))
     }
     await update
     const got = (to: string, text: string): number => log(to).count((e: LogEvent) => e.type === 'message' && e.text === text, marks.get(to))
