@@ -52,7 +52,7 @@ describe('containers - swarm: deploy/swarm/stack.yml on a single-node swarm', { 
       if (names.length !== count) return false
       const states = await list(['inspect', '-f', '{{if .State.Health}}{{.State.Health.Status}}{{end}}', ...names])
       return states.every(s => s === 'healthy')
-    }, { timeout: 180_000, interval: 1_000, message: `${count} healthy ${service} tasks` })
+    }, { timeout: 240_000, interval: 1_000, message: `${count} healthy ${service} tasks` })
     return names
   }
 
@@ -146,6 +146,23 @@ describe('containers - swarm: deploy/swarm/stack.yml on a single-node swarm', { 
     assert.equal(new Set(ids).size, ids.length, 'two tasks share a peer ID')
   })
 
+  it('containers - swarm: scaling the leaves 10 → 4, the hub sees the removed ones leave with reason exit', async () => {
+    const hub = (await tasks('hub'))[0] as string
+    const mark = log(hub).mark()
+    const beforeScale = await tasks('leaf')
+    await docker(['service', 'scale', '--detach', `${stack}_leaf=4`])
+    await waitFor(async () => (await tasks('leaf')).length === 4, { timeout: WAIT, interval: 1_000, message: '4 leaf tasks' })
+    const left = new Set(await tasks('leaf'))
+    const gone = beforeScale.filter(c => !left.has(c))
+    assert.equal(gone.length, 6)
+    for (const c of gone) {
+      const name = nameOf(c) as string
+      await log(hub).waitFor(e => e.type === 'left' && e.name === name && e.reason === 'exit', { since: mark, timeout: 30_000, message: `${name} left (exit)` })
+    }
+    await converged()
+  })
+
+  // At 4 leaves, so the update (2 tasks at a time, each waiting for health) stays within the budget.
   it('containers - swarm: a rolling update of the leaves, and the hub and peers lose no message', async () => {
     const before = new Set(await tasks('leaf'))
     const core = [...await tasks('hub'), ...await tasks('peer')]
@@ -169,7 +186,7 @@ describe('containers - swarm: deploy/swarm/stack.yml on a single-node swarm', { 
       { timeout: 30_000, interval: 500, message: 'every message sent during the update reached the hub and peers' })
     for (const [from, text] of sent) for (const to of core) if (to !== from) assert.equal(got(to, text), 1, `${to} got "${text}" ${got(to, text)} times`)
     assert.ok(sent.length >= core.length * 3, `only ${sent.length} messages were sent during the update`)
-    const after = await settled('leaf', 10)
+    const after = await settled('leaf', 4)
     assert.equal(after.filter(c => before.has(c)).length, 0, 'every leaf task was replaced')
     await converged(120_000)
   })
