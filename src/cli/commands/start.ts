@@ -66,7 +66,11 @@ export async function runStart (values: ParsedArgs['values'], io: Io): Promise<n
       io.stderr.write(`overlay: ${describeListenError(err, config.listen)}\n`)
       return ExitCode.failed
     }
-    if (node.uiUrl !== undefined) io.stderr.write(`UI: ${node.uiUrl}\n`)
+    // Beside the other human lines on stdout; with --json, stdout holds only events, so stderr.
+    if (node.uiUrl !== undefined) {
+      if (json) io.stderr.write(`UI: ${node.uiUrl}\n`)
+      else print.reply('ui', { url: node.uiUrl }, `UI: ${node.uiUrl}`)
+    }
     if (node.token.generated && config.mode !== 'leaf') tellHowToJoin(node, io)
     if (interactive(io.stdin)) {
       term.read(line => { handleLine(node, line, print) }, () => {
