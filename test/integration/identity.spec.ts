@@ -131,6 +131,7 @@ describe('identity - data dir contents', () => {
   })
   it('identity - a script whose last step is await node.stop() finishes it: lock and status file gone, exit 0 (4 runs)', async () => {
     // libp2p waits on unref'd timers while it stops after a refusal; this ended the process mid-stop 1 run in 3.
+    // What stays is what a restart reuses: the identity and the API token (the UI's cookie outlives a restart).
     const hub = await startNode({ mode: 'hub', name: 'hub' })
     for (let run = 0; run < 4; run++) {
       const dataDir = await tempDir()
@@ -142,7 +143,7 @@ describe('identity - data dir contents', () => {
       const code = await new Promise<number | null>(resolve => { child.on('exit', c => { resolve(c) }) })
       clearTimeout(timer)
       assert.equal(code, 0, `run ${run + 1}: ${out}`)
-      assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1) ?? '{}'), { stopped: true, left: ['identity.key'] }, `run ${run + 1}`)
+      assert.deepEqual(JSON.parse(out.trim().split('\n').at(-1) ?? '{}'), { stopped: true, left: ['api-token', 'identity.key'] }, `run ${run + 1}`)
     }
   })
 })
