@@ -12,6 +12,7 @@ import { TypedEventEmitter } from 'main-event'
 import { loadConfig } from '../config/load.ts'
 import { DeliveryError, SessionRejectedError } from '../errors.ts'
 import { Mesh } from '../mesh/mesh.ts'
+import { linkOf } from './session-link.ts'
 import { OverlayProtocol, Session } from '../protocol/overlay-protocol.ts'
 import { ErrorCode } from '../protocol/frames.ts'
 import { Purpose } from '../protocol/session.ts'
@@ -26,6 +27,7 @@ import { resolveToken } from './token.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
 import type { PartialConfig } from '../config/load.ts'
 import type { MeshStats } from '../mesh/mesh.ts'
+import type { SessionLink } from './session-link.ts'
 import type { Member } from '../mesh/roster.ts'
 import type { OverlayEvent, OverlayEvents } from '../mesh/events.ts'
 import type { PongFrame } from '../protocol/frames.ts'
@@ -56,7 +58,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   readonly token: TokenSource
   readonly dataDir: string
   readonly name: string
-  private readonly mesh: Mesh
+  private readonly mesh: Mesh<SessionLink>
   private readonly protocol: OverlayProtocol
   private readonly bans: Banlist
   private readonly lock: DataDir
@@ -82,7 +84,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     const behaviour = MODES[this.config.mode]
     const peerId = this.libp2p.peerId.toString()
     this.name = this.config.name ?? `node-${peerId.slice(-8)}`
-    this.mesh = new Mesh({
+    this.mesh = new Mesh<SessionLink>({
       peerId,
       name: this.name,
       mode: this.config.mode,
@@ -98,7 +100,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     this.protocol = new OverlayProtocol(this.libp2p, {
       maxSessions: this.config.limits.maxSessions,
       maxStreamsPerPeer: this.config.limits.maxStreamsPerPeer,
-      openSessions: () => this.mesh.sessions.size,
+      openSessions: () => this.mesh.links.size,
       host: {
         token: this.token.token,
         acceptsJoins: behaviour.acceptsJoins,
@@ -109,9 +111,9 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         localName: () => this.name,
         nameAvailable: (name, peer) => name !== this.name && this.mesh.roster.nameAvailable(name, peer),
         onOpen: session => this.admit(session),
-        onFrame: (session, frame) => { this.mesh.onFrame(session, frame) },
+        onFrame: (session, frame) => { this.mesh.onFrame(linkOf(session), frame) },
         onClose: (session, reason) => {
-          this.mesh.sessionClosed(session, reason)
+          this.mesh.linkClosed(linkOf(session), reason)
           this.closed.dispatchEvent(new Event(session.remotePeer))
         },
         onPing: () => this.pong(),
@@ -171,7 +173,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       await this.starting?.catch(() => {})
       if (wasStarted) {
         this.mesh.leave()
-        const exits = Promise.allSettled([...this.mesh.sessions.values()].map(async s => { await s.exit() }))
+        const exits = Promise.allSettled([...this.mesh.links.values()].map(async l => { await l.session.exit() }))
         await Promise.race([exits, new Promise(resolve => setTimeout(resolve, STOP_GRACE_MS).unref())])
         this.mesh.stop()
         await this.protocol.stop().catch(() => {})
@@ -189,7 +191,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     const frame = this.mesh.broadcast(text)
     // Per-message path: nothing is allocated unless a session is actually full.
     let full: Session[] | undefined
-    for (const s of this.mesh.sessions.values()) if (s.needsDrain) (full ??= []).push(s)
+    for (const { session: s } of this.mesh.links.values()) if (s.needsDrain) (full ??= []).push(s)
     if (full !== undefined) await Promise.all(full.map(async s => { await s.writable(options.signal) }))
     return { id: frame.id as string }
   }
@@ -205,7 +207,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 
   sessions (): SessionInfo[] {
-    return [...this.mesh.sessions.values()].map(s => ({ peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption, remoteAddr: s.remoteAddr }))
+    return [...this.mesh.links.values()].map(({ session: s }) => ({ peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption, remoteAddr: s.remoteAddr }))
   }
 
   members (): MemberInfo[] {
@@ -213,7 +215,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 
   stats (): MeshStats & { sessions: number, members: number } {
-    return { ...this.mesh.stats, sessions: this.mesh.sessions.size, members: this.mesh.roster.present().length + 1 }
+    return { ...this.mesh.stats, sessions: this.mesh.links.size, members: this.mesh.roster.present().length + 1 }
   }
 
   /** Opens a session (used by bootstrap and peer exchange); resolves with the remote peer id. */
@@ -225,7 +227,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     } catch (err) {
       const e = err as SessionRejectedError
       // Both sides dialled at once: the other session won, and we are connected all the same.
-      if (e.code === ErrorCode.duplicateSession && e.peerId !== undefined && this.mesh.sessions.has(e.peerId)) return e.peerId
+      if (e.code === ErrorCode.duplicateSession && e.peerId !== undefined && this.mesh.links.has(e.peerId)) return e.peerId
       throw err
     } finally {
       this.inFlight--
@@ -239,13 +241,13 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
 
   private admit (session: Session): boolean {
     if (this.state !== 'started') { void session.drop(ErrorCode.shuttingDown, 'this node is stopping'); return false }
-    const old = this.mesh.sessions.get(session.remotePeer)
+    const old = this.mesh.links.get(session.remotePeer)?.session
     if (old === undefined) {
-      if (this.mesh.sessions.size >= this.config.limits.maxSessions) {
+      if (this.mesh.links.size >= this.config.limits.maxSessions) {
         void session.drop(ErrorCode.tooManySessions, `this node holds ${this.config.limits.maxSessions} sessions`)
         return false
       }
-      this.mesh.sessionOpened(session)
+      this.mesh.linkOpened(linkOf(session))
       this.forgetPeerRecord(session)
       return true
     }
@@ -257,7 +259,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       return false
     }
     void old.drop(ErrorCode.duplicateSession, 'replaced by a simultaneous session')
-    this.mesh.sessionOpened(session)
+    this.mesh.linkOpened(linkOf(session))
     this.forgetPeerRecord(session)
     return true
   }
@@ -284,10 +286,10 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 
   private async waitClosed (peer: string, signal: AbortSignal): Promise<void> {
-    if (!this.mesh.sessions.has(peer)) return
+    if (!this.mesh.links.has(peer)) return
     await new Promise<void>(resolve => {
       const check = (): void => {
-        if (this.mesh.sessions.has(peer) && !signal.aborted) return
+        if (this.mesh.links.has(peer) && !signal.aborted) return
         this.closed.removeEventListener(peer, check)
         signal.removeEventListener('abort', check)
         resolve()
@@ -298,7 +300,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 
   private pong (): PongFrame {
-    return { type: 'PONG', name: this.name, mode: this.mode, sessions: this.mesh.sessions.size, members: this.mesh.roster.present().length + 1 }
+    return { type: 'PONG', name: this.name, mode: this.mode, sessions: this.mesh.links.size, members: this.mesh.roster.present().length + 1 }
   }
 
   private checkText (text: string): void {
