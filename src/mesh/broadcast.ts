@@ -39,6 +39,8 @@ export class Broadcast {
     this.direct = direct
   }
 
+  readonly view = { has: (peer: string) => this.tree.has(peer), isEager: (peer: string) => this.tree.isEager(peer) }
+
   linkOpened (l: Link): void {
     if (isCore(l)) this.tree.addPeer(l.peer)
   }

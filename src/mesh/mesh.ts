@@ -48,6 +48,8 @@ export class Mesh<L extends Link = Link> {
   get links (): ReadonlyMap<string, L> { return this.ctx.links }
   get roster (): Roster { return this.ctx.roster }
   get stats (): MeshStats { return this.ctx.stats }
+  /** Which tree links are eager (read only, for tests and diagnostics). */
+  get tree (): { has: (peer: string) => boolean, isEager: (peer: string) => boolean } { return this.broadcasts.view }
 
   start (): void {
     this.stop() // idempotent: a second start() does not leave the first timers running

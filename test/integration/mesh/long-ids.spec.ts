@@ -13,16 +13,18 @@ import { FakeTracker } from './fake-member.ts'
 import { fastConfig, record, waitUntil } from './support.ts'
 import type { BuiltTopology } from '../../helpers/topology.ts'
 import type { OverlayNode } from '../../../src/index.ts'
-import type { BroadcastTree } from '../../../src/mesh/tree.ts'
+import type { Mesh } from '../../../src/mesh/mesh.ts'
 import type { Roster } from '../../../src/mesh/roster.ts'
 
 const fakes = new FakeTracker()
 const LONG = 129
 
-function meshOf (node: OverlayNode): { roster: Roster, tree: BroadcastTree } {
-  const mesh = (node as unknown as { mesh?: { roster?: Roster, tree?: BroadcastTree } }).mesh
+type TreeView = Mesh['tree']
+
+function meshOf (node: OverlayNode): { roster: Roster, tree: TreeView } {
+  const mesh = (node as unknown as { mesh?: { roster?: Roster, tree?: TreeView } }).mesh
   assert.ok(mesh?.roster !== undefined && mesh.tree !== undefined, 'OverlayNode.mesh.roster / tree exist (src changed: update this test)')
-  return mesh as { roster: Roster, tree: BroadcastTree }
+  return mesh as { roster: Roster, tree: TreeView }
 }
 
 async function converge (built: BuiltTopology): Promise<void> {

@@ -1,0 +1,55 @@
+/**
+ * The mesh driven through fake links (sim/network.ts) on virtual time: no sockets, no wall clock,
+ * and only public API (links, roster, members, stats, events).
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { SimNet } from '../../../sim/network.ts'
+import type { SimNode } from '../../../sim/network.ts'
+import type { OverlayEvent } from '../../../src/mesh/events.ts'
+
+const CONFIG = { degree: 3, heartbeatMs: 1_000, suspectAfterMs: 2_500, failAfterMs: 1_500, hopLimit: 16, directTimeoutMs: 5_000, seenTtlMs: 120_000 }
+
+async function mesh (n: number, seed = 7, events?: Array<{ node: string, e: OverlayEvent }>): Promise<SimNet> {
+  const net = new SimNet({ seed, config: CONFIG, latencyMs: [1, 5], loss: 0, onEvent: (node, e) => { events?.push({ node: node.name, e }) } })
+  await net.addNode()
+  for (let i = 1; i < n; i++) await net.addNode([net.nodes[i - 1] as SimNode])
+  net.clock.runUntil(net.clock.now() + 10_000)
+  return net
+}
+
+const stateAt = (node: SimNode, peerId: string): string | undefined => node.mesh.members().find(m => m.peerId === peerId)?.state
+
+describe('mesh (fake links)', () => {
+  it('mesh - nodes joined in a line learn every member and open degree links each', async () => {
+    const net = await mesh(12)
+    for (const n of net.nodes) {
+      assert.equal(n.mesh.roster.present().length, 11, `${n.name} knows the 11 others`)
+      assert.ok(n.mesh.links.size >= CONFIG.degree, `${n.name} holds ${n.mesh.links.size} links`)
+    }
+  })
+
+  it('mesh - a crashed member is failed on every live node, and a leaving one is left', async () => {
+    const events: Array<{ node: string, e: OverlayEvent }> = []
+    const net = await mesh(10, 3, events)
+    const [victim, leaver] = [net.nodes[4] as SimNode, net.nodes[7] as SimNode]
+    net.crash(victim)
+    net.leave(leaver)
+    net.clock.runUntil(net.clock.now() + 8_000)
+    for (const n of net.live()) {
+      assert.equal(stateAt(n, victim.peerId), 'failed', `${n.name} sees ${victim.name} failed`)
+      assert.equal(stateAt(n, leaver.peerId), 'left', `${n.name} sees ${leaver.name} left`)
+    }
+    assert.ok(events.some(x => x.e.type === 'left' && x.e.peerId === leaver.peerId && x.e.reason === 'exit'))
+  })
+
+  it('mesh - a broadcast reaches every node once', async () => {
+    const events: Array<{ node: string, e: OverlayEvent }> = []
+    const net = await mesh(10, 5, events)
+    const from = net.nodes[0] as SimNode
+    const sent = from.mesh.broadcast('hello')
+    net.clock.runUntil(net.clock.now() + 2_000)
+    const got = events.filter(x => x.e.type === 'message' && x.e.id === sent.id).map(x => x.node).sort()
+    assert.deepEqual(got, net.nodes.slice(1).map(n => n.name).sort())
+  })
+})
