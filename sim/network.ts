@@ -130,6 +130,8 @@ export class SimNet {
   readonly nodes: SimNode[] = []
   readonly byId = new Map<string, SimNode>()
   readonly verifier = new SharedVerifier()
+  /** Broadcast id + receiver -> hops when it first arrived. */
+  readonly hops = new Map<string, number>()
   /** Partition groups: nodes in different groups cannot reach each other. Undefined = none. */
   private groupOf?: Map<string, number>
   private nextName = 0
@@ -156,13 +158,29 @@ export class SimNet {
     t.bytes += bytes
   }
 
-  /** Creates a node (keys made from the seed's sequence) and starts its mesh; it dials `bootstrap`. */
+  private readonly keys: PrivateKey[] = []
+
+  /** Makes `count` more keys from the seed's sequence (async), so nodes can join while virtual time runs. */
+  async prepareKeys (count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const seed = new Uint8Array(32)
+      new DataView(seed.buffer).setUint32(0, this.opts.seed)
+      new DataView(seed.buffer).setUint32(4, this.nextName + this.keys.length)
+      this.keys.push(await generateKeyPairFromSeed('Ed25519', seed))
+    }
+  }
+
+  /** Creates a node and starts its mesh; it dials `bootstrap`. */
   async addNode (bootstrap: SimNode[] = []): Promise<SimNode> {
-    const seed = new Uint8Array(32)
+    if (this.keys.length === 0) await this.prepareKeys(1)
+    return this.join(bootstrap)
+  }
+
+  /** addNode with a prepared key, synchronous (for use inside virtual time). */
+  join (bootstrap: SimNode[] = []): SimNode {
+    const key = this.keys.shift()
+    if (key === undefined) throw new Error('no prepared key: call prepareKeys first')
     const n = this.nextName++
-    new DataView(seed.buffer).setUint32(0, this.opts.seed)
-    new DataView(seed.buffer).setUint32(4, n)
-    const key = await generateKeyPairFromSeed('Ed25519', seed)
     const node = new SimNode(key, `n${n}`)
     node.mesh = new Mesh<SimLink>({
       peerId: node.peerId,
@@ -208,6 +226,10 @@ export class SimNet {
     if (to.stalledUntil > this.clock.now()) {
       this.clock.at(to.stalledUntil - this.clock.now(), () => { this.deliver(link, frame) })
       return
+    }
+    if (frame.type === 'MSG' && frame.to === undefined && frame.sig !== undefined) {
+      const key = `${frame.id ?? ''}|${to.peerId}`
+      if (!this.hops.has(key)) this.hops.set(key, (frame.hops ?? 0) + 1)
     }
     to.mesh.onFrame(link.other, frame)
   }

@@ -32,14 +32,21 @@ export interface MeshStats {
   memberBadInc: number
   /** Reports about a member this node never heard claim itself (also honest news of members failed before we met them). */
   memberUnknown: number
-  /** Frames from a leaf about anyone but itself (MEMBER, HEARTBEAT entries, MSG, ACK). */
+  /** Frames from a leaf about anyone but itself (MEMBER, MSG, ACK, routed PROBE). */
   leafOther: number
+  /** Direct probes sent (one a period), PROBEs sent to helpers for indirect probes, and probes that got no answer. */
+  probes: number
+  indirectProbes: number
+  probeFailures: number
+  /** HEARTBEAT frames (the heartbeat design before 7.11) received and ignored. */
+  heartbeats: number
 }
 
 export function newStats (): MeshStats {
   return {
     delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0,
-    memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0
+    memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0,
+    probes: 0, indirectProbes: 0, probeFailures: 0, heartbeats: 0
   }
 }
 

@@ -20,9 +20,14 @@ const DROP_STAT: Record<MemberDrop, keyof MeshStats> = {
   [MemberDrop.unknown]: 'memberUnknown'
 }
 
-/** Hooks other parts give membership: a refresh of an alive member to pass on as a heartbeat. */
+/** What failure detection hears from membership. */
 export interface MembershipHooks {
-  queueBeat: (peerId: string, inc: number, seq: number, from: string | undefined) => void
+  /** A member changed state (`by`: its accuser, for a suspicion). */
+  stateChanged: (m: Member, by: string | undefined) => void
+  /** One more accuser of a current suspicion; true when it is news. */
+  confirm: (peerId: string, inc: number, by: string) => boolean
+  /** We refuted a suspicion of ourselves. */
+  refuted: () => void
 }
 
 export class Membership {
@@ -56,6 +61,11 @@ export class Membership {
       verify: (claim, signer) => ctx.verifier.verifyBy(claim, signer)
     })
     if (drop !== undefined) { ctx.stats[DROP_STAT[drop]]++; return }
+    if (f.state === MemberState.suspect && f.by !== undefined && member?.state === MemberState.suspect && f.inc === member.inc) {
+      // The same suspicion from another accuser: it shortens the suspicion, so it travels on.
+      if (this.hooks.confirm(f.peerId, f.inc, f.by)) this.passOn(f, l)
+      return
+    }
     if (member?.host === ctx.self && ctx.links.has(f.peerId)) {
       // A client we host: we alone speak for it, and refute reports about it.
       const inc = nextInc(f.inc)
@@ -86,16 +96,21 @@ export class Membership {
       case 'refresh':
         if (from !== undefined) ctx.learnRoute(f.peerId, from.peer)
         if (!ctx.relays || f.hops >= ctx.cfg.hopLimit) return
-        // A new address or mode travels as a whole MEMBER frame; a plain heartbeat in the next batch.
+        // A new address or mode travels on; a mere repeat of the claim stops here.
         if (applied.changed) spread(ctx, { ...f, hops: from === undefined ? f.hops : f.hops + 1 }, from, { coreOnly: true })
-        else this.hooks.queueBeat(f.peerId, f.inc, f.seq, from?.peer)
         return
       case 'state':
         if (from !== undefined) ctx.learnRoute(f.peerId, from.peer)
         this.report(applied.member, applied.previous, f.reason, from === undefined)
-        if (!pass) return
-        if (from === undefined || (ctx.relays && f.hops < ctx.cfg.hopLimit)) spread(ctx, relayed(f, from === undefined ? f.hops : f.hops + 1), from)
+        this.hooks.stateChanged(applied.member, f.by)
+        if (pass) this.passOn(f, from)
     }
+  }
+
+  /** Passes a frame on to the other links (one we made ourselves to all of them). */
+  passOn (f: MemberFrame, from: Link | undefined): void {
+    const ctx = this.ctx
+    if (from === undefined || (ctx.relays && f.hops < ctx.cfg.hopLimit)) spread(ctx, relayed(f, from === undefined ? f.hops : f.hops + 1), from)
   }
 
   private report (m: Member, previous: MemberState | undefined, leftReason: 'exit' | 'disconnect' | undefined, local: boolean): void {
@@ -134,6 +149,7 @@ export class Membership {
     const inc = nextInc(f.inc)
     if (inc === undefined) { ctx.stats.memberBadInc++; return }
     this.self.inc = inc
+    if (!isClaim(f.state)) this.hooks.refuted()
     spread(ctx, this.selfFrame(MemberState.alive), undefined)
   }
 
@@ -185,7 +201,11 @@ export class Membership {
     if (reason !== undefined) frame.reason = reason
     // Signed once per change of what the signature covers; every heartbeat repeats it.
     const key = JSON.stringify([state, frame.inc, frame.addrs, reason ?? null])
-    if (this.selfClaim?.key !== key) this.selfClaim = { key, sig: ctx.signer.sign(frame) }
+    if (this.selfClaim?.key !== key) {
+      // A new claim at the same incarnation (new addrs) needs a higher seq to replace the old one.
+      if (this.selfClaim !== undefined) frame.seq = ++this.self.seq
+      this.selfClaim = { key, sig: ctx.signer.sign(frame) }
+    }
     frame.sig = this.selfClaim.sig
     return frame
   }

@@ -15,14 +15,12 @@ import { every, systemEnv } from './env.ts'
 import type { MeshInit, MeshStats } from './context.ts'
 import type { Link, LinkCloseReason } from './link.ts'
 import type { Roster } from './roster.ts'
-import type { Frame, MsgFrame } from '../protocol/frames.ts'
+import type { Frame, HeartbeatFrame, MsgFrame } from '../protocol/frames.ts'
 
 export type { MeshInit, MeshStats } from './context.ts'
 
 /** Failed and left members are forgotten after this long. */
 const REAP_AFTER_MS = 10 * 60_000
-/** Relayed heartbeats are batched for this long: it bounds the delay they gain per hop. */
-const BEAT_FLUSH_MS = 100
 
 export class Mesh<L extends Link = Link> {
   private readonly ctx: MeshContext<L>
@@ -36,7 +34,11 @@ export class Mesh<L extends Link = Link> {
   constructor (init: MeshInit) {
     this.ctx = new MeshContext<L>(init, init.env ?? systemEnv)
     const ctx = this.ctx as unknown as MeshContext
-    this.membership = new Membership(ctx, { queueBeat: (...a) => { this.detector.queueBeat(...a) } })
+    this.membership = new Membership(ctx, {
+      stateChanged: (m, by) => { this.detector.stateChanged(m, by) },
+      confirm: (peerId, inc, by) => this.detector.confirm(peerId, inc, by),
+      refuted: () => { this.detector.refuted() }
+    })
     this.detector = new FailureDetector(ctx, this.membership)
     this.direct = new Direct(ctx, f => this.broadcasts.fitted(f))
     this.broadcasts = new Broadcast(ctx, this.direct)
@@ -55,7 +57,6 @@ export class Mesh<L extends Link = Link> {
     this.stop() // idempotent: a second start() does not leave the first timers running
     const { env, cfg } = this.ctx
     this.stopTimers.push(every(env, cfg.heartbeatMs, () => { this.tick() }))
-    if (this.ctx.relays) this.stopTimers.push(every(env, BEAT_FLUSH_MS, () => { this.detector.flush() }))
   }
 
   /** Announces our departure mesh-wide; the node then sends EXIT on every link. */
@@ -87,6 +88,9 @@ export class Mesh<L extends Link = Link> {
     if (ctx.links.get(l.peer) !== l) return
     ctx.links.delete(l.peer)
     ctx.signingNeeded = undefined
+    const routedVia: string[] = []
+    for (const [target, via] of ctx.routes) if (via === l.peer) routedVia.push(target)
+    this.detector.linkClosed(l.peer, reason, routedVia)
     this.direct.linkClosed(l.peer)
     this.broadcasts.linkClosed(l)
     ctx.emit({ type: 'session', action: 'close', peerId: l.peer, name: l.name, wire: l.wire, mode: l.mode, encryption: l.encryption, reason })
@@ -98,9 +102,17 @@ export class Mesh<L extends Link = Link> {
       case 'MEMBER': this.membership.onMember(l, frame); break
       case 'MSG': this.broadcasts.onMsg(l, frame); break
       case 'ACK': this.direct.onAck(l, frame); break
-      case 'HEARTBEAT': this.detector.onHeartbeat(l, frame); break
+      case 'PROBE': this.detector.onProbe(l, frame); break
+      case 'PROBEACK': this.detector.onProbeAck(l, frame); break
+      case 'HEARTBEAT': this.heartbeat(l, frame); break
       case 'IHAVE': case 'GRAFT': case 'PRUNE': this.broadcasts.onTreeFrame(l, frame)
     }
+  }
+
+  /** An older peer's heartbeats: liveness is probed now (7.11), so they are only counted; a leaf's about others are lies. */
+  private heartbeat (l: L, f: HeartbeatFrame): void {
+    this.ctx.stats.heartbeats++
+    if (l.mode === 'leaf') for (const [peerId] of f.beats) if (peerId !== l.peer) this.ctx.stats.leafOther++
   }
 
   /** Broadcasts text from this node. Returns the frame sent. */
@@ -119,7 +131,7 @@ export class Mesh<L extends Link = Link> {
 
   private tick (): void {
     const now = this.ctx.now()
-    this.detector.tick(now)
+    this.detector.tick()
     this.ctx.roster.reap(now, REAP_AFTER_MS)
     this.ctx.seen.prune(now)
     this.broadcasts.tend(now)
