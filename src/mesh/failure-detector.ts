@@ -1,6 +1,7 @@
 /**
  * Failure detection, SWIM-style over the links the node already holds (docs/PROTOCOL.md 7.11).
- * Each period (mesh.heartbeatMs) a node probes one neighbour, round-robin over a shuffled list:
+ * Each period (mesh.heartbeatMs) a node probes its next neighbours, round-robin over a shuffled list
+ * (each at least every PROBE_EVERY_PERIODS periods):
  * PROBE, answered by PROBEACK. No answer within the probe timeout: it asks up to PROBE_HELPERS other
  * neighbours to route a PROBE to it (indirect probe); still nothing: it reports the member suspect.
  * Members it can no longer reach over a link (a link closed, so did the route through it) are
@@ -28,6 +29,8 @@ export const MAX_HEALTH_SCORE = 8
 export const SUSPICION_CONFIRMATIONS = 3
 /** A suspicion with one accuser lasts this many times the shortest timeout. */
 export const SUSPICION_MAX_FACTOR = 3
+/** Every neighbour is probed at least once in this many periods (a node with more links probes more a period). */
+export const PROBE_EVERY_PERIODS = 2
 /** Members no link reaches, probed by routed PROBEs per period at most. */
 export const ORPHAN_PROBES_PER_PERIOD = 4
 
@@ -61,8 +64,12 @@ export class FailureDetector {
   tick (): void {
     const ctx = this.ctx
     if (!ctx.init.behaviour.watchesLiveness || ctx.leaving) return
-    const target = this.nextTarget()
-    if (target !== undefined) this.probe(target)
+    const count = Math.max(1, Math.ceil(ctx.links.size / PROBE_EVERY_PERIODS))
+    for (let i = 0; i < count; i++) {
+      const target = this.nextTarget()
+      if (target === undefined) break
+      this.probe(target)
+    }
     let budget = ORPHAN_PROBES_PER_PERIOD
     for (const peer of this.orphans) {
       if (budget-- === 0) break
