@@ -117,9 +117,13 @@ export async function simulate (opts: SimOptions): Promise<Record<string, unknow
   const span = end - net.clock.now()
   const joinAt = net.clock.now() + span * 0.05
   let joiner: SimNode | undefined
+  let liveAtJoin = new Set<string>()
   const churnEvents = Math.round(opts.nodes * opts.churn / 100 * opts.seconds / 60)
   await net.prepareKeys(1 + churnEvents)
-  net.clock.at(joinAt - net.clock.now(), () => { joiner = net.join([pickLive(down)]) })
+  net.clock.at(joinAt - net.clock.now(), () => {
+    liveAtJoin = new Set(net.live().map(n => n.peerId))
+    joiner = net.join([pickLive(down)])
+  })
   const crashes: Array<{ node: SimNode, at: number, liveThen: Set<string> }> = []
   for (let c = 0; c < opts.crashes; c++) {
     const at = net.clock.now() + span * (0.15 + 0.5 * c / Math.max(1, opts.crashes))
@@ -155,7 +159,7 @@ export async function simulate (opts: SimOptions): Promise<Record<string, unknow
   net.clock.runUntil(end + 15_000)
 
   const live = net.live()
-  const join = joiner === undefined ? undefined : joinStats(joiner, knownAt, live, joinAt)
+  const join = joiner === undefined ? undefined : joinStats(joiner, knownAt, live.filter(n => liveAtJoin.has(n.peerId)), joinAt)
   const failure = crashes.map(c => {
     const seen = failedAt.get(c.node.peerId) ?? new Map<string, number>()
     const times = [...c.liveThen].filter(p => net.byId.get(p)?.alive === true).map(p => seen.get(p)).map(t => t === undefined ? Infinity : t - c.at)
