@@ -53,6 +53,8 @@ export interface NetOptions {
   /** Chance that a frame is delayed by a retransmission (0..1). */
   loss: number
   maxFrameBytes?: number
+  /** When set and false for a frame, the frame is lost (tests: make a node miss news). */
+  deliverIf?: (from: SimNode, to: SimNode, frame: Frame) => boolean
   /** Called for every event of every node. */
   onEvent?: (node: SimNode, event: OverlayEvent) => void
 }
@@ -126,7 +128,7 @@ function prefixLength (bytes: Uint8Array): number {
 
 export class SimNet {
   readonly clock: VirtualClock
-  readonly opts: NetOptions
+  opts: NetOptions
   readonly nodes: SimNode[] = []
   readonly byId = new Map<string, SimNode>()
   readonly verifier = new SharedVerifier()
@@ -222,7 +224,7 @@ export class SimNet {
 
   deliver (link: SimLink, frame: Frame): void {
     const to = link.to
-    if (!link.open || !this.reachable(link.from, to)) return
+    if (!link.open || !this.reachable(link.from, to) || this.opts.deliverIf?.(link.from, to, frame) === false) return
     if (to.stalledUntil > this.clock.now()) {
       this.clock.at(to.stalledUntil - this.clock.now(), () => { this.deliver(link, frame) })
       return

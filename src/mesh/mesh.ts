@@ -11,6 +11,7 @@ import { FailureDetector } from './failure-detector.ts'
 import { Broadcast } from './broadcast.ts'
 import { Direct } from './direct.ts'
 import { PeerExchange } from './peer-exchange.ts'
+import { AntiEntropy } from './anti-entropy.ts'
 import { every, systemEnv } from './env.ts'
 import type { MeshInit, MeshStats } from './context.ts'
 import type { Link, LinkCloseReason } from './link.ts'
@@ -29,6 +30,7 @@ export class Mesh<L extends Link = Link> {
   private readonly broadcasts: Broadcast
   private readonly direct: Direct
   private readonly exchange: PeerExchange
+  private readonly antiEntropy: AntiEntropy
   private stopTimers: Array<() => void> = []
 
   constructor (init: MeshInit) {
@@ -43,6 +45,7 @@ export class Mesh<L extends Link = Link> {
     this.direct = new Direct(ctx, f => this.broadcasts.fitted(f))
     this.broadcasts = new Broadcast(ctx, this.direct)
     this.exchange = new PeerExchange(ctx)
+    this.antiEntropy = new AntiEntropy(ctx, this.membership)
   }
 
   get name (): string { return this.ctx.init.name }
@@ -92,6 +95,7 @@ export class Mesh<L extends Link = Link> {
     for (const [target, via] of ctx.routes) if (via === l.peer) routedVia.push(target)
     this.detector.linkClosed(l.peer, reason, routedVia)
     this.direct.linkClosed(l.peer)
+    this.antiEntropy.linkClosed(l.peer)
     this.broadcasts.linkClosed(l)
     ctx.emit({ type: 'session', action: 'close', peerId: l.peer, name: l.name, wire: l.wire, mode: l.mode, encryption: l.encryption, reason })
     this.membership.linkClosed(l, reason)
@@ -104,6 +108,7 @@ export class Mesh<L extends Link = Link> {
       case 'ACK': this.direct.onAck(l, frame); break
       case 'PROBE': this.detector.onProbe(l, frame); break
       case 'PROBEACK': this.detector.onProbeAck(l, frame); break
+      case 'DIGEST': this.antiEntropy.onDigest(l, frame); break
       case 'HEARTBEAT': this.heartbeat(l, frame); break
       case 'IHAVE': case 'GRAFT': case 'PRUNE': this.broadcasts.onTreeFrame(l, frame)
     }
@@ -132,6 +137,7 @@ export class Mesh<L extends Link = Link> {
   private tick (): void {
     const now = this.ctx.now()
     this.detector.tick()
+    if (this.ctx.relays) this.antiEntropy.tick()
     this.ctx.roster.reap(now, REAP_AFTER_MS)
     this.ctx.seen.prune(now)
     this.broadcasts.tend(now)

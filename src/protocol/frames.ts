@@ -18,7 +18,8 @@ export const FrameType = {
   GRAFT: 'GRAFT',
   PRUNE: 'PRUNE',
   PROBE: 'PROBE',
-  PROBEACK: 'PROBEACK'
+  PROBEACK: 'PROBEACK',
+  DIGEST: 'DIGEST'
 } as const
 export type FrameType = typeof FrameType[keyof typeof FrameType]
 
@@ -143,9 +144,11 @@ export interface PruneFrame { type: 'PRUNE' }
 export interface ProbeFrame { type: 'PROBE', n: number, target?: string, origin?: string, hops?: number }
 /** PROBEACK: the answer to PROBE `n`; routed back to `target` (the prober) when the probe was. */
 export interface ProbeAckFrame { type: 'PROBEACK', n: number, target?: string, origin?: string, hops?: number }
+/** DIGEST: a hash of the present members (and their incarnations) the sender holds; `reply` on the answer to one (7.12). */
+export interface DigestFrame { type: 'DIGEST', h: string, reply?: boolean }
 
 /** The frames a session hands to the mesh once it is open. */
-export type MeshFrame = MsgFrame | AckFrame | MemberFrame | HeartbeatFrame | IHaveFrame | GraftFrame | PruneFrame | ProbeFrame | ProbeAckFrame
+export type MeshFrame = MsgFrame | AckFrame | MemberFrame | HeartbeatFrame | IHaveFrame | GraftFrame | PruneFrame | ProbeFrame | ProbeAckFrame | DigestFrame
 
 export type Frame = AuthFrame | JoinFrame | ExitFrame | MsgFrame | AckFrame | MemberFrame |
-OkFrame | ErrFrame | PingFrame | PongFrame | HeartbeatFrame | IHaveFrame | GraftFrame | PruneFrame | ProbeFrame | ProbeAckFrame
+OkFrame | ErrFrame | PingFrame | PongFrame | HeartbeatFrame | IHaveFrame | GraftFrame | PruneFrame | ProbeFrame | ProbeAckFrame | DigestFrame

@@ -238,7 +238,8 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   GRAFT: { ids: idList },
   PRUNE: {},
   PROBE: { n: int, target: optId, origin: optId, hops: optInt },
-  PROBEACK: { n: int, target: optId, origin: optId, hops: optInt }
+  PROBEACK: { n: int, target: optId, origin: optId, hops: optInt },
+  DIGEST: { h: id, reply: (v: unknown) => v === undefined || typeof v === 'boolean' }
 }
 
 const SHAPE_ENTRIES = Object.fromEntries(Object.entries(SHAPES).map(([t, shape]) => [t, Object.entries(shape)])) as Record<Frame['type'], Array<[string, Check]>>

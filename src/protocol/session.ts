@@ -174,6 +174,7 @@ function open (state: Extract<SessionState, { phase: 'open' }>, frame: Frame, ct
     case 'PRUNE':
     case 'PROBE':
     case 'PROBEACK':
+    case 'DIGEST':
       if (ctx.wire === Wire.text && frame.type !== 'MSG') break
       return { state, actions: [{ type: 'frame', frame }] }
     case 'EXIT': {

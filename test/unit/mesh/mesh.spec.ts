@@ -43,6 +43,21 @@ describe('mesh (fake links)', () => {
     assert.ok(events.some(x => x.e.type === 'left' && x.e.peerId === leaver.peerId && x.e.reason === 'exit'))
   })
 
+  it('mesh - a member that missed a join learns it by anti-entropy (DIGEST, then the rosters)', async () => {
+    const net = await mesh(8, 11)
+    const deaf = net.nodes[3] as SimNode
+    let hearing = false
+    // While it joins, `deaf` loses every frame about the newcomer.
+    net.opts = { ...net.opts, deliverIf: (_from, to, f) => hearing || to !== deaf || f.type !== 'MEMBER' || f.peerId !== newcomer.peerId }
+    const newcomer = await net.addNode([net.nodes[0] as SimNode])
+    net.clock.runUntil(net.clock.now() + 3_000)
+    assert.equal(stateAt(deaf, newcomer.peerId), undefined, 'deaf missed the join')
+    hearing = true
+    net.clock.runUntil(net.clock.now() + 65_000)
+    assert.equal(stateAt(deaf, newcomer.peerId), 'alive', 'deaf knows the newcomer now')
+    assert.ok(net.nodes.reduce((n, x) => n + x.mesh.stats.syncs, 0) > 0, 'a DIGEST mismatch made someone send its roster')
+  })
+
   it('mesh - a broadcast reaches every node once', async () => {
     const events: Array<{ node: string, e: OverlayEvent }> = []
     const net = await mesh(10, 5, events)
