@@ -32,8 +32,8 @@ export interface SimOptions {
 
 export const DEFAULTS: SimOptions = { nodes: 100, seconds: 60, loss: 0, seed: 1, churn: 0, stall: 3, crashes: 3, broadcasts: 5, latencyMs: [5, 25], joinGapMs: 20 }
 
-const MEMBERSHIP = new Set(['MEMBER', 'PROBE', 'PROBEACK', 'HEARTBEAT'])
-const IDLE_WINDOW_MS = 10_000
+const MEMBERSHIP = new Set(['MEMBER', 'PROBE', 'PROBEACK', 'DIGEST', 'HEARTBEAT'])
+const IDLE_WINDOW_MS = 30_000
 
 export async function simulate (opts: SimOptions): Promise<Record<string, unknown>> {
   const started = performance.now()
