@@ -58,6 +58,22 @@ describe('mesh (fake links)', () => {
     assert.ok(net.nodes.reduce((n, x) => n + x.mesh.stats.syncs, 0) > 0, 'a DIGEST mismatch made someone send its roster')
   })
 
+  it('mesh - each side of a partition marks the other failed, and all are alive again after it heals', async () => {
+    const net = await mesh(12, 4)
+    const [left, right] = [net.nodes.slice(0, 6), net.nodes.slice(6)]
+    net.partition([left, right])
+    net.clock.runUntil(net.clock.now() + 12_000)
+    for (const [mine, theirs] of [[left, right], [right, left]] as const) {
+      for (const n of mine) {
+        for (const o of theirs) assert.equal(stateAt(n, o.peerId), 'failed', `${n.name} sees ${o.name} failed`)
+        for (const o of mine) if (o !== n) assert.equal(stateAt(n, o.peerId), 'alive', `${n.name} still sees ${o.name} alive`)
+      }
+    }
+    net.heal()
+    net.clock.runUntil(net.clock.now() + 30_000)
+    for (const n of net.nodes) for (const o of net.nodes) if (o !== n) assert.equal(stateAt(n, o.peerId), 'alive', `${n.name} sees ${o.name} alive after the heal`)
+  })
+
   it('mesh - a broadcast reaches every node once', async () => {
     const events: Array<{ node: string, e: OverlayEvent }> = []
     const net = await mesh(10, 5, events)
