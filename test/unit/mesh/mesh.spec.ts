@@ -74,6 +74,19 @@ describe('mesh (fake links)', () => {
     for (const n of net.nodes) for (const o of net.nodes) if (o !== n) assert.equal(stateAt(n, o.peerId), 'alive', `${n.name} sees ${o.name} alive after the heal`)
   })
 
+  it('mesh - DIGEST floods from one peer get one roster back per half anti-entropy period (syncs, syncLimited)', async () => {
+    const net = await mesh(6, 13)
+    const node = net.nodes[2] as SimNode
+    const link = [...node.mesh.links.values()][0]
+    assert.ok(link !== undefined)
+    const sent = (): number => node.sent.frames
+    const before = { syncs: node.mesh.stats.syncs, limited: node.mesh.stats.syncLimited, frames: sent() }
+    for (let i = 0; i < 5; i++) node.mesh.onFrame(link, { type: 'DIGEST', h: `not-a-match-${i}` })
+    assert.equal(node.mesh.stats.syncs - before.syncs, 1, 'one roster sent')
+    assert.equal(node.mesh.stats.syncLimited - before.limited, 4, 'four held back')
+    assert.equal(sent() - before.frames, 1 + 5 + 5, 'one roster (its claim and the 5 others), and a digest in reply to each')
+  })
+
   it('mesh - a broadcast reaches every node once', async () => {
     const events: Array<{ node: string, e: OverlayEvent }> = []
     const net = await mesh(10, 5, events)
