@@ -10,7 +10,7 @@ import type { AckFrame, MemberFrame, MsgFrame, MsgHeader } from '../protocol/fra
 /** What a receiver knows from the session a frame came on. */
 export interface SessionFacts {
   /** The sender's peer id, proved by the connection's Noise/TLS handshake. */
-  readonly remotePeer: string
+  readonly peer: string
   /** The member name the sender joined with. */
   readonly name: string
 }
@@ -25,16 +25,16 @@ export function wireBytes (f: MemberFrame | MsgFrame | AckFrame): Uint8Array {
 }
 
 /** Fills in what an unsigned MSG left out; `self` is the receiver's peer id (`to: ""`). */
-export function fillMsg (f: MsgFrame, session: SessionFacts, self: string): void {
-  f.origin ??= session.remotePeer
-  f.from ??= session.name
+export function fillMsg (f: MsgFrame, link: SessionFacts, self: string): void {
+  f.origin ??= link.peer
+  f.from ??= link.name
   f.hops ??= 0
   if (f.to === '') f.to = self
 }
 
 /** Fills in what an unsigned ACK left out; `self` is the receiver's peer id. Its `from` stays unknown. */
-export function fillAck (f: AckFrame, session: SessionFacts, self: string): void {
-  f.origin ??= session.remotePeer
+export function fillAck (f: AckFrame, link: SessionFacts, self: string): void {
+  f.origin ??= link.peer
   f.to ??= self
   f.hops ??= 0
 }

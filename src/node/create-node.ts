@@ -12,6 +12,7 @@ import { TypedEventEmitter } from 'main-event'
 import { loadConfig } from '../config/load.ts'
 import { ConfigError, DeliveryError, SessionRejectedError } from '../errors.ts'
 import { Mesh } from '../mesh/mesh.ts'
+import { linkOf } from './session-link.ts'
 import { OverlayProtocol, Session } from '../protocol/overlay-protocol.ts'
 import { ErrorCode } from '../protocol/frames.ts'
 import { Purpose } from '../protocol/session.ts'
@@ -30,6 +31,7 @@ import type { ApiPrep, ApiServer } from '../api/index.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
 import type { PartialConfig } from '../config/load.ts'
 import type { MeshStats } from '../mesh/mesh.ts'
+import type { SessionLink } from './session-link.ts'
 import type { Member } from '../mesh/roster.ts'
 import type { OverlayEvent, OverlayEvents } from '../mesh/events.ts'
 import type { PongFrame } from '../protocol/frames.ts'
@@ -81,7 +83,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   readonly token: TokenSource
   readonly dataDir: string
   readonly name: string
-  private readonly mesh: Mesh
+  private readonly mesh: Mesh<SessionLink>
   private readonly protocol: OverlayProtocol
   private readonly bans: Banlist
   private readonly guard: ConnGuard
@@ -124,7 +126,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     const peerId = this.libp2p.peerId.toString()
     this.name = this.config.name ?? `node-${peerId.slice(-8)}`
     this.outbox = behaviour.oneUpstream ? new Outbox({ messages: this.config.limits.queueMessages, bytes: this.config.limits.queueBytes }) : undefined
-    this.mesh = new Mesh({
+    this.mesh = new Mesh<SessionLink>({
       peerId,
       name: this.name,
       mode: this.config.mode,
@@ -140,7 +142,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     this.protocol = new OverlayProtocol(this.libp2p, {
       maxSessions: this.config.limits.maxSessions,
       maxStreamsPerPeer: this.config.limits.maxStreamsPerPeer,
-      openSessions: () => this.mesh.sessions.size,
+      openSessions: () => this.mesh.links.size,
       host: {
         token: this.token.token,
         acceptsJoins: behaviour.acceptsJoins,
@@ -152,9 +154,9 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         localName: () => this.name,
         nameAvailable: (name, peer) => name !== this.name && this.mesh.roster.nameAvailable(name, peer),
         onOpen: session => this.admit(session),
-        onFrame: (session, frame) => { this.mesh.onFrame(session, frame) },
+        onFrame: (session, frame) => { this.mesh.onFrame(linkOf(session), frame) },
         onClose: (session, reason) => {
-          this.mesh.sessionClosed(session, reason)
+          this.mesh.linkClosed(linkOf(session), reason)
           this.closed.dispatchEvent(new Event(session.remotePeer))
         },
         onPing: () => this.pong(),
@@ -227,7 +229,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       await this.starting?.catch(() => {})
       if (wasStarted) {
         this.mesh.leave()
-        const exits = Promise.allSettled([...this.mesh.sessions.values()].map(async s => { await s.exit() }))
+        const exits = Promise.allSettled([...this.mesh.links.values()].map(async l => { await l.session.exit() }))
         await Promise.race([exits, new Promise(resolve => setTimeout(resolve, STOP_GRACE_MS).unref())])
         this.mesh.stop()
         await this.protocol.stop().catch(() => {})
@@ -250,14 +252,14 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
    */
   async send (text: string, options: { signal?: AbortSignal } = {}): Promise<{ id: string, queued?: boolean }> {
     this.checkText(text)
-    if (this.outbox !== undefined && (this.mesh.sessions.size === 0 || this.outbox.length > 0)) {
+    if (this.outbox !== undefined && (this.mesh.links.size === 0 || this.outbox.length > 0)) {
       if (!this.outbox.push(text)) this.reportDrop()
       return { id: '', queued: true }
     }
     const frame = this.mesh.broadcast(text)
     // Per-message path: nothing is allocated unless a session is actually full.
     let full: Session[] | undefined
-    for (const s of this.mesh.sessions.values()) if (s.needsDrain) (full ??= []).push(s)
+    for (const { session: s } of this.mesh.links.values()) if (s.needsDrain) (full ??= []).push(s)
     if (full !== undefined) await Promise.all(full.map(async s => { await s.writable(options.signal) }))
     return { id: frame.id as string }
   }
@@ -293,7 +295,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     const behaviour = MODES[this.config.mode]
     const needsSession = !behaviour.acceptsJoins || this.config.bootstrap.length > 0
     if (behaviour.acceptsJoins && this.getMultiaddrs().length === 0) return { ready: false, reason: 'not_listening' }
-    if (needsSession && this.mesh.sessions.size === 0) return { ready: false, reason: 'no_session' }
+    if (needsSession && this.mesh.links.size === 0) return { ready: false, reason: 'no_session' }
     return { ready: true }
   }
 
@@ -312,12 +314,12 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 
   sessions (): SessionInfo[] {
-    return [...this.mesh.sessions.values()].map(s => ({ peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption, remoteAddr: s.remoteAddr, queuedBytes: s.queuedBytes }))
+    return [...this.mesh.links.values()].map(({ session: s }) => ({ peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption, remoteAddr: s.remoteAddr, queuedBytes: s.queuedBytes }))
   }
 
   members (): MemberInfo[] {
     return this.mesh.members().map(m => {
-      const rtt = m.self ? undefined : this.mesh.sessions.get(m.peerId)?.connection.rtt ?? this.ackRtt.get(m.peerId)
+      const rtt = m.self ? undefined : this.mesh.links.get(m.peerId)?.session.connection.rtt ?? this.ackRtt.get(m.peerId)
       return { ...m, rttMs: rtt === undefined ? null : Math.round(rtt * 10) / 10 }
     })
   }
@@ -325,7 +327,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   stats (): MeshStats & { sessions: number, members: number, queued: number, queueSent: number, queueDropped: number, connections: ConnGuardStats } {
     return {
       ...this.mesh.stats,
-      sessions: this.mesh.sessions.size,
+      sessions: this.mesh.links.size,
       members: this.mesh.roster.present().length + 1,
       queued: this.outbox?.length ?? 0,
       queueSent: this.outbox?.sent ?? 0,
@@ -351,9 +353,9 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     this.flushing = true
     try {
       let n = 0
-      while (outbox.length > 0 && this.mesh.sessions.size > 0 && this.state === 'started') {
+      while (outbox.length > 0 && this.mesh.links.size > 0 && this.state === 'started') {
         this.mesh.broadcast(outbox.shift() as string)
-        for (const s of this.mesh.sessions.values()) if (s.needsDrain) await s.writable(this.stopping.signal).catch(() => {})
+        for (const { session: s } of this.mesh.links.values()) if (s.needsDrain) await s.writable(this.stopping.signal).catch(() => {})
         if (++n % 256 === 0) await new Promise(resolve => setImmediate(resolve))
       }
     } finally {
@@ -381,7 +383,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     } catch (err) {
       const e = err as SessionRejectedError
       // Both sides dialled at once: the other session won, and we are connected all the same.
-      if (e.code === ErrorCode.duplicateSession && e.peerId !== undefined && this.mesh.sessions.has(e.peerId)) return e.peerId
+      if (e.code === ErrorCode.duplicateSession && e.peerId !== undefined && this.mesh.links.has(e.peerId)) return e.peerId
       throw err
     } finally {
       this.inFlight--
@@ -397,13 +399,13 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     // It proved the token: the connection is no longer an outsider's (auth deadline, per-IP caps).
     this.guard.authenticated(session.connection)
     if (this.state !== 'started') { void session.drop(ErrorCode.shuttingDown, 'this node is stopping'); return false }
-    const old = this.mesh.sessions.get(session.remotePeer)
+    const old = this.mesh.links.get(session.remotePeer)?.session
     if (old === undefined) {
-      if (this.mesh.sessions.size >= this.config.limits.maxSessions) {
+      if (this.mesh.links.size >= this.config.limits.maxSessions) {
         void session.drop(ErrorCode.tooManySessions, `this node holds ${this.config.limits.maxSessions} sessions`)
         return false
       }
-      this.mesh.sessionOpened(session)
+      this.mesh.linkOpened(linkOf(session))
       this.forgetPeerRecord(session)
       if (this.outbox !== undefined && this.outbox.length > 0) queueMicrotask(() => { void this.flushOutbox() })
       return true
@@ -416,7 +418,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       return false
     }
     void old.drop(ErrorCode.duplicateSession, 'replaced by a simultaneous session')
-    this.mesh.sessionOpened(session)
+    this.mesh.linkOpened(linkOf(session))
     this.forgetPeerRecord(session)
     return true
   }
@@ -443,10 +445,10 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 
   private async waitClosed (peer: string, signal: AbortSignal): Promise<void> {
-    if (!this.mesh.sessions.has(peer)) return
+    if (!this.mesh.links.has(peer)) return
     await new Promise<void>(resolve => {
       const check = (): void => {
-        if (this.mesh.sessions.has(peer) && !signal.aborted) return
+        if (this.mesh.links.has(peer) && !signal.aborted) return
         this.closed.removeEventListener(peer, check)
         signal.removeEventListener('abort', check)
         resolve()
@@ -457,7 +459,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 
   private pong (): PongFrame {
-    return { type: 'PONG', name: this.name, mode: this.mode, sessions: this.mesh.sessions.size, members: this.mesh.roster.present().length + 1 }
+    return { type: 'PONG', name: this.name, mode: this.mode, sessions: this.mesh.links.size, members: this.mesh.roster.present().length + 1 }
   }
 
   private checkText (text: string): void {

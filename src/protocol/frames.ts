@@ -16,7 +16,10 @@ export const FrameType = {
   HEARTBEAT: 'HEARTBEAT',
   IHAVE: 'IHAVE',
   GRAFT: 'GRAFT',
-  PRUNE: 'PRUNE'
+  PRUNE: 'PRUNE',
+  PROBE: 'PROBE',
+  PROBEACK: 'PROBEACK',
+  DIGEST: 'DIGEST'
 } as const
 export type FrameType = typeof FrameType[keyof typeof FrameType]
 
@@ -119,6 +122,8 @@ export interface MemberFrame {
   hops: number
   /** A claim's (alive, left) Ed25519 signature by the member, or by its `host` (src/mesh/trust.ts). */
   sig?: string
+  /** A suspect report: the peer id of the member that suspects (each distinct one shortens the suspicion). */
+  by?: string
 }
 export interface OkFrame { type: 'OK', of: FrameType }
 export interface ErrFrame { type: 'ERR', code: ErrorCode, message: string }
@@ -134,9 +139,18 @@ export interface IHaveFrame { type: 'IHAVE', ids: string[] }
 export interface GraftFrame { type: 'GRAFT', ids: string[] }
 /** PRUNE: a duplicate came over this link; push no more broadcasts over it, announce them instead. */
 export interface PruneFrame { type: 'PRUNE' }
+/**
+ * PROBE: "are you there?" (7.11). Without `target` it asks the neighbour it is sent to; with `target`
+ * and `origin` it is routed hop by hop to `target` (an indirect probe) and answered the same way.
+ */
+export interface ProbeFrame { type: 'PROBE', n: number, target?: string, origin?: string, hops?: number }
+/** PROBEACK: the answer to PROBE `n`; routed back to `target` (the prober) when the probe was. */
+export interface ProbeAckFrame { type: 'PROBEACK', n: number, target?: string, origin?: string, hops?: number }
+/** DIGEST: a hash of the present members (and their incarnations) the sender holds; `reply` on the answer to one (7.12). */
+export interface DigestFrame { type: 'DIGEST', h: string, reply?: boolean }
 
 /** The frames a session hands to the mesh once it is open. */
-export type MeshFrame = MsgFrame | AckFrame | MemberFrame | HeartbeatFrame | IHaveFrame | GraftFrame | PruneFrame
+export type MeshFrame = MsgFrame | AckFrame | MemberFrame | HeartbeatFrame | IHaveFrame | GraftFrame | PruneFrame | ProbeFrame | ProbeAckFrame | DigestFrame
 
 export type Frame = AuthFrame | JoinFrame | ExitFrame | MsgFrame | AckFrame | MemberFrame |
-OkFrame | ErrFrame | PingFrame | PongFrame | HeartbeatFrame | IHaveFrame | GraftFrame | PruneFrame
+OkFrame | ErrFrame | PingFrame | PongFrame | HeartbeatFrame | IHaveFrame | GraftFrame | PruneFrame | ProbeFrame | ProbeAckFrame | DigestFrame

@@ -228,7 +228,7 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   EXIT: { name: str },
   MSG: { text: line, id: optId, origin: optStr, from: optName, ts: optInt, hops: optInt, to: optStr, sig: optStr },
   ACK: { id, from: optName, origin: optStr, to: optStr, hops: optInt, sig: optStr },
-  MEMBER: { peerId: id, name, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int, sig: optStr },
+  MEMBER: { peerId: id, name, state: oneOf(Object.values(MemberState)), inc: int, seq: int, addrs: strList, mode: optStr, host: optStr, reason: v => v === undefined || oneOf(['exit', 'disconnect'])(v), hops: int, sig: optStr, by: optId },
   OK: { of: str },
   ERR: { code: str, message: str },
   PING: {},
@@ -236,7 +236,10 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   HEARTBEAT: { beats: beatList },
   IHAVE: { ids: idList },
   GRAFT: { ids: idList },
-  PRUNE: {}
+  PRUNE: {},
+  PROBE: { n: int, target: optId, origin: optId, hops: optInt },
+  PROBEACK: { n: int, target: optId, origin: optId, hops: optInt },
+  DIGEST: { h: id, reply: (v: unknown) => v === undefined || typeof v === 'boolean' }
 }
 
 const SHAPE_ENTRIES = Object.fromEntries(Object.entries(SHAPES).map(([t, shape]) => [t, Object.entries(shape)])) as Record<Frame['type'], Array<[string, Check]>>

@@ -172,6 +172,9 @@ function open (state: Extract<SessionState, { phase: 'open' }>, frame: Frame, ct
     case 'IHAVE':
     case 'GRAFT':
     case 'PRUNE':
+    case 'PROBE':
+    case 'PROBEACK':
+    case 'DIGEST':
       if (ctx.wire === Wire.text && frame.type !== 'MSG') break
       return { state, actions: [{ type: 'frame', frame }] }
     case 'EXIT': {

@@ -60,6 +60,8 @@ export class FakeMember {
       const frames = decoder.push(evt.data).map(decodeJsonFrame)
       this.received.push(...frames)
       this.writes.push(frames)
+      // A fake kept alive answers probes as an honest member does (PROTOCOL.md 7.11).
+      if (this.heartbeat !== undefined) for (const f of frames) if (f.type === 'PROBE' && f.target === undefined) this.send({ type: 'PROBEACK', n: f.n })
     })
   }
 

@@ -10,7 +10,7 @@ import type { AckFrame, Frame, MemberFrame, MsgFrame } from '../../../src/protoc
 
 const SENDER = '12D3KooWSenderSenderSenderSenderSenderSenderSender1'
 const RECEIVER = '12D3KooWReceiverReceiverReceiverReceiverReceiver12'
-const session = { remotePeer: SENDER, name: 'alice' }
+const session = { peer: SENDER, name: 'alice' }
 
 /** What the receiver decodes from the bytes. */
 function received (bytes: Uint8Array): Frame {

@@ -1,0 +1,264 @@
+/**
+ * Failure detection, SWIM-style over the links the node already holds (docs/PROTOCOL.md 7.11).
+ * Each period (mesh.heartbeatMs) a node probes its next neighbours, round-robin over a shuffled list
+ * (each at least every PROBE_EVERY_PERIODS periods):
+ * PROBE, answered by PROBEACK. No answer within the probe timeout: it asks up to PROBE_HELPERS other
+ * neighbours to route a PROBE to it (indirect probe); still nothing: it reports the member suspect.
+ * Members it can no longer reach over a link (a link closed, so did the route through it) are
+ * probed by routed PROBEs only. Every node that hears a suspicion starts a timer that scales with
+ * log N and shrinks with each independent accuser (Lifeguard); the member refutes with a higher
+ * incarnation, or fails when the timer runs out. A node whose own probes keep failing doubts itself
+ * first: its local health score stretches its probe timeouts (Lifeguard).
+ */
+import { MemberState } from '../protocol/frames.ts'
+import { isPresent, toFrame } from './roster.ts'
+import { isCore, Urgency } from './link.ts'
+import { shuffle } from './env.ts'
+import type { MeshContext } from './context.ts'
+import type { Membership } from './membership.ts'
+import type { Link } from './link.ts'
+import type { TimerHandle } from './env.ts'
+import type { Member } from './roster.ts'
+import type { ProbeAckFrame, ProbeFrame } from '../protocol/frames.ts'
+
+/** Neighbours asked to route an indirect probe. */
+export const PROBE_HELPERS = 3
+/** Lifeguard: the local health score's ceiling; probe timeouts stretch by (1 + score). */
+export const MAX_HEALTH_SCORE = 8
+/** Independent accusers that bring a suspicion down to its shortest timeout. */
+export const SUSPICION_CONFIRMATIONS = 3
+/** A suspicion with one accuser lasts this many times the shortest timeout. */
+export const SUSPICION_MAX_FACTOR = 3
+/** Every neighbour is probed at least once in this many periods (a node with more links probes more a period). */
+export const PROBE_EVERY_PERIODS = 2
+/** Members no link reaches, probed by routed PROBEs per period at most. */
+export const ORPHAN_PROBES_PER_PERIOD = 4
+
+interface Probe { target: string, timer: TimerHandle, phase: 'direct' | 'indirect' }
+interface Suspicion { inc: number, start: number, by: Set<string>, timer: TimerHandle }
+
+export class FailureDetector {
+  private readonly ctx: MeshContext
+  private readonly membership: Membership
+  private readonly probes = new Map<number, Probe>()
+  private readonly probing = new Set<string>()
+  private readonly suspicions = new Map<string, Suspicion>()
+  /** Members to reach by routed probes (their link or route went away). */
+  private readonly orphans = new Set<string>()
+  /** Per closed link: the members routed through it, probed only once its own member fails to answer. */
+  private readonly behind = new Map<string, string[]>()
+  private order: string[] = []
+  private next = 0
+  private seq = 0
+  /** Lifeguard local health: 0 = healthy. */
+  private health = 0
+
+  constructor (ctx: MeshContext, membership: Membership) {
+    this.ctx = ctx
+    this.membership = membership
+  }
+
+  get healthScore (): number { return this.health }
+
+  /** One protocol period: probe the next neighbour, and a few members no link reaches. */
+  tick (): void {
+    const ctx = this.ctx
+    if (!ctx.init.behaviour.watchesLiveness || ctx.leaving) return
+    const count = Math.max(1, Math.ceil(ctx.links.size / PROBE_EVERY_PERIODS))
+    for (let i = 0; i < count; i++) {
+      const target = this.nextTarget()
+      if (target === undefined) break
+      this.probe(target)
+    }
+    let budget = ORPHAN_PROBES_PER_PERIOD
+    for (const peer of this.orphans) {
+      if (budget-- === 0) break
+      this.orphans.delete(peer)
+      const m = ctx.roster.get(peer)
+      if (m !== undefined && isPresent(m.state) && !ctx.links.has(peer) && this.watched(m)) this.probe(peer)
+    }
+  }
+
+  /** Round-robin over a shuffled list of the neighbours that answer probes (not text clients). */
+  private nextTarget (): string | undefined {
+    const ctx = this.ctx
+    for (let tries = 0; tries < 2; tries++) {
+      while (this.next < this.order.length) {
+        const peer = this.order[this.next++] as string
+        const l = ctx.links.get(peer)
+        const m = ctx.roster.get(peer)
+        if (l?.wire === 'json' && m !== undefined && isPresent(m.state) && !this.probing.has(peer)) return peer
+      }
+      this.order = shuffle(ctx.env, [...ctx.links.keys()])
+      this.next = 0
+    }
+    return undefined
+  }
+
+  /** Each phase (direct, indirect) waits a third of suspectAfterMs, stretched while we are unhealthy. */
+  private timeout (): number {
+    return (this.ctx.cfg.suspectAfterMs / 3) * (1 + this.health)
+  }
+
+  private probe (target: string): void {
+    const ctx = this.ctx
+    const n = ++this.seq
+    this.probing.add(target)
+    const link = ctx.links.get(target)
+    if (link === undefined) { this.indirect(n, target); return }
+    ctx.stats.probes++
+    link.send({ type: 'PROBE', n }, Urgency.now)
+    this.probes.set(n, { target, phase: 'direct', timer: ctx.env.setTimeout(() => { this.indirect(n, target) }, this.timeout()) })
+  }
+
+  /** Asks other neighbours (the route's next hop first) to route a probe to `target`. */
+  private indirect (n: number, target: string): void {
+    const ctx = this.ctx
+    const via = ctx.links.get(ctx.routes.get(target) ?? '')
+    const helpers = shuffle(ctx.env, [...ctx.links.values()].filter(l => isCore(l) && l.peer !== target && l !== via)).slice(0, PROBE_HELPERS - (via === undefined ? 0 : 1))
+    if (via !== undefined && via.peer !== target && isCore(via)) helpers.unshift(via)
+    const frame: ProbeFrame = { type: 'PROBE', n, target, origin: ctx.self, hops: 0 }
+    for (const h of helpers) h.send(frame, Urgency.now)
+    ctx.stats.indirectProbes += helpers.length
+    this.probes.set(n, { target, phase: 'indirect', timer: ctx.env.setTimeout(() => { this.failed(n) }, this.timeout()) })
+  }
+
+  private failed (n: number): void {
+    const probe = this.probes.get(n)
+    if (probe === undefined) return
+    this.probes.delete(n)
+    this.probing.delete(probe.target)
+    this.ctx.stats.probeFailures++
+    const m = this.ctx.roster.get(probe.target)
+    if (m !== undefined && isPresent(m.state) && !this.ctx.leaving) this.accuse(m)
+    // It is unreachable: so may be those we reached through it (a partition).
+    for (const p of this.behind.get(probe.target) ?? []) this.orphans.add(p)
+    this.behind.delete(probe.target)
+  }
+
+  /** Reports `m` suspect, or, if it already is, adds our voice to the suspicion. */
+  private accuse (m: Member): void {
+    const ctx = this.ctx
+    const report = { ...toFrame(m, MemberState.suspect), by: ctx.self }
+    if (m.state === MemberState.alive) { this.membership.accept(report, undefined); return }
+    if (this.confirm(m.peerId, m.inc, ctx.self)) this.membership.passOn(report, undefined)
+  }
+
+  onProbe (l: Link, f: ProbeFrame): void {
+    const ctx = this.ctx
+    if (f.target === undefined) { l.send({ type: 'PROBEACK', n: f.n }, Urgency.now); return }
+    if (l.mode === 'leaf' || l.wire !== 'json') { ctx.stats.leafOther++; return }
+    if (f.origin === undefined) { ctx.stats.malformed++; return }
+    ctx.learnRoute(f.origin, l.peer)
+    if (f.target === ctx.self) {
+      l.send({ type: 'PROBEACK', n: f.n, target: f.origin, origin: ctx.self, hops: 0 }, Urgency.now)
+      return
+    }
+    this.forward(l, f)
+  }
+
+  onProbeAck (l: Link, f: ProbeAckFrame): void {
+    const ctx = this.ctx
+    if (f.target !== undefined && f.target !== ctx.self) {
+      if (l.mode === 'leaf' || l.wire !== 'json') { ctx.stats.leafOther++; return }
+      this.forward(l, f)
+      return
+    }
+    const probe = this.probes.get(f.n)
+    // A direct answer must come from the target's own link; a routed one names it as origin.
+    if (probe === undefined || (f.target === undefined ? l.peer : f.origin) !== probe.target) return
+    ctx.env.clearTimeout(probe.timer)
+    this.probes.delete(f.n)
+    this.probing.delete(probe.target)
+    this.behind.delete(probe.target)
+    this.health = Math.max(0, this.health - 1)
+  }
+
+  /** Passes a routed PROBE or PROBEACK one hop on toward its target (relaying nodes only). */
+  private forward (from: Link, f: ProbeFrame | ProbeAckFrame): void {
+    const ctx = this.ctx
+    const hops = f.hops ?? 0
+    if (!ctx.relays || hops >= ctx.cfg.hopLimit) { ctx.stats.hopLimit++; return }
+    const target = f.target as string
+    const next = ctx.links.get(target) ?? ctx.links.get(ctx.routes.get(target) ?? '')
+    if (next === undefined || next === from || next.wire !== 'json') return
+    next.send({ ...f, hops: hops + 1 }, Urgency.now)
+    ctx.stats.relayed++
+  }
+
+  /** Membership saw `m` change state (`by`: who accused it, for a suspicion). */
+  stateChanged (m: Member, by: string | undefined): void {
+    const ctx = this.ctx
+    const old = this.suspicions.get(m.peerId)
+    if (old !== undefined) { ctx.env.clearTimeout(old.timer); this.suspicions.delete(m.peerId) }
+    if (m.state === MemberState.suspect && this.watched(m)) {
+      const s: Suspicion = { inc: m.inc, start: ctx.now(), by: new Set(by === undefined ? [] : [by]), timer: undefined }
+      this.suspicions.set(m.peerId, s)
+      this.arm(m.peerId, s)
+      // A neighbour suspected by someone else: look for ourselves now, to confirm or not.
+      if (ctx.links.has(m.peerId) && !this.probing.has(m.peerId) && by !== ctx.self && ctx.init.behaviour.watchesLiveness) this.probe(m.peerId)
+    }
+    // We accused it and it answered with a higher incarnation: maybe we are the slow one (Lifeguard).
+    if (m.state === MemberState.alive && old?.by.has(ctx.self) === true) this.health = Math.min(MAX_HEALTH_SCORE, this.health + 1)
+    if (m.state === MemberState.failed || m.state === MemberState.left) {
+      // Clients a gone host spoke for are gone with it.
+      for (const c of ctx.roster.present()) if (c.host === m.peerId) this.membership.accept(toFrame(c, MemberState.failed), undefined)
+    }
+  }
+
+  /** Another accuser of a current suspicion; true when it is news (then it is passed on). */
+  confirm (peerId: string, inc: number, by: string): boolean {
+    const s = this.suspicions.get(peerId)
+    if (s === undefined || s.inc !== inc || s.by.has(by) || s.by.size > SUSPICION_CONFIRMATIONS) return false
+    s.by.add(by)
+    this.ctx.env.clearTimeout(s.timer)
+    this.arm(peerId, s)
+    return true
+  }
+
+  /** Shortest suspicion: failAfterMs, times log10(N) - 1 from N = 100 on; one accuser waits SUSPICION_MAX_FACTOR times that. */
+  suspicionTimeout (accusers: number): number {
+    const n = this.ctx.roster.present().length + 1
+    const min = this.ctx.cfg.failAfterMs * Math.max(1, Math.log10(n) - 1)
+    const max = min * SUSPICION_MAX_FACTOR
+    const c = Math.max(0, accusers - 1)
+    return Math.max(min, max - (max - min) * Math.log(c + 1) / Math.log(SUSPICION_CONFIRMATIONS + 1))
+  }
+
+  private arm (peerId: string, s: Suspicion): void {
+    const ctx = this.ctx
+    const due = s.start + this.suspicionTimeout(s.by.size)
+    s.timer = ctx.env.setTimeout(() => {
+      if (this.suspicions.get(peerId) !== s) return
+      this.suspicions.delete(peerId)
+      const m = ctx.roster.get(peerId)
+      if (m?.state === MemberState.suspect && m.inc === s.inc && !ctx.leaving) this.membership.accept(toFrame(m, MemberState.failed), undefined)
+    }, Math.max(0, due - ctx.now()))
+  }
+
+  /** We refuted a suspicion of ourselves: maybe we are the slow one (Lifeguard). */
+  refuted (): void {
+    this.health = Math.min(MAX_HEALTH_SCORE, this.health + 1)
+  }
+
+  /** A link closed without EXIT: its member is probed by routed probes; if it fails, so are those routed through it. */
+  linkClosed (peer: string, reason: string, routedVia: string[]): void {
+    if (reason === 'exit' || reason === 'duplicate') return
+    this.orphans.add(peer)
+    if (routedVia.length > 0) this.behind.set(peer, routedVia)
+  }
+
+  stop (): void {
+    for (const p of this.probes.values()) this.ctx.env.clearTimeout(p.timer)
+    for (const s of this.suspicions.values()) this.ctx.env.clearTimeout(s.timer)
+    this.probes.clear()
+    this.probing.clear()
+    this.suspicions.clear()
+    this.behind.clear()
+  }
+
+  /** Members this node watches: all but the clients it hosts (their link closing says they left). */
+  private watched (m: Member): boolean {
+    return m.host !== this.ctx.self
+  }
+}
