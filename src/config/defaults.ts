@@ -30,6 +30,13 @@ export interface OverlayConfig {
     maxSessions: number
     maxStreamsPerPeer: number
     inboundPerIpPerSecond: number
+    maxQueuedBytes: number
+    maxQueuedBytesTotal: number
+    msgPerSecond: number
+    msgBurst: number
+    controlPerSecond: number
+    controlBurst: number
+    rateExcessCutMs: number
   }
   timeouts: {
     authMs: number
@@ -63,7 +70,14 @@ export function defaultConfig (): OverlayConfig {
       maxFrameBytes: C.DEFAULT_MAX_FRAME_BYTES,
       maxSessions: C.DEFAULT_MAX_SESSIONS,
       maxStreamsPerPeer: C.DEFAULT_MAX_STREAMS_PER_PEER,
-      inboundPerIpPerSecond: C.DEFAULT_INBOUND_PER_IP_PER_SECOND
+      inboundPerIpPerSecond: C.DEFAULT_INBOUND_PER_IP_PER_SECOND,
+      maxQueuedBytes: C.DEFAULT_MAX_QUEUED_BYTES,
+      maxQueuedBytesTotal: C.DEFAULT_MAX_QUEUED_BYTES_TOTAL,
+      msgPerSecond: C.DEFAULT_MSG_PER_SECOND,
+      msgBurst: C.DEFAULT_MSG_BURST,
+      controlPerSecond: C.DEFAULT_CONTROL_PER_SECOND,
+      controlBurst: C.DEFAULT_CONTROL_BURST,
+      rateExcessCutMs: C.DEFAULT_RATE_EXCESS_CUT_MS
     },
     timeouts: {
       authMs: C.DEFAULT_AUTH_TIMEOUT_MS,

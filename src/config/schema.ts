@@ -70,7 +70,18 @@ const schema = section({
     maxFrameBytes: int(64, 16 * 1024 * 1024),
     maxSessions: int(1, 100_000),
     maxStreamsPerPeer: int(1, 1024),
-    inboundPerIpPerSecond: int(1, 100_000)
+    inboundPerIpPerSecond: int(1, 100_000),
+    maxQueuedBytes: int(64 * 1024, 4 * 1024 ** 3),
+    maxQueuedBytesTotal: int(64 * 1024, 64 * 1024 ** 3),
+    msgPerSecond: int(1, 10_000_000),
+    msgBurst: int(1, 10_000_000),
+    controlPerSecond: int(1, 10_000_000),
+    controlBurst: int(1, 10_000_000),
+    rateExcessCutMs: ms()
+  }).superRefine((l, ctx) => {
+    if (l.maxQueuedBytesTotal < l.maxQueuedBytes) {
+      ctx.addIssue({ code: 'custom', path: ['maxQueuedBytesTotal'], message: `must be at least limits.maxQueuedBytes (${l.maxQueuedBytes}), got ${l.maxQueuedBytesTotal}` })
+    }
   }),
   timeouts: section({ authMs: ms(), banMs: ms(), dialMs: ms() }),
   retry: section({ attempts: int(1, 1000), intervalMs: ms(), maxIntervalMs: ms() })

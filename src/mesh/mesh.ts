@@ -154,13 +154,13 @@ export class Mesh {
     for (const m of this.roster.all()) s.send(toFrame(m))
   }
 
-  sessionClosed (s: Session, reason: CloseReason): void {
+  sessionClosed (s: Session, reason: CloseReason, code?: string): void {
     if (this.sessions.get(s.remotePeer) !== s) return
     this.sessions.delete(s.remotePeer)
     this.signingNeeded = undefined
     for (const [target, via] of this.routes) if (via === s.remotePeer) this.routes.delete(target)
     if (this.tree.has(s.remotePeer)) this.regraft(this.tree.removePeer(s.remotePeer))
-    this.emit({ type: 'session', action: 'close', peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption, reason })
+    this.emit({ type: 'session', action: 'close', peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption, reason, ...(code === undefined ? {} : { code }) })
     const member = this.roster.get(s.remotePeer)
     if (member === undefined || !isPresent(member.state) || this.leaving) return
     const hosted = member.host === this.init.peerId

@@ -29,6 +29,7 @@ import type { MeshStats } from '../mesh/mesh.ts'
 import type { Member } from '../mesh/roster.ts'
 import type { OverlayEvent, OverlayEvents } from '../mesh/events.ts'
 import type { PongFrame } from '../protocol/frames.ts'
+import type { ProtocolStats } from '../protocol/overlay-protocol.ts'
 import type { DataDir } from './data-dir.ts'
 import type { TokenSource } from './token.ts'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
@@ -100,6 +101,15 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       maxSessions: this.config.limits.maxSessions,
       maxStreamsPerPeer: this.config.limits.maxStreamsPerPeer,
       openSessions: () => this.mesh.sessions.size,
+      limits: {
+        maxQueuedBytes: this.config.limits.maxQueuedBytes,
+        maxQueuedBytesTotal: this.config.limits.maxQueuedBytesTotal,
+        msgPerSecond: this.config.limits.msgPerSecond,
+        msgBurst: this.config.limits.msgBurst,
+        controlPerSecond: this.config.limits.controlPerSecond,
+        controlBurst: this.config.limits.controlBurst,
+        rateExcessCutMs: this.config.limits.rateExcessCutMs
+      },
       host: {
         token: this.token.token,
         acceptsJoins: behaviour.acceptsJoins,
@@ -111,8 +121,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         nameAvailable: (name, peer) => name !== this.name && this.mesh.roster.nameAvailable(name, peer),
         onOpen: session => this.admit(session),
         onFrame: (session, frame) => { this.mesh.onFrame(session, frame) },
-        onClose: (session, reason) => {
-          this.mesh.sessionClosed(session, reason)
+        onClose: (session, reason, code) => {
+          this.mesh.sessionClosed(session, reason, code)
           this.closed.dispatchEvent(new Event(session.remotePeer))
         },
         onPing: () => this.pong(),
@@ -213,8 +223,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     return this.mesh.members()
   }
 
-  stats (): MeshStats & { sessions: number, members: number } {
-    return { ...this.mesh.stats, sessions: this.mesh.sessions.size, members: this.mesh.roster.present().length + 1 }
+  stats (): MeshStats & ProtocolStats & { sessions: number, members: number, queuedBytes: number } {
+    return { ...this.mesh.stats, ...this.protocol.stats(), sessions: this.mesh.sessions.size, members: this.mesh.roster.present().length + 1 }
   }
 
   /** Opens a session (used by bootstrap and peer exchange); resolves with the remote peer id. */

@@ -42,7 +42,11 @@ export const ErrorCode = {
   notAccepting: 'not_accepting',
   tooManySessions: 'too_many_sessions',
   duplicateSession: 'duplicate_session',
-  shuttingDown: 'shutting_down'
+  shuttingDown: 'shutting_down',
+  /** More bytes wait to go to the peer than limits.maxQueuedBytes (or the node-wide cap) allows. */
+  slowConsumer: 'slow_consumer',
+  /** The peer kept sending over its per-session rate for limits.rateExcessCutMs. */
+  rateLimited: 'rate_limited'
 } as const
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
 
