@@ -21,6 +21,10 @@ export const DEFAULT_MAX_QUEUED_BYTES_TOTAL = 256 * 1024 * 1024
 export const DEFAULT_MSG_PER_SECOND = 50_000
 /** Per session: MSG and ACK frames that may arrive at once (token bucket size). */
 export const DEFAULT_MSG_BURST = 50_000
+/** Per text-client session: MSG lines a second (a chat client; every relayed line costs the members a signature check). */
+export const DEFAULT_TEXT_MSG_PER_SECOND = 200
+/** Per text-client session: MSG lines that may arrive at once. */
+export const DEFAULT_TEXT_MSG_BURST = 400
 /** Per session: MEMBER, HEARTBEAT, IHAVE, GRAFT and PRUNE frames a second. */
 export const DEFAULT_CONTROL_PER_SECOND = 10_000
 /** Per session: membership and tree frames that may arrive at once. */

@@ -34,6 +34,8 @@ export interface OverlayConfig {
     maxQueuedBytesTotal: number
     msgPerSecond: number
     msgBurst: number
+    textMsgPerSecond: number
+    textMsgBurst: number
     controlPerSecond: number
     controlBurst: number
     rateExcessCutMs: number
@@ -75,6 +77,8 @@ export function defaultConfig (): OverlayConfig {
       maxQueuedBytesTotal: C.DEFAULT_MAX_QUEUED_BYTES_TOTAL,
       msgPerSecond: C.DEFAULT_MSG_PER_SECOND,
       msgBurst: C.DEFAULT_MSG_BURST,
+      textMsgPerSecond: C.DEFAULT_TEXT_MSG_PER_SECOND,
+      textMsgBurst: C.DEFAULT_TEXT_MSG_BURST,
       controlPerSecond: C.DEFAULT_CONTROL_PER_SECOND,
       controlBurst: C.DEFAULT_CONTROL_BURST,
       rateExcessCutMs: C.DEFAULT_RATE_EXCESS_CUT_MS

@@ -75,6 +75,8 @@ const schema = section({
     maxQueuedBytesTotal: int(64 * 1024, 64 * 1024 ** 3),
     msgPerSecond: int(1, 10_000_000),
     msgBurst: int(1, 10_000_000),
+    textMsgPerSecond: int(1, 10_000_000),
+    textMsgBurst: int(1, 10_000_000),
     controlPerSecond: int(1, 10_000_000),
     controlBurst: int(1, 10_000_000),
     rateExcessCutMs: ms()

@@ -106,6 +106,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         maxQueuedBytesTotal: this.config.limits.maxQueuedBytesTotal,
         msgPerSecond: this.config.limits.msgPerSecond,
         msgBurst: this.config.limits.msgBurst,
+        textMsgPerSecond: this.config.limits.textMsgPerSecond,
+        textMsgBurst: this.config.limits.textMsgBurst,
         controlPerSecond: this.config.limits.controlPerSecond,
         controlBurst: this.config.limits.controlBurst,
         rateExcessCutMs: this.config.limits.rateExcessCutMs

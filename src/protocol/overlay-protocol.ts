@@ -5,7 +5,7 @@
  * session's WriteQueue (write-queue.ts), bounded per session and per node.
  */
 import { pEvent } from 'p-event'
-import { DEFAULT_CONTROL_BURST, DEFAULT_CONTROL_PER_SECOND, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_BYTES_TOTAL, DEFAULT_MSG_BURST, DEFAULT_MSG_PER_SECOND, DEFAULT_RATE_EXCESS_CUT_MS, JSON_PROTOCOL, TEXT_PROTOCOL } from '../constants.ts'
+import { DEFAULT_CONTROL_BURST, DEFAULT_CONTROL_PER_SECOND, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_BYTES_TOTAL, DEFAULT_MSG_BURST, DEFAULT_MSG_PER_SECOND, DEFAULT_RATE_EXCESS_CUT_MS, DEFAULT_TEXT_MSG_BURST, DEFAULT_TEXT_MSG_PER_SECOND, JSON_PROTOCOL, TEXT_PROTOCOL } from '../constants.ts'
 import { InvalidFrameError, ProtocolViolationError, SessionRejectedError } from '../errors.ts'
 import { AuthRole } from './auth.ts'
 import { ErrorCode } from './frames.ts'
@@ -383,7 +383,7 @@ export class Session implements QueueOwner {
 
   /** Hands a mesh frame to the node, unless it is over the session's rate. */
   private deliver (frame: Frame): void {
-    const limiter = this.limiter ??= new FrameLimiter(this.shared.limits, Date.now())
+    const limiter = this.limiter ??= new FrameLimiter(this.shared.limits, Date.now(), this.wire === Wire.text)
     const verdict = limiter.check(frame, Date.now())
     if (verdict === Verdict.pass) {
       this.host.onFrame(this, frame)
@@ -487,6 +487,8 @@ export function defaultLimits (): ProtocolLimits {
     maxQueuedBytesTotal: DEFAULT_MAX_QUEUED_BYTES_TOTAL,
     msgPerSecond: DEFAULT_MSG_PER_SECOND,
     msgBurst: DEFAULT_MSG_BURST,
+    textMsgPerSecond: DEFAULT_TEXT_MSG_PER_SECOND,
+    textMsgBurst: DEFAULT_TEXT_MSG_BURST,
     controlPerSecond: DEFAULT_CONTROL_PER_SECOND,
     controlBurst: DEFAULT_CONTROL_BURST,
     rateExcessCutMs: DEFAULT_RATE_EXCESS_CUT_MS

@@ -42,6 +42,9 @@ export class TokenBucket {
 export interface RateLimits {
   msgPerSecond: number
   msgBurst: number
+  /** The message bucket of a text client's session. */
+  textMsgPerSecond: number
+  textMsgBurst: number
   controlPerSecond: number
   controlBurst: number
   rateExcessCutMs: number
@@ -69,9 +72,9 @@ export class FrameLimiter {
   droppedMsgs = 0
   droppedControl = 0
 
-  constructor (limits: RateLimits, now: number) {
+  constructor (limits: RateLimits, now: number, text = false) {
     this.limits = limits
-    this.msg = new TokenBucket(limits.msgPerSecond, limits.msgBurst, now)
+    this.msg = text ? new TokenBucket(limits.textMsgPerSecond, limits.textMsgBurst, now) : new TokenBucket(limits.msgPerSecond, limits.msgBurst, now)
     this.control = new TokenBucket(limits.controlPerSecond, limits.controlBurst, now)
   }
 
