@@ -121,6 +121,7 @@ export class Session implements QueueOwner {
   private backlog: Uint8Array[] | undefined
   /** The remote ended its side while input was still waiting. */
   private endPending = false
+  private pumpScheduled = false
   private framesIn = 0
   private authTimer: ReturnType<typeof setTimeout> | undefined
   /** No more input is read and no more frames are queued. */
@@ -255,9 +256,10 @@ export class Session implements QueueOwner {
   private receive (data: Uint8Array | Uint8ArrayList): void {
     if (this.closed) return
     if (this.backlog !== undefined) {
-      // Dispatched by resume() from the stream's buffer while a turn still holds input.
+      // Dispatched while a turn still holds input (resume() hands over the stream's buffer).
       if (data instanceof Uint8Array) this.backlog.push(data)
       else for (const piece of data) this.backlog.push(piece)
+      this.schedulePump()
       return
     }
     // The common case: one small chunk, decoded at once with nothing allocated.
@@ -273,9 +275,10 @@ export class Session implements QueueOwner {
   private pump (): void {
     const started = performance.now()
     const framesBefore = this.framesIn
-    const backlog = this.backlog
-    while (backlog !== undefined && backlog.length > 0 && !this.closed) {
-      const piece = backlog[0] as Uint8Array
+    while (!this.closed) {
+      const backlog = this.backlog
+      const piece = backlog?.[0]
+      if (backlog === undefined || piece === undefined) break
       let slice = piece
       if (piece.byteLength > INPUT_SLICE_BYTES) {
         slice = piece.subarray(0, INPUT_SLICE_BYTES)
@@ -285,7 +288,12 @@ export class Session implements QueueOwner {
       }
       this.decode(slice)
       if (backlog.length > 0 && (this.framesIn - framesBefore >= INPUT_TURN_FRAMES || performance.now() - started >= INPUT_TURN_MS)) {
-        this.yieldTurn()
+        // Stop reading until a later turn of the event loop, so other sessions and timers run.
+        this.shared.stats.inputYields++
+        if (this.stream.readStatus === 'readable') {
+          try { this.stream.pause() } catch {}
+        }
+        this.schedulePump()
         return
       }
     }
@@ -302,21 +310,18 @@ export class Session implements QueueOwner {
     }
   }
 
-  /** Stops reading until the next turn of the event loop, so other sessions and timers run. */
-  private yieldTurn (): void {
-    this.shared.stats.inputYields++
-    if (this.stream.readStatus === 'readable') {
-      try {
-        this.stream.pause()
-      } catch {}
-    }
+  /** Continues the backlog on a later turn (once, however often asked). */
+  private schedulePump (): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
     setImmediate(Session.continuePump, this)
   }
 
   /** Static, with the session as the argument: no closure kept per session. */
   private static continuePump (s: Session): void {
+    s.pumpScheduled = false
     if (s.closed) { s.backlog = undefined; return }
-    s.pump()
+    if (s.backlog !== undefined) s.pump()
   }
 
   private decode (bytes: Uint8Array): void {
