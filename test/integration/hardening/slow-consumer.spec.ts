@@ -42,7 +42,7 @@ const received = (client: TextClient): number => client.lines.filter(l => l.star
 describe('hardening - slow consumers', () => {
   afterEach(stopAll)
 
-  it('slow consumer - a stalled reader under a 36 MB broadcast is cut with slow_consumer; the hub stays up, an honest reader gets everything, nothing ghosts', async () => {
+  it('slow consumer - a stalled reader under a 40 MB broadcast is cut with slow_consumer; the hub stays up, an honest reader gets everything, nothing ghosts', async () => {
     const { hub, leaves: [leaf] } = await createNodes({ hub: 1, leaf: 1 })
     assert.ok(hub !== undefined && leaf !== undefined)
     const log = recordEvents(hub)
@@ -50,8 +50,9 @@ describe('hardening - slow consumers', () => {
     const slow = await stalledReader(hub, leaf, 'slow')
     const cut = nextEvent(hub, 'session', s => s.action === 'close' && s.peerId === slow.peerId, { timeout: 60_000 })
 
-    const sent = await broadcast(leaf, 36_000_000)
-    const closed = await cut
+    // About 36 MB plus room for what the reader's yamux window took in before it stopped (up to a few MiB).
+    const sent = await broadcast(leaf, 40_000_000)
+    const closed = await cut.catch(err => { throw new Error(`${(err as Error).message}; sent ${sent}, hub ${JSON.stringify(hub.stats())}, slow reader holds ${slow.stream.readBufferLength}, honest got ${received(honest)} ${(() => { const ls = (hub as any).mesh.sessions.get(leaf.peerId); const hs = (leaf as any).mesh.sessions.get(hub.peerId); return JSON.stringify([ls.stream.readStatus, ls.stream.state, ls.stream.recvWindow, ls.stream.recvWindowCapacity, ls.stream.readBufferLength, ls.backlog?.length, ls.pumpScheduled, ls.framesIn, ls.closed, hs.stream.sendWindowCapacity, hs.stream.writeBufferLength, hs.stream.writableNeedsDrain, hs.out.pendingBytes]) })()} hub events ${JSON.stringify(log.events.filter(e => e.type !== 'message').slice(-20))}`) })
     assert.equal(closed.code, 'slow_consumer')
     assert.equal(hub.stats().slowConsumers, 1)
     assert.ok((await slow.closed).error !== undefined, 'the stalled stream was reset')
@@ -69,14 +70,14 @@ describe('hardening - slow consumers', () => {
   })
 
   it('slow consumer - ten stalled readers: every one is cut, none stays listed as session or member', async () => {
-    const { hub, leaves: [leaf] } = await createNodes({ hub: 1, leaf: 1 }, { hub: { limits: { maxQueuedBytes: 4 * MiB } } })
+    const { hub, leaves: [leaf] } = await createNodes({ hub: 1, leaf: 1 }, { hub: { limits: { maxQueuedBytes: 1 * MiB } } })
     assert.ok(hub !== undefined && leaf !== undefined)
     const log = recordEvents(hub)
     const slow = await Promise.all(Array.from({ length: 10 }, async (_, i) => await stalledReader(hub, leaf, `slow${i}`)))
     assert.equal(hub.sessions().length, 11)
 
     await broadcast(leaf, 8_000_000)
-    await waitFor(() => hub.sessions().length === 1, { timeout: 30_000, message: `only the leaf keeps a session (${JSON.stringify(hub.sessions().map(x => x.name))}, ${JSON.stringify(hub.stats())})` })
+    await waitFor(() => hub.sessions().length === 1, { timeout: 60_000, message: `only the leaf keeps a session (${JSON.stringify(hub.sessions().map(x => x.name))}, ${JSON.stringify(hub.stats())})` })
     const cuts = log.of('session', s => s.action === 'close')
     assert.equal(cuts.length, 10)
     assert.ok(cuts.every(c => c.code === 'slow_consumer'), JSON.stringify(cuts.map(c => c.code)))
@@ -93,10 +94,10 @@ describe('hardening - slow consumers', () => {
     // Far below any one session's limit: only the total can cut here.
     const big = await stalledReader(hub, leaf, 'big')
     await broadcast(leaf, 20 * MiB)
-    await waitFor(() => hub.stats().queuedBytes > 19 * MiB, { timeout: 20_000, message: 'the hub holds about 20 MiB for big' })
+    await waitFor(() => hub.stats().queuedBytes > 16 * MiB, { timeout: 30_000, message: 'the hub holds most of 20 MiB for big' })
     const small = await stalledReader(hub, leaf, 'small')
     const cut = nextEvent(hub, 'session', s => s.action === 'close', { timeout: 30_000 })
-    const sent = await broadcast(leaf, 8 * MiB)
+    const sent = await broadcast(leaf, 12 * MiB)
 
     const closed = await cut
     assert.equal(closed.peerId, big.peerId, 'the larger queue goes')
