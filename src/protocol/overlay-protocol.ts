@@ -1,7 +1,7 @@
 /**
  * The one file that touches streams: registers both protocol handlers, dials, and runs each stream
- * through codec -> session state machine -> actions. Input is decoded in bounded turns (the stream
- * paused in between), so one flooding peer cannot hold the event loop; output goes through each
+ * through codec -> session state machine -> actions. Input is decoded in bounded turns, so one
+ * flooding peer cannot hold the event loop; output goes through each
  * session's WriteQueue (write-queue.ts), bounded per session and per node.
  */
 import { pEvent } from 'p-event'
@@ -29,13 +29,15 @@ const CLOSE_GRACE_MS = 1_000
 export const INPUT_SLICE_BYTES = 16 * 1024
 /** One session decodes for at most this long in one turn of the event loop, in ms. */
 export const INPUT_TURN_MS = 4
-/** ...or at most this many frames, then it pauses its stream and continues on the next turn. */
+/** ...or at most this many frames, then it continues on the next turn. */
 export const INPUT_TURN_FRAMES = 1_000
 /**
- * A paused stream keeps what is already in flight: up to the yamux window (16 MiB at most), more
- * than libp2p's default 4 MiB read buffer, past which it would reset the stream.
+ * Input held over for later turns is capped: past this many bytes a session decodes all it holds at
+ * once (as a node did before turns), so a sender faster than the node costs no unbounded memory.
+ * (Pausing the stream instead, so yamux would hold the sender back, reset busy sessions: a 40 MB
+ * broadcast lost its leaf's session in one run of three.)
  */
-const PAUSED_READ_BUFFER_BYTES = 17 * 1024 * 1024
+export const INPUT_BACKLOG_BYTES = 16 * 1024 * 1024
 const encoder = new TextEncoder()
 
 export type CloseReason = 'exit' | 'disconnect' | 'rejected' | 'error' | 'duplicate'
@@ -70,7 +72,7 @@ export interface ProtocolStats {
   droppedMsgs: number
   /** MEMBER, HEARTBEAT and tree frames dropped for going over a session's rate. */
   droppedControl: number
-  /** Times a session's input stopped for the turn and its stream was paused (fairness). */
+  /** Times a session's input stopped for the turn and went on in a later one (fairness). */
   inputYields: number
 }
 
@@ -117,8 +119,9 @@ export class Session implements QueueOwner {
   private readonly out: WriteQueue
   /** Created when the session opens: only open sessions carry rate-limited frames. */
   private limiter: FrameLimiter | undefined
-  /** Input left over when a turn's budget ran out; the stream is paused while it is set. */
+  /** Input left over when a turn's budget ran out. */
   private backlog: Uint8Array[] | undefined
+  private backlogBytes = 0
   /** The remote ended its side while input was still waiting. */
   private endPending = false
   private pumpScheduled = false
@@ -161,7 +164,6 @@ export class Session implements QueueOwner {
       this.authTimer = undefined
       this.fail(ErrorCode.authTimeout, `no AUTH and JOIN within ${this.host.authTimeoutMs} ms`)
     }, this.host.authTimeoutMs)
-    if (this.stream.maxReadBufferLength < PAUSED_READ_BUFFER_BYTES) this.stream.maxReadBufferLength = PAUSED_READ_BUFFER_BYTES
     // The session itself is the listener object (handleEvent): no closures per session and event.
     this.stream.addEventListener('message', this)
     this.stream.addEventListener('remoteCloseWrite', this)
@@ -256,9 +258,10 @@ export class Session implements QueueOwner {
   private receive (data: Uint8Array | Uint8ArrayList): void {
     if (this.closed) return
     if (this.backlog !== undefined) {
-      // Dispatched while a turn still holds input (resume() hands over the stream's buffer).
+      // Input that arrives while earlier input waits for its turn.
       if (data instanceof Uint8Array) this.backlog.push(data)
       else for (const piece of data) this.backlog.push(piece)
+      this.backlogBytes += data.byteLength
       this.schedulePump()
       return
     }
@@ -268,6 +271,7 @@ export class Session implements QueueOwner {
       return
     }
     this.backlog = data instanceof Uint8Array ? [data] : [...data]
+    this.backlogBytes = data.byteLength
     this.pump()
   }
 
@@ -286,24 +290,18 @@ export class Session implements QueueOwner {
       } else {
         backlog.shift()
       }
+      this.backlogBytes -= slice.byteLength
       this.decode(slice)
-      if (backlog.length > 0 && (this.framesIn - framesBefore >= INPUT_TURN_FRAMES || performance.now() - started >= INPUT_TURN_MS)) {
-        // Stop reading until a later turn of the event loop, so other sessions and timers run.
+      if (backlog.length > 0 && this.backlogBytes <= INPUT_BACKLOG_BYTES && (this.framesIn - framesBefore >= INPUT_TURN_FRAMES || performance.now() - started >= INPUT_TURN_MS)) {
+        // Go on in a later turn of the event loop, so other sessions and timers run first.
         this.shared.stats.inputYields++
-        if (this.stream.readStatus === 'readable') {
-          try { this.stream.pause() } catch {}
-        }
         this.schedulePump()
         return
       }
     }
     this.backlog = undefined
+    this.backlogBytes = 0
     if (this.closed) return
-    if (this.stream.readStatus === 'paused') {
-      try {
-        this.stream.resume() // may dispatch what arrived meanwhile, synchronously: receive() again
-      } catch {} // closing: the 'close' event finishes the session
-    }
     if (this.endPending && this.backlog === undefined && !this.closed) {
       this.endPending = false
       this.remoteEnded()
@@ -447,9 +445,6 @@ export class Session implements QueueOwner {
    */
   private async remoteDone (): Promise<void> {
     if (this.stream.remoteWriteStatus !== 'writable' || this.stream.status !== 'open') return
-    if (this.stream.readStatus === 'paused') {
-      try { this.stream.resume() } catch {} // read on (and discard): a paused stream stops the remote
-    }
     await pEvent(this.stream, ['remoteCloseWrite', 'close'], { timeout: CLOSE_GRACE_MS }).catch(() => {})
   }
 
