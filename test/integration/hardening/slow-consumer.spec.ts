@@ -17,6 +17,8 @@ const MiB = 1024 * 1024
 /** A text client that joins as `name`, reads the snapshot, then stops reading (its stream paused). */
 async function stalledReader (hub: OverlayNode, leaf: OverlayNode, name: string): Promise<TextClient> {
   const client = await reader(hub, leaf, name)
+  // Holds whatever its window lets in rather than resetting at libp2p's 4 MiB: the hub must cut it.
+  client.stream.maxReadBufferLength = 64 * MiB
   client.stream.pause()
   return client
 }
@@ -42,7 +44,7 @@ const received = (client: TextClient): number => client.lines.filter(l => l.star
 describe('hardening - slow consumers', () => {
   afterEach(stopAll)
 
-  it('slow consumer - a stalled reader under a 40 MB broadcast is cut with slow_consumer; the hub stays up, an honest reader gets everything, nothing ghosts', async () => {
+  it('slow consumer - a stalled reader under a 52 MB broadcast is cut with slow_consumer; the hub stays up, an honest reader gets everything, nothing ghosts', async () => {
     const { hub, leaves: [leaf] } = await createNodes({ hub: 1, leaf: 1 })
     assert.ok(hub !== undefined && leaf !== undefined)
     const log = recordEvents(hub)
@@ -50,8 +52,8 @@ describe('hardening - slow consumers', () => {
     const slow = await stalledReader(hub, leaf, 'slow')
     const cut = nextEvent(hub, 'session', s => s.action === 'close' && s.peerId === slow.peerId, { timeout: 60_000 })
 
-    // About 36 MB plus room for what the reader's yamux window took in before it stopped (up to a few MiB).
-    const sent = await broadcast(leaf, 40_000_000)
+    // 36 MB past the 32 MiB limit, plus room for what the reader's yamux window (up to 16 MiB) takes in.
+    const sent = await broadcast(leaf, 52_000_000)
     const closed = await cut.catch(err => { throw new Error(`${(err as Error).message}; sent ${sent}, hub ${JSON.stringify(hub.stats())}, slow reader holds ${slow.stream.readBufferLength}, honest got ${received(honest)} ${(() => { const ls = (hub as any).mesh.sessions.get(leaf.peerId); const hs = (leaf as any).mesh.sessions.get(hub.peerId); return JSON.stringify([ls.stream.readStatus, ls.stream.state, ls.stream.recvWindow, ls.stream.recvWindowCapacity, ls.stream.readBufferLength, ls.backlog?.length, ls.pumpScheduled, ls.framesIn, ls.closed, hs.stream.sendWindowCapacity, hs.stream.writeBufferLength, hs.stream.writableNeedsDrain, hs.out.pendingBytes]) })()} hub events ${JSON.stringify(log.events.filter(e => e.type !== 'message').slice(-20))}`) })
     assert.equal(closed.code, 'slow_consumer')
     assert.equal(hub.stats().slowConsumers, 1)
@@ -76,7 +78,7 @@ describe('hardening - slow consumers', () => {
     const slow = await Promise.all(Array.from({ length: 10 }, async (_, i) => await stalledReader(hub, leaf, `slow${i}`)))
     assert.equal(hub.sessions().length, 11)
 
-    await broadcast(leaf, 8_000_000)
+    await broadcast(leaf, 20_000_000) // past any reader's yamux window (16 MiB at most) plus its 1 MiB
     await waitFor(() => hub.sessions().length === 1, { timeout: 60_000, message: `only the leaf keeps a session (${JSON.stringify(hub.sessions().map(x => x.name))}, ${JSON.stringify(hub.stats())})` })
     const cuts = log.of('session', s => s.action === 'close')
     assert.equal(cuts.length, 10)
