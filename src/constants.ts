@@ -28,6 +28,24 @@ export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1024
 export const DEFAULT_MAX_UNAUTHENTICATED_PER_IP = 512
 /** Failed authentications from one IP within DEFAULT_AUTH_FAILURE_WINDOW_MS before it is refused for the ban time. */
 export const DEFAULT_MAX_AUTH_FAILURES_PER_IP = 32
+/** Bytes waiting to go out on one session (ours and the stream's) before it is cut as a slow consumer. */
+export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024
+/** Bytes waiting to go out across all sessions of a node; past it the largest queues are cut first. */
+export const DEFAULT_MAX_QUEUED_BYTES_TOTAL = 256 * 1024 * 1024
+/** Per session: MSG and ACK frames a second (token bucket rate; the 1 KiB benchmark pushes about 22,000). */
+export const DEFAULT_MSG_PER_SECOND = 50_000
+/** Per session: MSG and ACK frames that may arrive at once (token bucket size). */
+export const DEFAULT_MSG_BURST = 50_000
+/** Per text-client session: MSG lines a second (a chat client; every relayed line costs the members a signature check). */
+export const DEFAULT_TEXT_MSG_PER_SECOND = 200
+/** Per text-client session: MSG lines that may arrive at once. */
+export const DEFAULT_TEXT_MSG_BURST = 400
+/** Per session: MEMBER, HEARTBEAT, PROBE, PROBEACK, DIGEST, IHAVE, GRAFT and PRUNE frames a second. */
+export const DEFAULT_CONTROL_PER_SECOND = 10_000
+/** Per session: membership and tree frames that may arrive at once. */
+export const DEFAULT_CONTROL_BURST = 20_000
+/** A session that keeps sending over its rate for this long is cut with rate_limited, in ms. */
+export const DEFAULT_RATE_EXCESS_CUT_MS = 2_000
 
 /** AUTH must arrive within this time after the stream opens, in ms. */
 export const DEFAULT_AUTH_TIMEOUT_MS = 5_000

@@ -37,6 +37,15 @@ export interface OverlayConfig {
     /** Lines a leaf keeps while it has no hub (before it joins, or while it reconnects). */
     queueMessages: number
     queueBytes: number
+    maxQueuedBytes: number
+    maxQueuedBytesTotal: number
+    msgPerSecond: number
+    msgBurst: number
+    textMsgPerSecond: number
+    textMsgBurst: number
+    controlPerSecond: number
+    controlBurst: number
+    rateExcessCutMs: number
   }
   timeouts: {
     authMs: number
@@ -103,7 +112,16 @@ export function defaultConfig (): OverlayConfig {
       maxUnauthenticatedPerIp: C.DEFAULT_MAX_UNAUTHENTICATED_PER_IP,
       maxAuthFailuresPerIp: C.DEFAULT_MAX_AUTH_FAILURES_PER_IP,
       queueMessages: C.DEFAULT_QUEUE_MESSAGES,
-      queueBytes: C.DEFAULT_QUEUE_BYTES
+      queueBytes: C.DEFAULT_QUEUE_BYTES,
+      maxQueuedBytes: C.DEFAULT_MAX_QUEUED_BYTES,
+      maxQueuedBytesTotal: C.DEFAULT_MAX_QUEUED_BYTES_TOTAL,
+      msgPerSecond: C.DEFAULT_MSG_PER_SECOND,
+      msgBurst: C.DEFAULT_MSG_BURST,
+      textMsgPerSecond: C.DEFAULT_TEXT_MSG_PER_SECOND,
+      textMsgBurst: C.DEFAULT_TEXT_MSG_BURST,
+      controlPerSecond: C.DEFAULT_CONTROL_PER_SECOND,
+      controlBurst: C.DEFAULT_CONTROL_BURST,
+      rateExcessCutMs: C.DEFAULT_RATE_EXCESS_CUT_MS
     },
     timeouts: {
       authMs: C.DEFAULT_AUTH_TIMEOUT_MS,

@@ -78,10 +78,22 @@ const schema = section({
     maxUnauthenticatedPerIp: int(1, 100_000),
     maxAuthFailuresPerIp: int(1, 100_000),
     queueMessages: int(0, 1_000_000),
-    queueBytes: int(0, 256 * 1024 * 1024)
+    queueBytes: int(0, 256 * 1024 * 1024),
+    maxQueuedBytes: int(64 * 1024, 4 * 1024 ** 3),
+    maxQueuedBytesTotal: int(64 * 1024, 64 * 1024 ** 3),
+    msgPerSecond: int(1, 10_000_000),
+    msgBurst: int(1, 10_000_000),
+    textMsgPerSecond: int(1, 10_000_000),
+    textMsgBurst: int(1, 10_000_000),
+    controlPerSecond: int(1, 10_000_000),
+    controlBurst: int(1, 10_000_000),
+    rateExcessCutMs: ms()
   }).superRefine((l, ctx) => {
     if (l.maxUnauthenticatedPerIp > l.maxConnectionsPerIp) {
       ctx.addIssue({ code: 'custom', path: ['maxUnauthenticatedPerIp'], message: `must be at most limits.maxConnectionsPerIp (${l.maxConnectionsPerIp}), got ${l.maxUnauthenticatedPerIp}` })
+    }
+    if (l.maxQueuedBytesTotal < l.maxQueuedBytes) {
+      ctx.addIssue({ code: 'custom', path: ['maxQueuedBytesTotal'], message: `must be at least limits.maxQueuedBytes (${l.maxQueuedBytes}), got ${l.maxQueuedBytesTotal}` })
     }
   }),
   timeouts: section({ authMs: ms(), banMs: ms(), dialMs: ms(), upgradeMs: ms(), authFailureWindowMs: ms() }),

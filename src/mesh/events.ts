@@ -4,7 +4,7 @@ export type LeftReason = 'exit' | 'disconnect' | 'failed'
 export interface OverlayEvents {
   listening: { peerId: string, addrs: string[], name: string, mode: string }
   /** A direct session to a neighbour opened or closed. */
-  session: { action: 'open' | 'close', peerId: string, name: string, wire: string, mode: string, encryption: string, reason?: string }
+  session: { action: 'open' | 'close', peerId: string, name: string, wire: string, mode: string, encryption: string, reason?: string, code?: string }
   /** A member became present (alive or suspect) in the mesh. */
   joined: { name: string, peerId: string, reason: 'join' | 'rejoin' }
   /** A member stopped being present. */

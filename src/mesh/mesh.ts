@@ -86,7 +86,7 @@ export class Mesh<L extends Link = Link> {
     this.membership.greet(l, ctx.roster.all().flatMap(syncFrames))
   }
 
-  linkClosed (l: L, reason: LinkCloseReason): void {
+  linkClosed (l: L, reason: LinkCloseReason, code?: string): void {
     const ctx = this.ctx
     if (ctx.links.get(l.peer) !== l) return
     ctx.links.delete(l.peer)
@@ -97,7 +97,7 @@ export class Mesh<L extends Link = Link> {
     this.direct.linkClosed(l.peer)
     this.antiEntropy.linkClosed(l.peer)
     this.broadcasts.linkClosed(l)
-    ctx.emit({ type: 'session', action: 'close', peerId: l.peer, name: l.name, wire: l.wire, mode: l.mode, encryption: l.encryption, reason })
+    ctx.emit({ type: 'session', action: 'close', peerId: l.peer, name: l.name, wire: l.wire, mode: l.mode, encryption: l.encryption, reason, ...(code === undefined ? {} : { code }) })
     this.membership.linkClosed(l, reason)
   }
 

@@ -36,6 +36,7 @@ import type { Member } from '../mesh/roster.ts'
 import type { OverlayEvent, OverlayEvents } from '../mesh/events.ts'
 import type { PongFrame } from '../protocol/frames.ts'
 import type { ConnGuardStats } from './conn-guard.ts'
+import type { ProtocolStats } from '../protocol/overlay-protocol.ts'
 import type { DataDir } from './data-dir.ts'
 import type { TokenSource } from './token.ts'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
@@ -143,6 +144,17 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       maxSessions: this.config.limits.maxSessions,
       maxStreamsPerPeer: this.config.limits.maxStreamsPerPeer,
       openSessions: () => this.mesh.links.size,
+      limits: {
+        maxQueuedBytes: this.config.limits.maxQueuedBytes,
+        maxQueuedBytesTotal: this.config.limits.maxQueuedBytesTotal,
+        msgPerSecond: this.config.limits.msgPerSecond,
+        msgBurst: this.config.limits.msgBurst,
+        textMsgPerSecond: this.config.limits.textMsgPerSecond,
+        textMsgBurst: this.config.limits.textMsgBurst,
+        controlPerSecond: this.config.limits.controlPerSecond,
+        controlBurst: this.config.limits.controlBurst,
+        rateExcessCutMs: this.config.limits.rateExcessCutMs
+      },
       host: {
         token: this.token.token,
         acceptsJoins: behaviour.acceptsJoins,
@@ -155,8 +167,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
         nameAvailable: (name, peer) => name !== this.name && this.mesh.roster.nameAvailable(name, peer),
         onOpen: session => this.admit(session),
         onFrame: (session, frame) => { this.mesh.onFrame(linkOf(session), frame) },
-        onClose: (session, reason) => {
-          this.mesh.linkClosed(linkOf(session), reason)
+        onClose: (session, reason, code) => {
+          this.mesh.linkClosed(linkOf(session), reason, code)
           this.closed.dispatchEvent(new Event(session.remotePeer))
         },
         onPing: () => this.pong(),
@@ -324,9 +336,10 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     })
   }
 
-  stats (): MeshStats & { sessions: number, members: number, queued: number, queueSent: number, queueDropped: number, connections: ConnGuardStats } {
+  stats (): MeshStats & ProtocolStats & { queuedBytes: number, sessions: number, members: number, queued: number, queueSent: number, queueDropped: number, connections: ConnGuardStats } {
     return {
       ...this.mesh.stats,
+      ...this.protocol.stats(),
       sessions: this.mesh.links.size,
       members: this.mesh.roster.present().length + 1,
       queued: this.outbox?.length ?? 0,

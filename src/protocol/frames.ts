@@ -47,7 +47,11 @@ export const ErrorCode = {
   duplicateSession: 'duplicate_session',
   shuttingDown: 'shutting_down',
   /** This peer failed AUTH here recently; the message says for how many more seconds it is refused. */
-  banned: 'banned'
+  banned: 'banned',
+  /** More bytes wait to go to the peer than limits.maxQueuedBytes (or the node-wide cap) allows. */
+  slowConsumer: 'slow_consumer',
+  /** The peer kept sending over its per-session rate for limits.rateExcessCutMs. */
+  rateLimited: 'rate_limited'
 } as const
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
 

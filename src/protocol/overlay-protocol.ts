@@ -1,41 +1,44 @@
 /**
  * The one file that touches streams: registers both protocol handlers, dials, and runs each stream
- * through codec -> session state machine -> actions. Everything per frame is synchronous; writes are
- * coalesced per microtask (or per linger) into one `send()`.
+ * through codec -> session state machine -> actions. Input is decoded in bounded turns, so one
+ * flooding peer cannot hold the event loop; output goes through each
+ * session's WriteQueue (write-queue.ts), bounded per session and per node.
  */
 import { pEvent } from 'p-event'
-import { Uint8ArrayList } from 'uint8arraylist'
-import { JSON_PROTOCOL, TEXT_PROTOCOL } from '../constants.ts'
+import { DEFAULT_CONTROL_BURST, DEFAULT_CONTROL_PER_SECOND, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_QUEUED_BYTES_TOTAL, DEFAULT_MSG_BURST, DEFAULT_MSG_PER_SECOND, DEFAULT_RATE_EXCESS_CUT_MS, DEFAULT_TEXT_MSG_BURST, DEFAULT_TEXT_MSG_PER_SECOND, JSON_PROTOCOL, TEXT_PROTOCOL } from '../constants.ts'
 import { InvalidFrameError, ProtocolViolationError, SessionRejectedError } from '../errors.ts'
 import { AuthRole } from './auth.ts'
 import { ErrorCode } from './frames.ts'
 import { decodeJsonFrame, encodeJsonFrame, LengthPrefixDecoder } from './json-codec.ts'
+import { FrameLimiter, Verdict } from './rate-limit.ts'
 import { startSession, step, Purpose, Wire } from './session.ts'
 import { decodeClientLine, encodeTextLine, LineDecoder } from './text-codec.ts'
+import { QueueBudget, SendWhen, WriteQueue } from './write-queue.ts'
 import type { Frame, PongFrame } from './frames.ts'
+import type { RateLimits } from './rate-limit.ts'
 import type { SessionAction, SessionContext, SessionState } from './session.ts'
+import type { QueueOwner } from './write-queue.ts'
 import type { Connection, Libp2p, PeerId, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** A session's outgoing queue beyond this many bytes marks it a slow consumer, and it is closed. */
-export const MAX_QUEUED_BYTES = 32 * 1024 * 1024
+export { LINGER_MS, SendWhen } from './write-queue.ts'
+
 const CLOSE_GRACE_MS = 1_000
-/** How long lingering frames may wait for company before they leave. */
-export const LINGER_MS = 100
-
+/** Input is decoded in slices of at most this many bytes, so a turn can stop between them. */
+export const INPUT_SLICE_BYTES = 16 * 1024
+/** One session decodes for at most this long in one turn of the event loop, in ms. */
+export const INPUT_TURN_MS = 4
+/** ...or at most this many frames, then it continues on the next turn. */
+export const INPUT_TURN_FRAMES = 1_000
 /**
- * When a queued frame leaves: with this call (direct messages, ACKs), at the end of the microtask
- * (the default), or within LINGER_MS, so bursts of news become one write (each write costs a Noise
- * frame and a syscall that wakes the reader: a hub taking 500 joins at once spent a third of its CPU
- * in socket writes).
+ * Input held over for later turns is capped: past this many bytes a session decodes all it holds at
+ * once (as a node did before turns), so a sender faster than the node costs no unbounded memory.
+ * (Pausing the stream instead, so yamux would hold the sender back, reset busy sessions: a 40 MB
+ * broadcast lost its leaf's session in one run of three.)
  */
-export const SendWhen = { now: 'now', soon: 'soon', linger: 'linger' } as const
-export type SendWhen = typeof SendWhen[keyof typeof SendWhen]
+export const INPUT_BACKLOG_BYTES = 16 * 1024 * 1024
 const encoder = new TextEncoder()
-
-type Settle = { resolve: (s: Session | PongFrame) => void, reject: (e: Error) => void }
-/** Inbound sessions have nobody waiting on them: one shared no-op instead of two closures per session. */
-const NO_SETTLE: Settle = { resolve: () => {}, reject: () => {} }
 
 export type CloseReason = 'exit' | 'disconnect' | 'rejected' | 'error' | 'duplicate'
 
@@ -52,7 +55,7 @@ export interface SessionHost {
   /** A session finished its handshake. Return false to refuse it (full, or a duplicate). */
   onOpen: (session: Session) => boolean
   onFrame: (session: Session, frame: Frame) => void
-  /** Called once per session that opened, when it ends. */
+  /** Called once per session that opened, when it ends; `code` says why it was cut, if it was. */
   onClose: (session: Session, reason: CloseReason, code?: string) => void
   onPing: () => PongFrame
   /**
@@ -67,7 +70,42 @@ export interface SessionHost {
   bannedMs?: (peerId: string) => number
 }
 
-export class Session {
+/** Counters of the protocol's limits, for the node's stats(). */
+export interface ProtocolStats {
+  /** Sessions cut with slow_consumer (their own limit or the node-wide cap). */
+  slowConsumers: number
+  /** Sessions cut with rate_limited. */
+  rateLimited: number
+  /** MSG and ACK frames dropped for going over a session's rate. */
+  droppedMsgs: number
+  /** MEMBER, HEARTBEAT and tree frames dropped for going over a session's rate. */
+  droppedControl: number
+  /** Times a session's input stopped for the turn and went on in a later one (fairness). */
+  inputYields: number
+}
+
+export interface ProtocolLimits extends RateLimits {
+  maxQueuedBytes: number
+  maxQueuedBytesTotal: number
+}
+
+/** What all sessions of one node share. */
+export class SessionShared {
+  readonly budget: QueueBudget
+  readonly limits: ProtocolLimits
+  readonly stats: ProtocolStats = { slowConsumers: 0, rateLimited: 0, droppedMsgs: 0, droppedControl: 0, inputYields: 0 }
+
+  constructor (limits: ProtocolLimits) {
+    this.limits = limits
+    this.budget = new QueueBudget(limits.maxQueuedBytes, limits.maxQueuedBytesTotal)
+  }
+}
+
+type Settle = { resolve: (s: Session | PongFrame) => void, reject: (e: Error) => void }
+/** Inbound sessions have nobody waiting on them: one shared no-op instead of two closures per session. */
+const NO_SETTLE: Settle = { resolve: () => {}, reject: () => {} }
+
+export class Session implements QueueOwner {
   readonly wire: Wire
   readonly role: AuthRole
   readonly remotePeer: string
@@ -80,24 +118,33 @@ export class Session {
   private state: SessionState = { phase: 'auth' }
   private readonly ctx: SessionContext
   private readonly host: SessionHost
+  private readonly shared: SessionShared
   /**
    * Splits the input into frames (JSON) or lines (text). Hub memory matters per session, so this is
    * one object and the per-chunk callbacks are methods, not closures kept per session.
    */
   private readonly decoder: LengthPrefixDecoder | LineDecoder
-  /** Outgoing frames not yet written (this microtask's, and lingering ones); created on first use. */
-  private queue: Uint8Array[] | undefined
-  private flushScheduled = false
-  private lingerTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly out: WriteQueue
+  /** Created when the session opens: only open sessions carry rate-limited frames. */
+  private limiter: FrameLimiter | undefined
+  /** Input left over when a turn's budget ran out. */
+  private backlog: Uint8Array[] | undefined
+  private backlogBytes = 0
+  /** The remote ended its side while input was still waiting. */
+  private endPending = false
+  private pumpScheduled = false
+  private framesIn = 0
   private authTimer: ReturnType<typeof setTimeout> | undefined
+  /** No more input is read and no more frames are queued. */
   private closed = false
   /** Dropped (to the shared no-op) once settled, so an open session holds no promise callbacks. */
   private settle: Settle
 
-  constructor (stream: Stream, connection: Connection, host: SessionHost, role: AuthRole, purpose: Purpose, settle?: Settle) {
+  constructor (stream: Stream, connection: Connection, host: SessionHost, role: AuthRole, purpose: Purpose, settle?: Settle, shared?: SessionShared) {
     this.stream = stream
     this.connection = connection
     this.host = host
+    this.shared = shared ?? defaultShared()
     this.role = role
     this.wire = stream.protocol === TEXT_PROTOCOL ? Wire.text : Wire.json
     this.remotePeer = connection.remotePeer.toString()
@@ -115,6 +162,7 @@ export class Session {
       nameAvailable: host.nameAvailable
     }
     this.decoder = this.wire === Wire.text ? new LineDecoder(host.maxFrameBytes) : new LengthPrefixDecoder(host.maxFrameBytes)
+    this.out = new WriteQueue(stream, this, this.shared.budget)
   }
 
   /** Wires events and sends the first frames. `localPeerId` binds the JSON proofs to this connection. */
@@ -128,21 +176,28 @@ export class Session {
     this.stream.addEventListener('message', this)
     this.stream.addEventListener('remoteCloseWrite', this)
     this.stream.addEventListener('close', this)
+    this.stream.addEventListener('drain', this)
     const first = startSession(this.ctx)
     this.apply(first.state, first.actions)
   }
 
-  /** @internal The stream's events ('message', 'remoteCloseWrite', 'close'). */
+  /** @internal The stream's events ('message', 'remoteCloseWrite', 'close', 'drain'). */
   handleEvent (evt: Event): void {
     switch (evt.type) {
       case 'message': this.receive((evt as StreamMessageEvent).data); break
-      case 'remoteCloseWrite': this.remoteEnded(); break
+      case 'remoteCloseWrite':
+        if (this.backlog !== undefined) this.endPending = true
+        else this.remoteEnded()
+        break
       case 'close': this.finish(this.opened ? 'disconnect' : 'error', undefined, (evt as StreamCloseEvent).error); break
+      case 'drain': this.out.check(); break
     }
   }
 
   get encryption (): string { return this.connection.encryption ?? 'unknown' }
   get remoteAddr (): string { return this.connection.remoteAddr.toString() }
+  /** Bytes waiting to go to the remote: ours and the stream's write buffer (limits, metrics, /v1/sessions). */
+  get queuedBytes (): number { return this.out.queuedBytes }
 
   send (frame: Frame): void {
     this.sendEncoded(this.wire === Wire.text ? encoder.encode(encodeTextLine(frame)) : encodeJsonFrame(frame))
@@ -154,31 +209,7 @@ export class Session {
    */
   sendEncoded (bytes: Uint8Array, when: SendWhen = SendWhen.soon): void {
     if (this.closed) return
-    if (this.queue === undefined) this.queue = [bytes]
-    else this.queue.push(bytes)
-    if (when === SendWhen.now) {
-      this.flush()
-    } else if (when === SendWhen.soon) {
-      if (this.flushScheduled) return
-      this.flushScheduled = true
-      queueMicrotask(() => { this.flush() })
-    } else {
-      // Linger: a flush already due (microtask or timer) takes this frame along; else start the timer.
-      if (this.lingerTimer !== undefined || this.flushScheduled) return
-      this.lingerTimer = setTimeout(Session.flushLingering, LINGER_MS, this)
-    }
-  }
-
-  /** Static, with the session as the timer's argument: no closure kept per session (see `decoder`). */
-  private static flushLingering (s: Session): void {
-    s.flush()
-  }
-
-  /** Bytes waiting to leave: our batch plus the stream's write buffer (metrics, /v1/sessions). */
-  get queuedBytes (): number {
-    let n = this.closed ? 0 : this.stream.writeBufferLength
-    for (const b of this.queue ?? []) n += b.byteLength
-    return n
+    this.out.push(bytes, when)
   }
 
   /** True while the stream asks writers to wait for 'drain'. */
@@ -219,9 +250,9 @@ export class Session {
    * what the remote has received but not yet decrypted.
    */
   private closeConnectionSoon (): void {
-    const close = (): void => { this.connection.close().catch(err => { this.connection.abort(err) }) }
-    const timer = setTimeout(close, CLOSE_GRACE_MS)
-    this.stream.addEventListener('close', () => { clearTimeout(timer); close() }, { once: true })
+    void this.remoteDone().finally(() => {
+      this.connection.close({ signal: AbortSignal.timeout(CLOSE_GRACE_MS) }).catch(err => { this.connection.abort(err) })
+    })
   }
 
   /** Closes without EXIT, e.g. a duplicate of another session to the same peer. */
@@ -231,32 +262,107 @@ export class Session {
     await this.end(code === ErrorCode.duplicateSession ? 'duplicate' : 'error', code)
   }
 
-  private flush (): void {
-    this.flushScheduled = false
-    if (this.lingerTimer !== undefined) {
-      clearTimeout(this.lingerTimer)
-      this.lingerTimer = undefined
-    }
-    const queue = this.queue
-    if (this.closed || queue === undefined || queue.length === 0) return
-    const batch = queue.length === 1 ? queue[0] as Uint8Array : new Uint8ArrayList(...queue)
-    this.queue = undefined
-    try {
-      this.stream.send(batch)
-    } catch (err) {
-      this.finish('disconnect', undefined, err as Error)
-      return
-    }
-    if (this.stream.writeBufferLength > MAX_QUEUED_BYTES) this.fail(ErrorCode.unexpectedFrame, 'slow consumer: too much unread data')
+  /** @internal QueueOwner: the stream refused a write. */
+  writeFailed (err: Error): void {
+    this.closed = true
+    this.out.close()
+    this.finish('disconnect', undefined, err)
+  }
+
+  /**
+   * @internal QueueOwner: too much waits for a remote that does not read. No ERR (it would wait
+   * behind the unread bytes): the stream is reset, which also frees what it buffered.
+   */
+  overflow (queued: number, limit: number, nodeWide: boolean): void {
+    if (this.finished) return
+    this.shared.stats.slowConsumers++
+    this.cut(ErrorCode.slowConsumer, nodeWide
+      ? `slow consumer: ${queued} bytes unsent while the node's sessions hold more than ${limit}`
+      : `slow consumer: ${queued} bytes unsent, more than ${limit}`)
+  }
+
+  /** Ends the session at once: nothing more is read or written, the stream is reset. */
+  private cut (code: ErrorCode, message: string): void {
+    this.closed = true
+    this.backlog = undefined
+    this.out.close()
+    this.finish('error', code, new SessionRejectedError(code, message, { peerId: this.remotePeer }))
+    this.stream.abort(new SessionRejectedError(code, message, { peerId: this.remotePeer }))
   }
 
   private receive (data: Uint8Array | Uint8ArrayList): void {
     if (this.closed) return
+    if (this.backlog !== undefined) {
+      // Input that arrives while earlier input waits for its turn.
+      if (data instanceof Uint8Array) this.backlog.push(data)
+      else for (const piece of data) this.backlog.push(piece)
+      this.backlogBytes += data.byteLength
+      this.schedulePump()
+      return
+    }
+    // The common case: one small chunk, decoded at once with nothing allocated.
+    if (data instanceof Uint8Array && data.byteLength <= INPUT_SLICE_BYTES) {
+      this.decode(data)
+      return
+    }
+    this.backlog = data instanceof Uint8Array ? [data] : [...data]
+    this.backlogBytes = data.byteLength
+    this.pump()
+  }
+
+  /** Decodes the backlog, slice by slice, until it is empty or the turn's budget is spent. */
+  private pump (): void {
+    const started = performance.now()
+    const framesBefore = this.framesIn
+    while (!this.closed) {
+      const backlog = this.backlog
+      const piece = backlog?.[0]
+      if (backlog === undefined || piece === undefined) break
+      let slice = piece
+      if (piece.byteLength > INPUT_SLICE_BYTES) {
+        slice = piece.subarray(0, INPUT_SLICE_BYTES)
+        backlog[0] = piece.subarray(INPUT_SLICE_BYTES)
+      } else {
+        backlog.shift()
+      }
+      this.backlogBytes -= slice.byteLength
+      this.decode(slice)
+      if (backlog.length > 0 && this.backlogBytes <= INPUT_BACKLOG_BYTES && (this.framesIn - framesBefore >= INPUT_TURN_FRAMES || performance.now() - started >= INPUT_TURN_MS)) {
+        // Go on in a later turn of the event loop, so other sessions and timers run first.
+        this.shared.stats.inputYields++
+        this.schedulePump()
+        return
+      }
+    }
+    this.backlog = undefined
+    this.backlogBytes = 0
+    if (this.closed) return
+    if (this.endPending && this.backlog === undefined && !this.closed) {
+      this.endPending = false
+      this.remoteEnded()
+    }
+  }
+
+  /** Continues the backlog on a later turn (once, however often asked). */
+  private schedulePump (): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    setImmediate(Session.continuePump, this)
+  }
+
+  /** Static, with the session as the argument: no closure kept per session. */
+  private static continuePump (s: Session): void {
+    s.pumpScheduled = false
+    if (s.closed) { s.backlog = undefined; return }
+    if (s.backlog !== undefined) s.pump()
+  }
+
+  private decode (bytes: Uint8Array): void {
     try {
       if (this.decoder instanceof LineDecoder) {
-        this.decoder.each(data instanceof Uint8Array ? data : data.subarray(), line => { this.onFrame(decodeClientLine(line)) })
+        this.decoder.each(bytes, line => { this.onFrame(decodeClientLine(line)) })
       } else {
-        this.decoder.each(data, body => { this.onFrame(decodeJsonFrame(body)) })
+        this.decoder.each(bytes, body => { this.onFrame(decodeJsonFrame(body)) })
       }
     } catch (err) {
       const e = err as Error
@@ -270,16 +376,14 @@ export class Session {
 
   private onFrame (frame: Frame): void {
     if (this.closed) return
+    this.framesIn++
     const next = step(this.state, frame, this.ctx)
     this.apply(next.state, next.actions)
   }
 
+  /** The remote ended its side. Before AUTH: a partial line or frame is `truncated`; a clean end is no failure. */
   private remoteEnded (): void {
     if (this.closed) return
-    if (this.role === AuthRole.listener && this.preAuth) {
-      this.fail(ErrorCode.authRequired, 'the stream ended before AUTH completed')
-      return
-    }
     try {
       this.decoder.end()
     } catch (err) {
@@ -297,7 +401,7 @@ export class Session {
         case 'send': this.send(action.frame); break
         case 'authenticated': break // the same deadline also covers JOIN; open() clears it
         case 'open': this.open(action.name, action.mode); break
-        case 'frame': this.host.onFrame(this, action.frame); break
+        case 'frame': this.deliver(action.frame); break
         case 'ping': this.send(this.host.onPing()); void this.end('exit'); break
         case 'pong': this.settle.resolve(action.frame as PongFrame); this.settle = NO_SETTLE; void this.end('exit'); break
         case 'close':
@@ -312,6 +416,22 @@ export class Session {
           }
           break
       }
+    }
+  }
+
+  /** Hands a mesh frame to the node, unless it is over the session's rate. */
+  private deliver (frame: Frame): void {
+    const limiter = this.limiter ??= new FrameLimiter(this.shared.limits, Date.now(), this.wire === Wire.text)
+    const verdict = limiter.check(frame, Date.now())
+    if (verdict === Verdict.pass) {
+      this.host.onFrame(this, frame)
+      return
+    }
+    if (frame.type === 'MSG' || frame.type === 'ACK') this.shared.stats.droppedMsgs++
+    else this.shared.stats.droppedControl++
+    if (verdict === Verdict.cut) {
+      this.shared.stats.rateLimited++
+      this.fail(ErrorCode.rateLimited, `more than the session's rate for ${this.shared.limits.rateExcessCutMs} ms`)
     }
   }
 
@@ -345,9 +465,8 @@ export class Session {
     // A listener reports (and so bans) peers that fail AUTH; a dialer only a listener that failed its proof.
     if ((preAuth && this.role === AuthRole.listener) || code === ErrorCode.badToken) {
       this.host.onRejected(this.remotePeer, code, message)
-      // A refused peer loses the whole connection, not just this stream.
-      this.closeConnectionSoon()
-      void this.end('error', code)
+      // A refused peer loses the whole connection, not just this stream, once the ERR had its chance.
+      void this.end('error', code).finally(() => { this.closeConnectionSoon() })
       return
     }
     // Refused after AUTH but before the session opened (a taken name, ...): reported, not banned.
@@ -355,11 +474,23 @@ export class Session {
     void this.end('error', code)
   }
 
+  /**
+   * Waits (at most CLOSE_GRACE_MS) for the remote to end its side. Closing a connection whose socket
+   * still holds unread input resets it, and the reset can destroy our ERR in the remote's receive
+   * buffer before it was read (seen with a 10 MiB line before AUTH): so drain first, then close.
+   */
+  private async remoteDone (): Promise<void> {
+    if (this.stream.remoteWriteStatus !== 'writable' || this.stream.status !== 'open') return
+    await pEvent(this.stream, ['remoteCloseWrite', 'close'], { timeout: CLOSE_GRACE_MS }).catch(() => {})
+  }
+
   private async end (reason: CloseReason, code?: string): Promise<void> {
     if (this.closed) return
-    this.flush()
     this.closed = true
+    this.backlog = undefined
     this.clearAuthTimer()
+    this.out.flush() // may find the remote too slow, and cut it instead
+    this.out.close()
     this.finish(reason, code)
     try {
       await this.stream.close({ signal: AbortSignal.timeout(CLOSE_GRACE_MS) })
@@ -372,12 +503,31 @@ export class Session {
   private finish (reason: CloseReason, code?: string, error?: Error): void {
     this.closed = true
     this.clearAuthTimer()
-    clearTimeout(this.lingerTimer)
-    this.lingerTimer = undefined
+    this.out.close()
     if (this.finished) return
     this.finished = true
     this.settle.reject(error ?? new SessionRejectedError(code ?? 'closed', `session with ${this.remotePeer} closed before it opened`, { peerId: this.remotePeer }))
     if (this.opened) this.host.onClose(this, reason, code)
+  }
+}
+
+/** Shared state for sessions made without a protocol (unit tests): the default limits. */
+let fallbackShared: SessionShared | undefined
+function defaultShared (): SessionShared {
+  return fallbackShared ??= new SessionShared(defaultLimits())
+}
+
+export function defaultLimits (): ProtocolLimits {
+  return {
+    maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
+    maxQueuedBytesTotal: DEFAULT_MAX_QUEUED_BYTES_TOTAL,
+    msgPerSecond: DEFAULT_MSG_PER_SECOND,
+    msgBurst: DEFAULT_MSG_BURST,
+    textMsgPerSecond: DEFAULT_TEXT_MSG_PER_SECOND,
+    textMsgBurst: DEFAULT_TEXT_MSG_BURST,
+    controlPerSecond: DEFAULT_CONTROL_PER_SECOND,
+    controlBurst: DEFAULT_CONTROL_BURST,
+    rateExcessCutMs: DEFAULT_RATE_EXCESS_CUT_MS
   }
 }
 
@@ -387,16 +537,25 @@ export interface OverlayProtocolInit {
   maxSessions: number
   maxStreamsPerPeer: number
   openSessions: () => number
+  /** Queue and rate limits; the defaults when absent. */
+  limits?: ProtocolLimits
 }
 
 /** Registers the handlers and opens outbound sessions. */
 export class OverlayProtocol {
   private readonly node: Libp2p
   private readonly init: OverlayProtocolInit
+  private readonly shared: SessionShared
 
   constructor (node: Libp2p, init: OverlayProtocolInit) {
     this.node = node
     this.init = init
+    this.shared = new SessionShared(init.limits ?? defaultLimits())
+  }
+
+  /** Counters of slow consumers, rate limits and input yields, and the bytes queued now. */
+  stats (): ProtocolStats & { queuedBytes: number } {
+    return { ...this.shared.stats, queuedBytes: this.shared.budget.queuedBytes }
   }
 
   async start (): Promise<void> {
@@ -423,12 +582,12 @@ export class OverlayProtocol {
       const onAbort = (): void => { stream.abort(signal.reason as Error); reject(signal.reason) }
       signal.addEventListener('abort', onAbort, { once: true })
       const done = { resolve: (v: Session | PongFrame) => { signal.removeEventListener('abort', onAbort); resolve(v) }, reject: (e: Error) => { signal.removeEventListener('abort', onAbort); reject(e) } }
-      new Session(stream, connection, this.init.host, AuthRole.dialer, purpose, done).begin(this.node.peerId.toString())
+      new Session(stream, connection, this.init.host, AuthRole.dialer, purpose, done, this.shared).begin(this.node.peerId.toString())
     })
   }
 
   private accept (stream: Stream, connection: Connection): void {
-    const session = new Session(stream, connection, this.init.host, AuthRole.listener, Purpose.join)
+    const session = new Session(stream, connection, this.init.host, AuthRole.listener, Purpose.join, undefined, this.shared)
     const peer = connection.remotePeer.toString()
     const bannedMs = this.init.host.bannedMs?.(peer) ?? 0
     if (bannedMs > 0) {

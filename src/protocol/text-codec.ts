@@ -17,7 +17,8 @@ export type TextNodeFrame = OkFrame | ErrFrame | JoinFrame | ExitFrame | MsgFram
 /** Splits bytes into complete lines; each line must be valid UTF-8 and at most `maxLineBytes` long. */
 export class LineDecoder {
   private readonly maxLineBytes: number
-  private readonly utf8 = new TextDecoder('utf-8', { fatal: true })
+  // ignoreBOM: a byte-order mark stays part of the line (and makes its tag unknown), never dropped unseen.
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
   private pending: Uint8Array[] = []
   private pendingBytes = 0
 

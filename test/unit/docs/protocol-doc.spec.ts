@@ -16,7 +16,6 @@ import { Signer, signedBytes, Verifier } from '../../../src/mesh/signing.ts'
 import { authProof, AuthRole } from '../../../src/protocol/auth.ts'
 import { ErrorCode, FrameType } from '../../../src/protocol/frames.ts'
 import { decodeJsonFrame, encodeJsonFrame, LengthPrefixDecoder } from '../../../src/protocol/json-codec.ts'
-import { MAX_QUEUED_BYTES } from '../../../src/protocol/overlay-protocol.ts'
 import { decodeClientLine, encodeTextLine, LineDecoder } from '../../../src/protocol/text-codec.ts'
 import type { Frame, MemberFrame, MsgFrame } from '../../../src/protocol/frames.ts'
 
@@ -152,7 +151,6 @@ describe('docs/PROTOCOL.md', () => {
       const file = code(row[1])
       assert.equal(integer(row[2]), sourceConstant(file, name), `${file} ${name}`)
     }
-    assert.equal(sourceConstant('src/protocol/overlay-protocol.ts', 'MAX_QUEUED_BYTES'), MAX_QUEUED_BYTES)
   })
 
   it('protocol-doc - each hex example is encodeJsonFrame() of its JSON example', () => {

@@ -568,3 +568,12 @@ describe('json-codec splitList', () => {
     assert.deepEqual(splitList([], 1024), [])
   })
 })
+
+describe('json codec - byte-order marks', () => {
+  it('json codec - a body that starts with a byte-order mark is bad_frame, with or without other non-ASCII text', () => {
+    for (const json of ['{"type":"PING"}', '{"type":"EXIT","name":"é"}']) {
+      const body = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(json)])
+      assert.throws(() => decodeJsonFrame(body), (err: Error & { code?: string }) => err.name === 'InvalidFrameError' && err.code === 'bad_frame', json)
+    }
+  })
+})

@@ -332,3 +332,11 @@ describe('text-codec decodeNodeLine and encodeTextLine', () => {
     })
   }
 })
+
+describe('text codec - byte-order marks', () => {
+  it('text codec - a byte-order mark stays in the line, so a line that starts with one has an unknown tag', () => {
+    const lines = new LineDecoder(64).push(new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('AUTH:t\n')]))
+    assert.deepEqual(lines, ['\uFEFFAUTH:t'])
+    assert.throws(() => decodeClientLine(lines[0] as string), (err: Error & { code?: string }) => err.code === 'bad_frame')
+  })
+})
