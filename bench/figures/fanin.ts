@@ -1,20 +1,9 @@
 /**
- * Figure: fan-in (overlay only). L leaves connect to one hub at the same moment.
- *
- * Per run (fresh processes): a hub process (bench/workers/memory.ts 'hold'
- * kind 'overlay': createOverlayNode mode hub, default limits, maxSessions 1024)
- * and P leaf processes (bench/workers/overlay-leaves.ts) that first create
- * L/P leaves each (not started; own identity each, bootstrap = the hub).
- * Then every leaf process gets 'start' at once and calls start() on all its
- * leaves together. Measured:
- *  - time until all joined = from the earliest leaf process's start (t0, its
- *    clock) until the hub lists L sessions AND L present members (the hub's
- *    clock; one CLOCK_MONOTONIC on the machine). Bounded by 60 s.
- *  - success rate = sessions the hub lists at that point (or at the 60 s
- *    bound) / L. Leaves retry a failed bootstrap dial (retry.attempts = 5,
- *    1 s apart), so "joined" includes joins on a retry; the failed attempts
- *    are reported in the details.
- * Full: L = 500 in 4 leaf processes, 3 runs; quick: L = 100 in 2, 1 run.
+ * Fan-in, overlay only (docs/BENCHMARKS.md, 7): L leaves in P processes (created first, not
+ * started) connect to one hub (memory.ts `hold` 'overlay') at the same moment. Time until all
+ * joined = the earliest leaf process's start until the hub lists L sessions and L present
+ * members (<= 60 s); success rate = the sessions it lists then / L. Leaves retry a failed
+ * bootstrap dial (5 attempts, 1 s apart); failed attempts are in the details.
  */
 import { startWorker, stopAll } from '../lib/proc.ts'
 import type { Msg, WorkerHandle } from '../lib/proc.ts'

@@ -1,10 +1,4 @@
-/**
- * The list of figures, in run order. Every figure measures the overlay side by
- * side with its baselines in the same run (membership and fan-in have no
- * baseline to run; soak is opt-in with --soak). `pending` lists sides a figure
- * does not measure; it is printed and stored in the JSON.
- */
-import type { Figure } from '../lib/types.ts'
+/** The figures, in run order; opt-in ones (soak) run only with their flag or --only. */
 import { figure as throughput } from './throughput.ts'
 import { figure as rtt } from './rtt.ts'
 import { figure as dial } from './dial.ts'
@@ -14,15 +8,4 @@ import { figure as memory } from './memory.ts'
 import { figure as fanin } from './fanin.ts'
 import { figure as soak } from './soak.ts'
 
-export interface FigureEntry { figure: Figure, pending: string[], optIn?: boolean }
-
-export const figures: FigureEntry[] = [
-  { figure: throughput, pending: [] },
-  { figure: rtt, pending: [] },
-  { figure: dial, pending: [] },
-  { figure: broadcast, pending: [] },
-  { figure: membership, pending: [] },
-  { figure: memory, pending: [] },
-  { figure: fanin, pending: [] },
-  { figure: soak, pending: [], optIn: true }
-]
+export const figures = [throughput, rtt, dial, broadcast, membership, memory, fanin, soak]

@@ -1,56 +1,23 @@
 /**
- * Figure: round trip of a 100-byte message on an already open connection/stream.
- *
- * Per variant an echo server process and a client process. The client keeps exactly one
- * message in flight: write 100 bytes, wait until 100 bytes came back, repeat.
- * All pairs stay up for the whole figure, and each run times one block of each pair in
- * turn, in an order that flips every run, so the blocks a run compares are seconds apart
- * (this machine moves between a quick and a slow phase within a minute). A pair's first
- * block warms it up (at least warmupMin round trips and warmupMs: V8 needs that long to
- * optimise the libp2p path), later ones briefly (rewarmMs). Each block times `count` round
- * trips with process.hrtime; per run we take the block's median and p99; the figure
- * reports the median over runs of those, with min/max over runs.
- *
- * Variants: raw-tcp (reference; node:net echo), libp2p (/bench/echo/1.0.0 on
- * one yamux stream, 'message' listener, send() with 'drain' backpressure),
- * overlay (bench/workers/overlay-pair.ts): a leaf times
- * `await node.sendTo(hubName, text)` with a 100-character text; it resolves
- * on the hub's acknowledgement (both unsigned: leaf and hub are direct neighbours,
- * PROTOCOL.md 8.3), so one sample = one message + its acknowledgement.
- * Full mode adds libp2p-sized: the bare echo protocol shaped like the overlay's
- * traffic, sending as many bytes as the overlay's MSG and answering with as
- * many as its ACK (measured by the overlay's leaf after its first block). It
- * separates what the overlay's bytes cost from what its work does.
+ * Round trip of a 100-byte message on an open stream (docs/BENCHMARKS.md, 2): one message in
+ * flight, echoed back (overlay: `await node.sendTo(hub, text)`, resolved by the hub's ACK). Every
+ * pair stays up for the whole figure and each run times one block of each, in an order that
+ * flips every run, so the blocks a run compares are seconds apart. A pair's first block warms it
+ * up (>= warmupMin round trips and warmupMs), later ones briefly (REWARM_MS). Full mode adds
+ * libp2p-sized: the bare echo sending as many bytes as the overlay's MSG and answering with as
+ * many as its ACK (measured by the overlay's leaf after its first block).
  */
 import { REWARM_MS, startEchoPair, stopPairs, timeBlock } from '../lib/echo-pair.ts'
-import type { EchoPair } from '../lib/echo-pair.ts'
+import type { Pair } from '../lib/echo-pair.ts'
 import type { Msg } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
-import type { LatencySummary } from '../lib/stats.ts'
+import type { Summary } from '../lib/stats.ts'
 import type { Figure, Result, RunOpts } from '../lib/types.ts'
+import { PAIR_VARIANTS } from './pairs.ts'
 
-const VARIANTS = [
-  { variant: 'raw-tcp', file: 'raw-tcp.ts' },
-  { variant: 'libp2p', file: 'bare-libp2p.ts' },
-  { variant: 'overlay', file: 'overlay-pair.ts' },
-  { variant: 'libp2p-sized', file: 'bare-libp2p.ts' }
-] as const
-type Variant = typeof VARIANTS[number]
-
+const VARIANTS = [...PAIR_VARIANTS, { variant: 'libp2p-sized', file: 'bare-libp2p.ts' }] as const
+type Variant = typeof VARIANTS[number]['variant']
 interface Wire { msgBytes: number, ackBytes: number }
-
-function sizesFrom (wire: Wire | undefined): Wire {
-  if (wire === undefined) throw new Error('rtt: the overlay reported no MSG/ACK sizes for libp2p-sized')
-  return wire
-}
-
-/** One variant's pair, kept up for the whole figure; libp2p-sized's carries the sizes it echoes. */
-type Pair = EchoPair & { shape?: Wire }
-
-async function startPair (v: Variant, shape: Wire | undefined): Promise<Pair> {
-  if (shape === undefined) return await startEchoPair(v.file, v.variant)
-  return { ...await startEchoPair(v.file, v.variant, { request: shape.msgBytes, reply: shape.ackBytes }), shape }
-}
 
 export const figure: Figure = {
   id: 'rtt',
@@ -59,33 +26,27 @@ export const figure: Figure = {
     const col = new Collector('rtt')
     const runs = runCount(opts, 5, 1)
     const size = 100
-    // warm-up is time-based: the libp2p stack needs ~5000 round trips to be optimised by V8;
-    // a pair's later blocks only need to wake its code up again
     const warmupMs = opts.quick ? 700 : 2000
     const warmupMin = 500
     const count = opts.quick ? 1500 : 5000
     const c = `${size} B`
-    // Quick mode leaves out the shaped echo: it explains the target rather than checking it.
+    // quick mode leaves out the shaped echo: it explains the target rather than checking it
     const variants = VARIANTS.filter(v => !opts.quick || v.variant !== 'libp2p-sized')
-    const pairs = new Map<Variant['variant'], Pair>()
+    const pairs = new Map<Variant, Pair>()
     let wire: Wire | undefined
     try {
-      for (const v of variants) if (v.variant !== 'libp2p-sized') pairs.set(v.variant, await startPair(v, undefined))
+      for (const v of PAIR_VARIANTS) pairs.set(v.variant, await startEchoPair(v.file, v.variant))
       for (let r = 0; r < runs; r++) {
-        // Every pair stays up and each run times one block of each, in an order that flips every
-        // run: the blocks compared in a run are seconds apart, not a whole figure apart.
-        const order = r % 2 === 0 ? variants : [...variants].reverse()
-        for (const v of order) {
-          // The shaped echo starts once the overlay has measured its sizes (first run: it comes after).
+        for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
+          const shaped = v.variant === 'libp2p-sized'
+          if (shaped && wire === undefined) throw new Error('rtt: the overlay reported no MSG/ACK sizes for libp2p-sized')
+          // the shaped echo starts once the overlay has measured its sizes (first run: it comes after)
           let pair = pairs.get(v.variant)
-          if (pair === undefined) {
-            pair = await startPair(v, sizesFrom(wire))
-            pairs.set(v.variant, pair)
-          }
-          const sent = pair.shape === undefined ? { size } : { size: pair.shape.msgBytes, reply: pair.shape.ackBytes }
-          const res = await timeBlock<Msg & { us: LatencySummary, warmup: { iterations: number, ms: number }, wire?: Wire }>(pair, { ...sent, warmupMin, count }, warmupMs)
+          if (pair === undefined) pairs.set(v.variant, pair = await startEchoPair(v.file, v.variant, { request: wire?.msgBytes, reply: wire?.ackBytes }))
+          const sent = shaped ? { size: wire?.msgBytes, reply: wire?.ackBytes } : { size }
+          const res = await timeBlock<Msg & { us: Summary, warmup: { iterations: number }, wire?: Wire }>(pair, { ...sent, warmupMin, count }, warmupMs)
           if (v.variant === 'overlay') wire ??= res.wire
-          const bytes = v.variant === 'overlay' ? res.wire : pair.shape
+          const bytes = v.variant === 'overlay' ? res.wire : shaped ? wire : undefined
           col.add(c, 'RTT median', 'µs', 'lower', v.variant, 'raw-tcp', res.us.median, { ...res.us, warmupRoundTrips: res.warmup.iterations, ...bytes })
           col.add(c, 'RTT p99', 'µs', 'lower', v.variant, 'raw-tcp', res.us.p99)
           opts.log(`run ${r + 1}/${runs} ${v.variant.padEnd(12)} median ${fmt(res.us.median)} µs  p99 ${fmt(res.us.p99)} µs  max ${fmt(res.us.max)} µs (n=${res.us.n}, after ${res.warmup.iterations} warm-up)`)

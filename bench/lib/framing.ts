@@ -1,7 +1,7 @@
 /**
- * Unsigned-varint length-prefix framing (the same wire format as
- * it-length-prefixed / lpStream from @libp2p/utils). The counter is written by hand so the
- * receiver can count frames synchronously inside a 'message'/'data' handler.
+ * Unsigned-varint length-prefix framing (the wire format of it-length-prefixed / lpStream), and
+ * the two ends both baseline workers share. The counter is hand-written so that a receiver can
+ * count frames synchronously inside its 'message'/'data' handler.
  */
 import * as varint from 'uint8-varint'
 
@@ -14,60 +14,82 @@ export function frame (payload: Uint8Array): Uint8Array {
   return out
 }
 
-/**
- * Streaming frame counter: feed it chunks as they arrive (any split), it
- * counts complete frames and payload bytes. Rejects frames larger than
- * maxFrame (a real message protocol would do the same).
- */
+/** Counts complete frames and payload bytes in chunks of any split; rejects frames above maxFrame. */
 export class FrameCounter {
   frames = 0
   payloadBytes = 0
-  private lenValue = 0
-  private lenShift = 0
+  private len = 0
+  private shift = 0
   private remaining = -1 // -1: reading the length prefix
   private readonly maxFrame: number
 
-  constructor (maxFrame = 1 << 20) {
-    this.maxFrame = maxFrame
-  }
+  constructor (maxFrame = 1 << 20) { this.maxFrame = maxFrame }
 
   push (chunk: Uint8Array): void {
-    let i = 0
-    const n = chunk.length
-    while (i < n) {
+    for (let i = 0; i < chunk.length;) {
       if (this.remaining < 0) {
         const b = chunk[i++] as number
-        this.lenValue += (b & 0x7f) * 2 ** this.lenShift
-        this.lenShift += 7
+        this.len += (b & 0x7f) * 2 ** this.shift
+        this.shift += 7
         if ((b & 0x80) === 0) {
-          if (this.lenValue > this.maxFrame) throw new Error(`frame of ${this.lenValue} bytes exceeds ${this.maxFrame}`)
-          this.remaining = this.lenValue
-          this.lenValue = 0
-          this.lenShift = 0
-          if (this.remaining === 0) { this.frames++; this.remaining = -1 }
-        } else if (this.lenShift > 35) {
+          if (this.len > this.maxFrame) throw new Error(`frame of ${this.len} bytes exceeds ${this.maxFrame}`)
+          this.remaining = this.len
+          this.len = this.shift = 0
+        } else if (this.shift > 35) {
           throw new Error('varint too long')
         }
       } else {
-        const take = Math.min(this.remaining, n - i)
+        const take = Math.min(this.remaining, chunk.length - i)
         i += take
         this.remaining -= take
         this.payloadBytes += take
-        if (this.remaining === 0) { this.frames++; this.remaining = -1 }
       }
+      if (this.remaining === 0) { this.frames++; this.remaining = -1 }
     }
   }
 }
 
-/** Iterate the Uint8Array chunks of a Uint8Array or Uint8ArrayList without copying. */
+/** The chunks of a Uint8Array or a Uint8ArrayList, without copying. */
 export function * chunksOf (data: Uint8Array | Iterable<Uint8Array>): Iterable<Uint8Array> {
-  if (data instanceof Uint8Array) {
-    yield data
-  } else {
-    yield * data
+  if (data instanceof Uint8Array) yield data
+  else yield * data
+}
+
+/**
+ * Sink side: counts bytes (or, with `frames`, complete frames) and calls `ack` once when the
+ * expected amount is in. Returns the handler for each chunk.
+ */
+export function sink (exp: { bytes: number, frames: number }, ack: () => void): (data: Uint8Array | Iterable<Uint8Array> & { byteLength: number }) => void {
+  const counter = new FrameCounter()
+  let bytes = 0
+  let acked = false
+  return (data) => {
+    if (exp.frames > 0) for (const c of chunksOf(data)) counter.push(c)
+    else bytes += data.byteLength
+    if (!acked && (exp.frames > 0 ? counter.frames >= exp.frames : bytes >= exp.bytes)) { acked = true; ack() }
   }
 }
 
-export function byteLength (data: Uint8Array | { byteLength: number }): number {
-  return data.byteLength
+/**
+ * Echo client side: one message in flight; `roundTrip(buf)` resolves when `reply` bytes (default:
+ * the message's size) came back. Feed it what arrives with `received(n)`, and `closed(err)`.
+ */
+export function echoClient (write: (buf: Uint8Array) => Promise<void> | void, reply?: number): { roundTrip: (buf: Uint8Array) => Promise<void>, received: (n: number) => void, closed: (err: Error) => void } {
+  let got = 0
+  let expected = 0
+  let pending: (() => void) | undefined
+  let failed: Error | undefined
+  const wake = (): void => { const p = pending; pending = undefined; p?.() }
+  return {
+    received: (n) => { got += n; if (got >= expected) wake() },
+    closed: (err) => { failed = err; wake() },
+    roundTrip: async (buf) => {
+      if (failed !== undefined) throw failed
+      expected += reply ?? buf.length
+      const p = new Promise<void>(resolve => { pending = resolve })
+      await write(buf)
+      await p
+      if (got < expected && failed !== undefined) throw failed
+    }
+  }
 }
