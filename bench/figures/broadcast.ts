@@ -10,14 +10,12 @@
  * `control`. 'net' subtracts the idle window's rate.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { stopAll } from '../lib/proc.ts'
-import type { Msg, WorkerHandle } from '../lib/proc.ts'
+import { stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
 import { generateTopology, diameter } from '../lib/topology.ts'
 import { mulberry32 } from '../lib/random.ts'
 import { quantile } from '../lib/stats.ts'
-import { GOSSIPSUB, OVERLAY, ask, startHosts, buildMesh } from '../lib/mesh.ts'
-import type { MeshSide } from '../lib/mesh.ts'
+import { GOSSIPSUB, OVERLAY, ask, startHosts, buildMesh, type MeshSide } from '../lib/mesh.ts'
 import type { Figure, Result, RunOpts } from '../lib/types.ts'
 
 export const TOPOLOGY_SEED = 42
@@ -55,7 +53,7 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
   const [B, gapMs, perBroadcastTimeoutMs, size] = [opts.quick ? 30 : 100, 20, 2000, 100]
   const c = `N=${n}`
   const v = side.variant
-  const ws = startHosts(side, n, `${v}-${n}`)
+  const ws = startHosts(n, `${v}-${n}`)
   try {
     const mesh = await buildMesh(side, ws, topo, opts.log)
     opts.log(`N=${n} run ${run} ${v.padEnd(9)}: ${n} nodes in ${ws.length} processes, ${topo.edges.length} edges, setup ${mesh.setupSec.toFixed(1)} s, ${mesh.ready ? 'ready' : 'NOT ready (timeout)'} (${mesh.text})`)

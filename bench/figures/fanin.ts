@@ -5,8 +5,7 @@
  * members (<= 60 s); success rate = the sessions it lists then / L. Leaves retry a failed
  * bootstrap dial (5 attempts, 1 s apart); failed attempts are in the details.
  */
-import { startWorker, stopAll } from '../lib/proc.ts'
-import type { Msg, WorkerHandle } from '../lib/proc.ts'
+import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
 import type { Figure, Result, RunOpts } from '../lib/types.ts'
 

@@ -6,12 +6,11 @@
  * = 'suspect'/'failed'/'left' about any other member meanwhile (one monotonic clock for all).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startWorker, stopAll } from '../lib/proc.ts'
-import type { Msg, WorkerHandle } from '../lib/proc.ts'
+import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
 import { generateTopology } from '../lib/topology.ts'
 import { mulberry32 } from '../lib/random.ts'
-import { OVERLAY, ask, startHosts, buildMesh } from '../lib/mesh.ts'
+import { OVERLAY, ask, hostOf, startHosts, buildMesh } from '../lib/mesh.ts'
 import { TOPOLOGY_SEED, TOPOLOGY_DEGREE } from './broadcast.ts'
 import type { Figure, Result, RunOpts } from '../lib/types.ts'
 
@@ -36,13 +35,13 @@ export async function falseEvents (ws: WorkerHandle[]): Promise<FalseEvents> {
 
 async function runOnce (n: number, run: number, opts: RunOpts, col: Collector): Promise<void> {
   const topo = generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE })
-  const ws = startHosts(OVERLAY, n, `members-${n}`)
-  const victim = startWorker('overlay-host.ts', { label: `new-member-${n}` })
+  const ws = startHosts(n, `members-${n}`)
+  const victim = startWorker('mesh-host.ts', { label: `new-member-${n}` })
   try {
     const mesh = await buildMesh(OVERLAY, ws, topo, opts.log)
     await ask(ws, { type: 'reset' }, 'reset')
     const via = Math.floor(mulberry32(TOPOLOGY_SEED * 7 + run)() * n)
-    await victim.next('ready', 20_000)
+    await hostOf(OVERLAY, victim)
     await victim.request({ type: 'create', indices: [n], bootstrap: [mesh.addrs[String(via)]], defer: true }, 'created', 30_000)
     await ask(ws, { type: 'watch', name: `n${n}` }, 'watching')
 

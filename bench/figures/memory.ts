@@ -9,8 +9,7 @@
  * compiling the listener's code, first touches of heap and arenas); 'from 0' is reported too.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startWorker, stopAll } from '../lib/proc.ts'
-import type { Msg, WorkerHandle } from '../lib/proc.ts'
+import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
 import type { Figure, Result, RunOpts } from '../lib/types.ts'
 

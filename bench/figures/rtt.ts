@@ -7,8 +7,7 @@
  * libp2p-sized: the bare echo sending as many bytes as the overlay's MSG and answering with as
  * many as its ACK (measured by the overlay's leaf after its first block).
  */
-import { REWARM_MS, startEchoPair, stopPairs, timeBlock } from '../lib/echo-pair.ts'
-import type { Pair } from '../lib/echo-pair.ts'
+import { REWARM_MS, startEchoPair, stopPairs, timeBlock, type Pair } from '../lib/echo-pair.ts'
 import type { Msg } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
 import type { Summary } from '../lib/stats.ts'

@@ -4,8 +4,7 @@
  * share and heapUsed (details). Also reported: the hosts' CPU time while idle, in % of one core.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { stopAll } from '../lib/proc.ts'
-import type { Msg } from '../lib/proc.ts'
+import { stopAll, type Msg } from '../lib/proc.ts'
 import { Collector, fmt } from '../lib/results.ts'
 import { generateTopology } from '../lib/topology.ts'
 import { OVERLAY, ask, startHosts, buildMesh, status } from '../lib/mesh.ts'
@@ -21,7 +20,7 @@ export const figure: Figure = {
     const col = new Collector('soak')
     const seconds = opts.soakSec ?? 600
     const n = 50
-    const ws = startHosts(OVERLAY, n, 'soak', (seconds + 180) * 1000)
+    const ws = startHosts(n, 'soak', (seconds + 180) * 1000)
     try {
       const mesh = await buildMesh(OVERLAY, ws, generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE }), opts.log)
       await ask(ws, { type: 'reset' }, 'reset')

@@ -5,8 +5,7 @@
  * quarter of the size each for >= warmupMs, then the timed one, up to the receiver's 1-byte ack
  * (overlay: the hub's last 'message', on the shared monotonic clock).
  */
-import { startPair, stopPairs } from '../lib/echo-pair.ts'
-import type { Pair } from '../lib/echo-pair.ts'
+import { startPair, stopPairs, type Pair } from '../lib/echo-pair.ts'
 import type { Msg } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
 import type { Figure, Result, RunOpts } from '../lib/types.ts'

@@ -3,8 +3,7 @@
  * pairwise figures start one per run and variant; the RTT figure and bench/tools/ab-rtt.ts keep
  * theirs up across blocks of round trips timed in turn.
  */
-import { startWorker, stopAll } from './proc.ts'
-import type { Msg, WorkerHandle } from './proc.ts'
+import { startWorker, stopAll, type Msg, type WorkerHandle } from './proc.ts'
 
 export interface Pair {
   server: WorkerHandle

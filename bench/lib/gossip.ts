@@ -5,8 +5,7 @@
  */
 import type { Libp2p, ServiceMap } from '@libp2p/interface'
 import { identify } from '@libp2p/identify'
-import { gossipsub } from '@libp2p/gossipsub'
-import type { GossipSub } from '@libp2p/gossipsub'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import type { MetricsRegister } from '@libp2p/gossipsub/metrics'
 import { createBareNode } from './libp2p.ts'
 

@@ -6,10 +6,8 @@
  * side's readiness rule holds (docs/BENCHMARKS.md, Broadcast).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startWorker } from './proc.ts'
-import type { Msg, WorkerHandle } from './proc.ts'
-import { degrees } from './topology.ts'
-import type { Topology } from './topology.ts'
+import { startWorker, type Msg, type WorkerHandle } from './proc.ts'
+import { degrees, type Topology } from './topology.ts'
 
 export const workersFor = (n: number): number => n <= 10 ? 2 : n <= 25 ? 3 : 4
 
@@ -17,7 +15,6 @@ export interface NodeStatus { index: number, [k: string]: number }
 
 export interface MeshSide {
   variant: 'gossipsub' | 'overlay'
-  file: string
   ready: (s: NodeStatus, degree: number, n: number) => boolean
   describe: (st: NodeStatus[]) => { text: string, details: Record<string, unknown> }
 }
@@ -27,7 +24,6 @@ const range = (xs: number[]): string => `${Math.min(...xs)}..${Math.max(...xs)}`
 /** Every neighbour listed as a subscriber, and a mesh of >= min(degree, D_lo = 4) peers. */
 export const GOSSIPSUB: MeshSide = {
   variant: 'gossipsub',
-  file: 'gossip-host.ts',
   ready: (s, d) => (s.subscribers ?? 0) >= d && (s.mesh ?? 0) >= Math.min(d, 4),
   describe: (st) => { const mesh = st.map(s => s.mesh ?? 0); return { text: `mesh sizes ${range(mesh)}`, details: { meshSizes: mesh } } }
 }
@@ -35,7 +31,6 @@ export const GOSSIPSUB: MeshSide = {
 /** The other N-1 present, and >= max(degree, min(mesh.degree, N-1)) sessions (peer exchange tops a node up to mesh.degree). */
 export const OVERLAY: MeshSide = {
   variant: 'overlay',
-  file: 'overlay-host.ts',
   ready: (s, d, n) => (s.present ?? 0) >= n - 1 && (s.sessions ?? 0) >= Math.max(d, Math.min(s.degree ?? 4, n - 1)),
   describe: (st) => {
     const sessions = st.map(s => s.sessions ?? 0)
@@ -44,8 +39,15 @@ export const OVERLAY: MeshSide = {
   }
 }
 
-export const startHosts = (side: MeshSide, n: number, label: string, maxLifetimeMs = 240_000): WorkerHandle[] =>
-  Array.from({ length: workersFor(n) }, (_, w) => startWorker(side.file, { label: `${label}-w${w}`, maxLifetimeMs }))
+/** Host processes (bench/workers/mesh-host.ts) for N nodes. */
+export const startHosts = (n: number, label: string, maxLifetimeMs = 240_000): WorkerHandle[] =>
+  Array.from({ length: workersFor(n) }, (_, w) => startWorker('mesh-host.ts', { label: `${label}-w${w}`, maxLifetimeMs }))
+
+/** Waits until `host` is up, then makes it a host of `side`. */
+export async function hostOf (side: MeshSide, host: WorkerHandle): Promise<void> {
+  await host.next('ready', 20_000)
+  await host.request({ type: 'side', side: side.variant }, 'side', 20_000)
+}
 
 /** Sends `m` to every worker and collects the replies. */
 export const ask = async <T extends Msg>(ws: WorkerHandle[], m: Msg, replyType: string, timeoutMs = 10_000): Promise<T[]> =>
@@ -60,7 +62,7 @@ export interface BuiltMesh { addrs: Record<string, string>, dialFailed: number, 
 export async function buildMesh (side: MeshSide, ws: WorkerHandle[], topo: Topology, log: (m: string) => void): Promise<BuiltMesh> {
   const t0 = Date.now()
   const n = topo.n
-  await Promise.all(ws.map(async w => await w.next('ready', 20_000)))
+  await Promise.all(ws.map(async w => { await hostOf(side, w) }))
   const defer = side.variant === 'overlay'
   let created = await Promise.all(ws.map(async (w, k) => await w.request<Msg & { addrs: Record<string, string> }>(
     { type: 'create', indices: Array.from({ length: n }, (_, i) => i).filter(i => i % ws.length === k), defer }, 'created', 60_000)))

@@ -1,26 +1,22 @@
 /**
- * Parent side of the worker processes. Each worker is its own OS process (`fork` with
- * process.execPath), so the two ends of a pair never share an event loop; commands and
- * replies are JSON objects `{ type, ... }` over IPC. Safety nets: every wait has a timeout,
- * every worker exits by itself after BENCH_WORKER_MAX_MS or when the parent goes, and
- * `killAll()` (also on exit and on SIGINT/SIGTERM/SIGHUP) kills every child by pid.
+ * Parent side of the workers: each is its own OS process (`fork` with process.execPath), so the
+ * two ends of a pair never share an event loop; commands and replies are JSON `{ type, ... }`
+ * over IPC. Every wait has a timeout; a worker exits by itself after BENCH_WORKER_MAX_MS or when
+ * the parent goes; `killAll()` (also on exit and on signals) kills every child by pid.
  * BENCH_VERBOSE=1 shows the workers' stderr and logs.
  */
-import { fork } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 
 export interface Msg { type: string, [key: string]: unknown }
+export interface WorkerOptions { execArgv?: string[], maxLifetimeMs?: number, label?: string }
 
-const WORKERS_DIR = path.join(import.meta.dirname, '..', 'workers')
 const VERBOSE = process.env.BENCH_VERBOSE != null
 const live = new Set<ChildProcess>()
 let graceCapMs = Infinity
 
 /** Caps how long stop() waits before SIGKILL: quick mode does not wait for graceful node.stop(). */
-export function capStopGrace (ms: number): void { graceCapMs = ms }
-
-export interface WorkerOptions { execArgv?: string[], maxLifetimeMs?: number, label?: string }
+export const capStopGrace = (ms: number): void => { graceCapMs = ms }
 
 export class WorkerHandle {
   readonly label: string
@@ -33,8 +29,7 @@ export class WorkerHandle {
 
   constructor (file: string, opts: WorkerOptions = {}) {
     this.label = opts.label ?? file
-    this.child = fork(path.join(WORKERS_DIR, file), [], {
-      execPath: process.execPath,
+    this.child = fork(path.join(import.meta.dirname, '..', 'workers', file), [], {
       execArgv: ['--disable-warning=ExperimentalWarning', ...(opts.execArgv ?? [])],
       env: { ...process.env, BENCH_WORKER_MAX_MS: String(opts.maxLifetimeMs ?? 120_000) },
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
@@ -65,7 +60,6 @@ export class WorkerHandle {
 
   private deliver (m: Msg): void {
     if (m.type === 'error') return this.rejectAll(new Error(`worker ${this.label} reported: ${String(m.message)}`))
-    if (m.type === 'log') { if (VERBOSE) console.log(`  [${this.label}] ${String(m.message)}`); return }
     const i = this.waiters.findIndex(w => w.type === m.type)
     if (i >= 0) this.waiters.splice(i, 1)[0]?.resolve(m)
     else this.inbox.push(m)
@@ -82,15 +76,11 @@ export class WorkerHandle {
     if (i >= 0) return this.inbox.splice(i, 1)[0] as T
     if (this.exitInfo !== undefined) throw this.error(this.exitInfo)
     return await new Promise<T>((resolve, reject) => {
-      const waiter = {
-        type,
-        resolve: (m: Msg) => { clearTimeout(timer); resolve(m as T) },
-        reject: (e: Error) => { clearTimeout(timer); reject(e) }
-      }
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1)
         reject(this.error(`timeout after ${timeoutMs} ms waiting for '${type}'`))
       }, timeoutMs)
+      const waiter = { type, resolve: (m: Msg) => { clearTimeout(timer); resolve(m as T) }, reject: (e: Error) => { clearTimeout(timer); reject(e) } }
       this.waiters.push(waiter)
     })
   }
@@ -111,8 +101,7 @@ export class WorkerHandle {
   }
 
   kill (): void {
-    if (this.exitInfo !== undefined || this.child.pid == null) return
-    try { process.kill(this.child.pid, 'SIGKILL') } catch { /* already gone */ }
+    try { if (this.exitInfo === undefined && this.child.pid != null) process.kill(this.child.pid, 'SIGKILL') } catch { /* already gone */ }
   }
 }
 
@@ -125,10 +114,7 @@ export async function stopAll (workers: WorkerHandle[], graceMs = 2000): Promise
 
 /** Kills every child this process started that is still alive, by pid. */
 export function killAll (): number {
-  let n = 0
-  for (const c of live) {
-    try { if (c.pid != null) { process.kill(c.pid, 'SIGKILL'); n++ } } catch { /* gone */ }
-  }
+  const n = [...live].filter(c => { try { return c.pid != null && process.kill(c.pid, 'SIGKILL') } catch { return false } }).length
   live.clear()
   return n
 }
@@ -141,7 +127,5 @@ export function installCleanup (after?: () => void): void {
     killAll()
     try { after?.() } catch { /* best effort */ }
   })
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => { console.error(`\nbench: received ${sig}, killed ${killAll()} worker process(es)`); process.exit(130) })
-  }
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => { console.error(`\nbench: received ${sig}, killed ${killAll()} worker process(es)`); process.exit(130) })
 }

@@ -6,8 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import pLimit from 'p-limit'
-import { summarize } from './stats.ts'
-import type { Summary } from './stats.ts'
+import { summarize, type Summary } from './stats.ts'
 import type { Msg } from './proc.ts'
 
 export type Reply = (m: Msg) => void

@@ -14,12 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { startEchoPair, stopPairs, timeBlock } from '../lib/echo-pair.ts'
-import type { Pair } from '../lib/echo-pair.ts'
-import { installCleanup } from '../lib/proc.ts'
-import type { Msg } from '../lib/proc.ts'
-import { median } from '../lib/stats.ts'
-import type { Summary } from '../lib/stats.ts'
+import { startEchoPair, stopPairs, timeBlock, type Pair } from '../lib/echo-pair.ts'
+import { installCleanup, type Msg } from '../lib/proc.ts'
+import { median, type Summary } from '../lib/stats.ts'
 
 const usage = (): never => { console.error('usage: node bench/tools/ab-rtt.ts <checkout-a> <checkout-b> [--rounds=N] [--count=N]'); process.exit(2) }
 let parsed

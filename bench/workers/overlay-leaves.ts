@@ -8,8 +8,7 @@
  *   stats -> stats {leaves, withSession, attempts, failedAttempts, errors}
  */
 import { runWorker, nowNs, attempts } from '../lib/worker.ts'
-import { createBenchNode, waitUntil } from '../lib/overlay.ts'
-import type { OverlayNode } from '../lib/overlay.ts'
+import { createBenchNode, waitUntil, type OverlayNode } from '../lib/overlay.ts'
 
 const leaves: OverlayNode[] = []
 const outcome = { attempts: 0, failedAttempts: 0, errors: {} as Record<string, number> }

@@ -13,9 +13,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { runWorker, nowNs, usSince, timeLoop, assertLoopback } from '../lib/worker.ts'
-import { startBenchNode, waitUntil, isMember, textOf, directFrameSizes } from '../lib/overlay.ts'
+import { startBenchNode, waitUntil, isMember, textOf, directFrameSizes, type OverlayNode } from '../lib/overlay.ts'
 import { loopbackAddr } from '../lib/libp2p.ts'
-import type { OverlayNode } from '../lib/overlay.ts'
 
 const limits = { maxFrameBytes: 1024 * 1024 }
 let leaf: OverlayNode | undefined
