@@ -1,19 +1,15 @@
 /**
- * Benchmark driver: `npm run bench` (= node bench/run.ts). Method and targets: docs/BENCHMARKS.md.
+ * Benchmark driver, `npm run bench`; method and targets in docs/BENCHMARKS.md.
  *
- *   node bench/run.ts [--quick] [--only=id,id] [--runs=N] [--soak[=SECONDS]] [--publish]
- *   node bench/run.ts --render=RESULT.json
+ *   node bench/run.ts [--quick] [--only=id,id] [--runs=N] [--soak[=SECONDS]] [--publish] | --render=RESULT.json
  *
- * --quick    smaller sizes and 1 run (< 60 s); workers are killed 0.1 s after they are asked to stop
- * --only     a subset of the figures; --runs=N  runs of every figure
- * --soak     adds the opt-in soak figure: an idle mesh of 50 for 600 s (or SECONDS)
- * --publish  also make this run the published one: bench/results/published.json, the results
- *            block of docs/BENCHMARKS.md and docs/benchmarks.svg (a full run of every figure only)
- * --render   measure nothing: publish an earlier result file again (targets re-checked)
- *
- * A run writes bench/results/<startedAt>[-quick].json and latest.{json,svg} (ignored by git; or
- * into $BENCH_RESULTS_DIR). Every measurement runs in worker processes (bench/workers); all are
- * killed at the end, on error, on Ctrl-C and by the watchdog.
+ * --quick smaller sizes, 1 run, < 60 s; --only some figures; --runs=N runs of each; --soak adds the
+ * opt-in idle soak (600 s, or SECONDS). A run writes bench/results/<startedAt>[-quick].json and
+ * latest.json (ignored by git; $BENCH_RESULTS_DIR moves them). --publish (a full run of every
+ * figure only) also makes it the published run: bench/results/published.json and the results block
+ * of docs/BENCHMARKS.md. --render=FILE measures nothing and publishes FILE (targets checked again).
+ * Every measurement runs in worker processes; all are killed at the end, on error, on signals and
+ * by the watchdog.
  */
 import os from 'node:os'
 import path from 'node:path'
@@ -30,13 +26,11 @@ import type { BenchReport, Result } from './lib/types.ts'
 const fail = (message: string): never => { console.error(message); process.exit(2) }
 const argv = process.argv.slice(2)
 const options = { help: { type: 'boolean', short: 'h' }, quick: { type: 'boolean' }, only: { type: 'string' }, runs: { type: 'string' }, soak: { type: 'string' }, publish: { type: 'boolean' }, render: { type: 'string' } } as const
-const a = (() => {
-  // `--soak` alone: the default soak time
+const a = (() => { // `--soak` alone: the default soak time
   try { return parseArgs({ args: argv.map(x => x === '--soak' ? '--soak=600' : x), options, strict: true }).values } catch (err) { return fail(`${(err as Error).message} (try --help)`) }
 })()
 if (a.help === true) {
-  console.log('usage: node bench/run.ts [--quick] [--only=id,id] [--runs=N] [--soak[=SECONDS]] [--publish] | --render=RESULT.json')
-  console.log(`figures: ${figures.map(f => f.id).join(', ')}`)
+  console.log(`usage: node bench/run.ts [--quick] [--only=id,id] [--runs=N] [--soak[=SECONDS]] [--publish] | --render=RESULT.json\nfigures: ${figures.map(f => f.id).join(', ')}`)
   process.exit(0)
 }
 if (a.render !== undefined) {
@@ -49,13 +43,13 @@ const runs = a.runs === undefined ? undefined : Number(a.runs)
 if (runs !== undefined && !(Number.isInteger(runs) && runs > 0 && runs <= 50)) fail('--runs must be an integer 1..50')
 const soakSec = a.soak === undefined ? undefined : Number(a.soak)
 if (soakSec !== undefined && !(Number.isInteger(soakSec) && soakSec >= 10 && soakSec <= 3600)) fail('--soak=SECONDS must be an integer 10..3600')
-const only = a.only === undefined ? undefined : new Set(a.only.split(',').map(s => s.trim()).filter(Boolean))
-const unknown = [...(only ?? [])].filter(id => !figures.some(f => f.id === id))
+const only = a.only?.split(',').map(s => s.trim()).filter(Boolean)
+const unknown = (only ?? []).filter(id => !figures.some(f => f.id === id))
 if (unknown.length > 0) fail(`unknown figure(s): ${unknown.join(', ')}`)
-const selected = figures.filter(f => only === undefined ? (f.optIn !== true || soakSec !== undefined) : only.has(f.id))
 if (a.publish === true && (quick || only !== undefined || runs !== undefined)) fail('--publish takes a full run of every figure (no --quick, --only or --runs)')
+const selected = figures.filter(f => only === undefined ? (f.optIn !== true || soakSec !== undefined) : only.includes(f.id))
 
-// Overlay workers keep each node's data dir under this dir; removed at exit.
+// overlay workers keep each node's data dir under this dir; removed at exit
 const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'p2p-overlay-bench-'))
 process.env.BENCH_TMP_DIR = tmpRoot
 installCleanup(() => { rmSync(tmpRoot, { recursive: true, force: true }) })
@@ -67,25 +61,21 @@ const machine = machineInfo()
 const started = new Date()
 const t0 = performance.now()
 const since = (t: number): string => ((performance.now() - t) / 1000).toFixed(1)
-console.log(`bench: ${quick ? 'QUICK' : 'FULL'} run, figures: ${selected.map(f => f.id).join(', ')}`)
-console.log(`machine: ${machineLine(machine)}`)
-if (quick) console.log('quick: N=10 only (broadcast, membership); 50 instead of 500 sessions (memory), 100 instead of 500 leaves (fan-in); 1 run; smaller transfers')
-if (!selected.some(f => f.optIn === true)) console.log('soak (10-minute idle mesh, false suspect/failed count) skipped: opt-in with --soak')
-console.log('')
-
+const stamp = (): string => `${since(t0).padStart(6)}s`
+console.log(`bench: ${quick ? 'QUICK' : 'FULL'} run, figures: ${selected.map(f => f.id).join(', ')}\nmachine: ${machineLine(machine)}\n`)
 const results: Result[] = []
 const figureInfo: BenchReport['figures'] = []
 for (const figure of selected) {
   const f0 = performance.now()
-  console.log(`${since(t0).padStart(6)}s ▶ ${figure.id}: ${figure.title}`)
+  console.log(`${stamp()} ▶ ${figure.id}: ${figure.title}`)
   try {
-    results.push(...await figure.run({ quick, runs, soakSec, machine, log: (msg) => { console.log(`${since(t0).padStart(6)}s   [${figure.id}] ${msg}`) } }))
+    results.push(...await figure.run({ quick, runs, soakSec, machine, log: (msg) => { console.log(`${stamp()}   [${figure.id}] ${msg}`) } }))
     figureInfo.push({ id: figure.id, title: figure.title, durationSec: (performance.now() - f0) / 1000 })
-    console.log(`${since(t0).padStart(6)}s ✔ ${figure.id} (${since(f0)} s)`)
+    console.log(`${stamp()} ✔ ${figure.id} (${since(f0)} s)`)
   } catch (err) {
     const error = err instanceof Error ? (err.stack ?? err.message) : String(err)
     figureInfo.push({ id: figure.id, title: figure.title, durationSec: (performance.now() - f0) / 1000, error })
-    console.error(`${since(t0).padStart(6)}s ✘ ${figure.id} failed: ${error}`)
+    console.error(`${stamp()} ✘ ${figure.id} failed: ${error}`)
   }
   if (liveCount() > 0) console.error(`${liveCount()} worker(s) still alive after ${figure.id}; killed ${killAll()}`)
 }
@@ -94,6 +84,7 @@ for (const figure of selected) {
 const sourceAtEnd = sourceState()
 const sourceChanged = JSON.stringify(sourceAtEnd) !== JSON.stringify(machine.source)
 if (sourceChanged) console.error(`WARNING: src/ changed during the run (${sourceLine(machine.source)} at start, ${sourceLine(sourceAtEnd)} at end)`)
+const failed = figureInfo.filter(f => f.error !== undefined).length
 const report: BenchReport = {
   version: 1,
   startedAt: started.toISOString(),
@@ -108,14 +99,9 @@ const report: BenchReport = {
   targets: checkTargets(results),
   ...(sourceChanged && sourceAtEnd !== undefined ? { sourceAtEnd } : {})
 }
-console.log(`\n${textTable(results)}\n`)
-console.log('Overlay targets (ratio: median over runs of overlay run i ÷ baseline run i; spread: their min – max):')
-console.log(`${targetsText(report.targets ?? [])}\n`)
+console.log(`\n${textTable(results)}\n\nOverlay targets (ratio: median over runs of overlay run i ÷ baseline run i; spread: their min – max):\n${targetsText(report.targets ?? [])}\n`)
 for (const f of writeResultFiles(report)) console.log(`wrote ${f}`)
-const failed = figureInfo.filter(f => f.error !== undefined).length
-if (a.publish === true && failed === 0) console.log(`published: ${publish(report).join(', ')}`)
-else console.log('docs not touched (--publish after a full run of every figure updates them)')
-console.log(`load average: start ${machine.loadAvgAtStart.join('/')}, end ${report.loadAvgAtEnd.join('/')}`)
-console.log(`bench: done in ${report.durationSec.toFixed(1)} s${failed > 0 ? `, ${failed} figure(s) FAILED` : ''}`)
+console.log(a.publish === true && failed === 0 ? `published: ${publish(report).join(', ')}` : 'docs not touched (--publish after a full run of every figure updates them)')
+console.log(`load average: start ${machine.loadAvgAtStart.join('/')}, end ${report.loadAvgAtEnd.join('/')}\nbench: done in ${report.durationSec.toFixed(1)} s${failed > 0 ? `, ${failed} figure(s) FAILED` : ''}`)
 killAll()
 process.exit(failed > 0 ? 1 : 0)

@@ -15,7 +15,7 @@ interface LeafStats { leaves: number, withSession: number, attempts: number, fai
 async function runOnce (leavesN: number, procs: number, run: number, opts: RunOpts, col: Collector): Promise<void> {
   const c = `${leavesN} leaves`
   const hub = startWorker('memory.ts', { label: 'fanin-hub', maxLifetimeMs: 180_000 })
-  const ps: WorkerHandle[] = Array.from({ length: procs }, (_, i) => startWorker('overlay-leaves.ts', { label: `fanin-leaves-${i}`, maxLifetimeMs: 180_000 }))
+  const ps: WorkerHandle[] = Array.from({ length: procs }, (_, i) => startWorker('memory.ts', { label: `fanin-leaves-${i}`, maxLifetimeMs: 180_000 }))
   try {
     await Promise.all([hub, ...ps].map(async w => await w.next('ready', 20_000)))
     const h = await hub.request<Msg & { addr: string }>({ type: 'hold', kind: 'overlay' }, 'holding', 20_000)

@@ -48,7 +48,7 @@ async function perConnection (kind: 'raw-tcp' | 'libp2p' | 'overlay', opts: RunO
   const settleMs = opts.quick ? 250 : 2000
   // two dial rounds of up to 150 s each, plus readings; the dialers start alongside and wait idle
   const listener = startWorker('memory.ts', { label: `hold-${kind}`, ...gcArgs, maxLifetimeMs: 360_000 })
-  const ds = Array.from({ length: dialers }, (_, i) => startWorker(kind === 'overlay' ? 'overlay-leaves.ts' : 'memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 360_000 }))
+  const ds = Array.from({ length: dialers }, (_, i) => startWorker('memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 360_000 }))
   try {
     await listener.next('ready', 15_000)
     const h = await listener.request<Msg & { port?: number, addr?: string }>({ type: 'hold', kind }, 'holding', 15_000)

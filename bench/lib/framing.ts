@@ -1,11 +1,11 @@
 /**
- * Unsigned-varint length-prefix framing (the wire format of it-length-prefixed / lpStream), and
- * the two ends both baseline workers share. The counter is hand-written so that a receiver can
- * count frames synchronously inside its 'message'/'data' handler.
+ * The baselines' two ends: unsigned-varint length-prefix framing (the lpStream wire format), a
+ * sink that counts bytes or frames and acks once, and an echo client with one message in flight.
+ * The counter is hand-written so a receiver counts frames synchronously in its data handler.
  */
 import * as varint from 'uint8-varint'
 
-/** One frame: varint(payload.length) || payload. */
+/** varint(payload.length) || payload */
 export function frame (payload: Uint8Array): Uint8Array {
   const prefix = varint.encode(payload.length)
   const out = new Uint8Array(prefix.length + payload.length)
@@ -22,27 +22,26 @@ export class FrameCounter {
   private shift = 0
   private remaining = -1 // -1: reading the length prefix
   private readonly maxFrame: number
-
   constructor (maxFrame = 1 << 20) { this.maxFrame = maxFrame }
 
   push (chunk: Uint8Array): void {
     for (let i = 0; i < chunk.length;) {
-      if (this.remaining < 0) {
-        const b = chunk[i++] as number
-        this.len += (b & 0x7f) * 2 ** this.shift
-        this.shift += 7
-        if ((b & 0x80) === 0) {
-          if (this.len > this.maxFrame) throw new Error(`frame of ${this.len} bytes exceeds ${this.maxFrame}`)
-          this.remaining = this.len
-          this.len = this.shift = 0
-        } else if (this.shift > 35) {
-          throw new Error('varint too long')
-        }
-      } else {
+      if (this.remaining >= 0) {
         const take = Math.min(this.remaining, chunk.length - i)
         i += take
         this.remaining -= take
         this.payloadBytes += take
+      } else {
+        const b = chunk[i++] as number
+        this.len += (b & 0x7f) * 2 ** this.shift
+        this.shift += 7
+        if (b & 0x80) {
+          if (this.shift > 35) throw new Error('varint too long')
+          continue
+        }
+        if (this.len > this.maxFrame) throw new Error(`frame of ${this.len} bytes exceeds ${this.maxFrame}`)
+        this.remaining = this.len
+        this.len = this.shift = 0
       }
       if (this.remaining === 0) { this.frames++; this.remaining = -1 }
     }
@@ -55,14 +54,10 @@ export function * chunksOf (data: Uint8Array | Iterable<Uint8Array>): Iterable<U
   else yield * data
 }
 
-/**
- * Sink side: counts bytes (or, with `frames`, complete frames) and calls `ack` once when the
- * expected amount is in. Returns the handler for each chunk.
- */
+/** A sink's handler: counts bytes (or, with `frames`, complete frames); calls `ack` once all are in. */
 export function sink (exp: { bytes: number, frames: number }, ack: () => void): (data: Uint8Array | Iterable<Uint8Array> & { byteLength: number }) => void {
   const counter = new FrameCounter()
-  let bytes = 0
-  let acked = false
+  let [bytes, acked] = [0, false]
   return (data) => {
     if (exp.frames > 0) for (const c of chunksOf(data)) counter.push(c)
     else bytes += data.byteLength
@@ -70,13 +65,9 @@ export function sink (exp: { bytes: number, frames: number }, ack: () => void): 
   }
 }
 
-/**
- * Echo client side: one message in flight; `roundTrip(buf)` resolves when `reply` bytes (default:
- * the message's size) came back. Feed it what arrives with `received(n)`, and `closed(err)`.
- */
+/** `roundTrip(buf)` writes and resolves once `reply` bytes (default: as many as sent) came back through `received(n)`. */
 export function echoClient (write: (buf: Uint8Array) => Promise<void> | void, reply?: number): { roundTrip: (buf: Uint8Array) => Promise<void>, received: (n: number) => void, closed: (err: Error) => void } {
-  let got = 0
-  let expected = 0
+  let [got, expected] = [0, 0]
   let pending: (() => void) | undefined
   let failed: Error | undefined
   const wake = (): void => { const p = pending; pending = undefined; p?.() }

@@ -5,22 +5,10 @@ import { readFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 
 export interface SourceState { commit: string, srcDirty: boolean }
-
-export interface MachineInfo {
-  cpuModel: string
-  cores: number
-  totalMemGiB: number
-  platform: string
-  kernel: string
-  node: string
-  loadAvgAtStart: number[]
-  versions: Record<string, string>
-  /** git HEAD and whether src/ had uncommitted changes, at the start */
-  source?: SourceState
-}
+/** `source`: git HEAD and whether src/ had uncommitted changes, at the start. */
+export interface MachineInfo { cpuModel: string, cores: number, totalMemGiB: number, platform: string, kernel: string, node: string, loadAvgAtStart: number[], versions: Record<string, string>, source?: SourceState }
 
 const ROOT = path.join(import.meta.dirname, '..', '..')
-const PACKAGES = ['libp2p', '@libp2p/tcp', '@chainsafe/libp2p-noise', '@chainsafe/libp2p-yamux', '@libp2p/gossipsub', '@libp2p/identify', '@libp2p/utils']
 
 /** src/ is edited concurrently, so run.ts reads this again at the end. */
 export function sourceState (): SourceState | undefined {
@@ -33,6 +21,7 @@ export function sourceState (): SourceState | undefined {
 }
 
 export const sourceLine = (s: SourceState | undefined): string => s === undefined ? 'src: unknown (no git)' : `src @ ${s.commit}${s.srcDirty ? ' + uncommitted changes' : ''}`
+export const loadAvg = (): number[] => os.loadavg().map(v => Math.round(v * 100) / 100)
 
 function version (name: string): string {
   try {
@@ -41,8 +30,6 @@ function version (name: string): string {
     return 'not installed'
   }
 }
-
-export const loadAvg = (): number[] => os.loadavg().map(v => Math.round(v * 100) / 100)
 
 export function machineInfo (): MachineInfo {
   const cpus = os.cpus()
@@ -55,7 +42,7 @@ export function machineInfo (): MachineInfo {
     node: process.version,
     loadAvgAtStart: loadAvg(),
     source: sourceState(),
-    versions: Object.fromEntries(PACKAGES.map(p => [p, version(p)]))
+    versions: Object.fromEntries(['libp2p', '@libp2p/tcp', '@chainsafe/libp2p-noise', '@chainsafe/libp2p-yamux', '@libp2p/gossipsub', '@libp2p/identify', '@libp2p/utils'].map(p => [p, version(p)]))
   }
 }
 

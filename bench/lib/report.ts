@@ -1,14 +1,12 @@
 /**
  * Where a run's outputs go. Every run writes bench/results/<startedAt>[-quick].json and
- * bench/results/latest.{json,svg}, all ignored by git ($BENCH_RESULTS_DIR moves them). Only
- * `--publish` touches tracked files: bench/results/published.json, the results block of
- * docs/BENCHMARKS.md and docs/benchmarks.svg, all three from the same report.
+ * bench/results/latest.json, ignored by git ($BENCH_RESULTS_DIR moves them). Only `--publish`
+ * touches tracked files: bench/results/published.json and the results block of docs/BENCHMARKS.md.
  */
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import type { BenchReport } from './types.ts'
 import { markdownTable } from './table.ts'
-import { renderSvg } from './svg.ts'
 import { machineLine, sourceLine } from './machine.ts'
 import { targetsMarkdown } from './targets.ts'
 
@@ -16,7 +14,6 @@ const ROOT = path.join(import.meta.dirname, '..', '..')
 export const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench', 'results')
 export const PUBLISHED = path.join(ROOT, 'bench', 'results', 'published.json')
 export const DOC_FILE = path.join(ROOT, 'docs', 'BENCHMARKS.md')
-export const DOC_SVG = path.join(ROOT, 'docs', 'benchmarks.svg')
 export const START = '<!-- results:start -->'
 export const END = '<!-- results:end -->'
 
@@ -26,13 +23,9 @@ function writeAtomic (file: string, text: string): void {
   renameSync(`${file}.tmp`, file)
 }
 
-export const svgFor = (report: BenchReport): string =>
-  renderSvg(report.results, { title: 'p2p-overlay benchmarks: ratio vs reference', machine: report.machine, mode: report.mode, date: report.startedAt })
-
 export function writeResultFiles (report: BenchReport): string[] {
-  const text = JSON.stringify(report, null, 2) + '\n'
-  const files = [path.join(RESULTS_DIR, `${report.startedAt.replace(/[:.]/g, '-')}${report.mode === 'quick' ? '-quick' : ''}.json`), path.join(RESULTS_DIR, 'latest.json'), path.join(RESULTS_DIR, 'latest.svg')]
-  files.forEach((f, i) => { writeAtomic(f, i < 2 ? text : svgFor(report)) })
+  const files = [path.join(RESULTS_DIR, `${report.startedAt.replace(/[:.]/g, '-')}${report.mode === 'quick' ? '-quick' : ''}.json`), path.join(RESULTS_DIR, 'latest.json')]
+  for (const f of files) writeAtomic(f, JSON.stringify(report, null, 2) + '\n')
   return files
 }
 
@@ -50,8 +43,6 @@ export function docsBlock (report: BenchReport): string {
     ...(report.sourceAtEnd !== undefined ? [`**src/ changed during this run**: ${sourceLine(m.source)} at start, ${sourceLine(report.sourceAtEnd)} at end.`, ''] : []),
     `Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',
-    '<img src="benchmarks.svg" alt="Ratios of each variant to the reference variant, per figure">',
-    '',
     'Median over runs; "min – max" and "IQR" are over the per-run values; "vs ref" = median ÷ median of the reference variant of the same row group.',
     '',
     markdownTable(report.results),
@@ -64,14 +55,13 @@ export function docsBlock (report: BenchReport): string {
   ].join('\n')
 }
 
-/** --publish: `report` becomes the published file, the docs' results block and docs/benchmarks.svg. */
+/** --publish: `report` becomes the published file and the docs' results block. */
 export function publish (report: BenchReport): string[] {
   writeAtomic(PUBLISHED, JSON.stringify(report, null, 2) + '\n')
-  writeAtomic(DOC_SVG, svgFor(report))
   const doc = readFileSync(DOC_FILE, 'utf8')
   const a = doc.indexOf(START)
   const b = doc.indexOf(END)
   if (a < 0 || b < a) throw new Error(`${DOC_FILE} has no ${START} ... ${END} block`)
   writeAtomic(DOC_FILE, doc.slice(0, a) + docsBlock(report) + doc.slice(b + END.length))
-  return [PUBLISHED, DOC_FILE, DOC_SVG]
+  return [PUBLISHED, DOC_FILE]
 }

@@ -1,5 +1,5 @@
 /**
- * A figure is one question ("how fast is a stream?"). It runs variants (raw-tcp, libp2p,
+ * A figure answers one question ("how fast is a stream?") for several variants (raw-tcp, libp2p,
  * gossipsub, overlay, ...) and returns one Result per (case, metric, variant); ratios are taken
  * against the `reference` variant of the same (figure, case, metric).
  */
@@ -11,35 +11,26 @@ export type Better = 'higher' | 'lower'
 
 export interface Result {
   figure: string
-  /** e.g. '64 KiB', 'N=25', '500 conns' */
   case: string
   metric: string
   unit: string
   better: Better
   variant: string
   reference: string
-  /** over the per-run values in `runs` */
+  /** of the per-run values in `runs` */
   summary: Summary
   runs: number[]
   /** settings and per-run sub-statistics (`perRun[i]` belongs to `runs[i]`) */
   details?: Record<string, unknown>
-  /** false: table only, not the chart (a ratio that repeats another) */
+  /** false: a ratio that repeats another row's */
   chart?: boolean
 }
 
-export interface RunOpts {
-  quick: boolean
-  /** --runs=N: runs per variant */
-  runs?: number
-  /** --soak=SECONDS */
-  soakSec?: number
-  log: (msg: string) => void
-  machine: MachineInfo
-}
+export interface RunOpts { quick: boolean, runs?: number, soakSec?: number, log: (msg: string) => void, machine: MachineInfo }
 
 export interface Figure { id: string, title: string, optIn?: boolean, run: (opts: RunOpts) => Promise<Result[]> }
 
-/** A run's JSON (bench/results/*.json). */
+/** A run's JSON file. `targets`: checked on its results; `sourceAtEnd`: src/ at the end, if it changed mid-run. */
 export interface BenchReport {
   version: 1
   startedAt: string
@@ -51,8 +42,6 @@ export interface BenchReport {
   loadAvgAtEnd: number[]
   figures: Array<{ id: string, title: string, durationSec: number, error?: string }>
   results: Result[]
-  /** checked on this run's results (lib/targets.ts) */
   targets?: TargetCheck[]
-  /** git state of src/ at the end, if it differs from machine.source (src/ changed mid-run) */
   sourceAtEnd?: SourceState
 }

@@ -1,14 +1,15 @@
 /**
- * Memory worker (started with --expose-gc when it measures). Roles:
- *   idle {kind: 'node-process'|'libp2p'|'overlay'} -> idle {mem}: this process alone (reference),
- *       + one started bare libp2p node, or + one started overlay peer (no sessions)
- *   hold {kind: 'raw-tcp'|'libp2p'|'overlay'}      -> holding {port|addr}: a listener that keeps
- *       what connects (overlay: a hub; its connections are its sessions)
- *   measure {pauseMs}                 -> measured {mem, connections}: after 3 x gc()
- *   wait-sessions {count, timeoutMs}  -> sessions-reached {reachedNs|null, sessions, present, rejected}:
- *       the hub lists `count` sessions and present members (counted from its events)
- *   connect {kind, port|addr, count, concurrency} -> connected {ok, failed, firstError}: opens
- *       and keeps `count` connections (libp2p: one fresh node, so one peer id, per connection)
+ * The memory and fan-in worker (started with --expose-gc when it measures). Commands:
+ *   idle {kind: 'node-process'|'libp2p'|'overlay'} -> idle {mem}: nothing else loaded (reference), one bare
+ *       libp2p node, or one overlay peer without sessions
+ *   hold {kind: 'raw-tcp'|'libp2p'|'overlay'} -> holding {port|addr}: a listener keeping what connects (overlay: a hub)
+ *   measure {pauseMs}                 -> measured {mem, connections}, after 3 x gc()
+ *   wait-sessions {count, timeoutMs}  -> sessions-reached {reachedNs|null, sessions, present, rejected}: the hub
+ *       lists `count` sessions and present members (counted from its events)
+ *   connect {kind, port|addr, count, concurrency, prefix} -> connected {ok, failed, firstError}: `count` more
+ *       connections kept open (libp2p: a fresh node, so peer id, each; overlay: a leaf each, waiting for its session)
+ *   create {count, addr, prefix} -> created; start -> started {t0Ns, ms}: overlay leaves created first, then
+ *       all started at once; stats -> stats {leaves, withSession, attempts, failedAttempts, errors}
  * libp2p and the overlay load lazily, so the node-process reference does not pay for them.
  */
 import net from 'node:net'
@@ -19,12 +20,14 @@ import { runWorker, onCleanup, nowNs, settledMemory, attempts, assertLoopback } 
 import type { OverlayNode } from '../lib/overlay.ts'
 
 const nodes: Libp2p[] = []
+const leaves: OverlayNode[] = []
 const sockets = new Set<net.Socket>()
 let server: net.Server | undefined
 let countConnections = (): number => 0
 let hub: OverlayNode | undefined
 const hubCount = { sessions: 0, present: 0, rejected: 0 } // O(1) per event
 let hubChanged = (): void => {}
+const outcome = { attempts: 0, failedAttempts: 0, errors: {} as Record<string, number> }
 
 onCleanup(async () => {
   for (const s of sockets) s.destroy()
@@ -39,13 +42,26 @@ function track (s: net.Socket): void {
 }
 
 async function bareNode (listen: boolean): Promise<Libp2p> {
-  const { createBareNode } = await import('../lib/libp2p.ts')
-  const node = await createBareNode(listen)
+  const node = await (await import('../lib/libp2p.ts')).createBareNode(listen)
   nodes.push(node)
   return node
 }
 
+async function leaf (addr: string, name: string): Promise<OverlayNode> {
+  const l = await (await import('../lib/overlay.ts')).createBenchNode({ mode: 'leaf', name, bootstrap: [addr] })
+  l.addEventListener('bootstrap', ({ detail }) => {
+    outcome.attempts++
+    if (detail.ok) return
+    outcome.failedAttempts++
+    const why = (detail.error ?? '').slice(0, 60)
+    outcome.errors[why] = (outcome.errors[why] ?? 0) + 1
+  })
+  leaves.push(l)
+  return l
+}
+
 runWorker(async (msg, reply) => {
+  const name = (i: number): string => `${String(msg.prefix)}${i}`
   switch (msg.type) {
     case 'idle':
       if (msg.kind === 'libp2p') await bareNode(true)
@@ -79,11 +95,10 @@ runWorker(async (msg, reply) => {
     case 'wait-sessions': {
       const h = hub
       if (h === undefined) throw new Error('no overlay hub here')
-      const count = Number(msg.count)
       const reachedNs = await new Promise<bigint | null>((resolve) => {
         const timer = setTimeout(() => { hubChanged = () => {}; resolve(null) }, Number(msg.timeoutMs ?? 60_000))
         hubChanged = () => {
-          if (hubCount.sessions < count || hubCount.present < count) return
+          if (hubCount.sessions < Number(msg.count) || hubCount.present < Number(msg.count)) return
           const t = nowNs()
           clearTimeout(timer)
           hubChanged = () => {}
@@ -95,16 +110,35 @@ runWorker(async (msg, reply) => {
       return reply({ type: 'sessions-reached', reachedNs: reachedNs === null ? null : String(reachedNs), sessions: h.sessions().length, present, rejected: hubCount.rejected })
     }
     case 'connect': {
-      const count = Number(msg.count)
-      const concurrency = Number(msg.concurrency ?? 16)
+      const [count, concurrency] = [Number(msg.count), Number(msg.concurrency ?? 16)]
       if (msg.kind === 'raw-tcp') {
         return reply({ type: 'connected', ...await attempts(count, concurrency, async () => { const s = net.connect({ host: '127.0.0.1', port: Number(msg.port), noDelay: true }); track(s); await once(s, 'connect') }) })
       }
       assertLoopback(String(msg.addr))
+      if (msg.kind === 'overlay') {
+        const { waitUntil } = await import('../lib/overlay.ts')
+        return reply({
+          type: 'connected',
+          ...await attempts(count, concurrency, async (i) => {
+            const l = await leaf(String(msg.addr), name(i))
+            await l.start()
+            await waitUntil(() => l.sessions().length > 0, 30_000, `leaf ${i} session`, 20)
+          })
+        })
+      }
       const { multiaddr } = await import('@multiformats/multiaddr')
-      const ma = multiaddr(String(msg.addr))
-      return reply({ type: 'connected', ...await attempts(count, concurrency, async () => { await (await bareNode(false)).dial(ma, { signal: AbortSignal.timeout(20_000) }) }) })
+      return reply({ type: 'connected', ...await attempts(count, concurrency, async () => { await (await bareNode(false)).dial(multiaddr(String(msg.addr)), { signal: AbortSignal.timeout(20_000) }) }) })
     }
+    case 'create':
+      for (let i = 0; i < Number(msg.count); i++) await leaf(String(msg.addr), name(i))
+      return reply({ type: 'created', count: Number(msg.count) })
+    case 'start': {
+      const t0 = nowNs()
+      await Promise.all(leaves.map(async l => { await l.start() }))
+      return reply({ type: 'started', t0Ns: String(t0), ms: Number(nowNs() - t0) / 1e6 })
+    }
+    case 'stats':
+      return reply({ type: 'stats', leaves: leaves.length, withSession: leaves.filter(l => l.sessions().length > 0).length, ...outcome })
     default:
       throw new Error(`unknown command ${msg.type}`)
   }

@@ -1,6 +1,5 @@
 /**
- * Ties docs/BENCHMARKS.md to the data: its generated results block and docs/benchmarks.svg are
- * exactly what `--render` makes of bench/results/published.json (targets checked again by today's
+ * Ties docs/BENCHMARKS.md to the data: its generated results block is exactly what `--render` makes of bench/results/published.json (targets checked again by today's
  * rules), so the published figures can be neither hand-edited nor left stale; and that file is
  * the only result file git keeps.
  */
@@ -9,7 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { DOC_FILE, DOC_SVG, PUBLISHED, docsBlock, END, START, svgFor } from '../../../bench/lib/report.ts'
+import { DOC_FILE, PUBLISHED, docsBlock, END, START } from '../../../bench/lib/report.ts'
 import { checkTargets } from '../../../bench/lib/targets.ts'
 import type { BenchReport } from '../../../bench/lib/types.ts'
 
@@ -36,14 +35,10 @@ describe('docs/BENCHMARKS.md results', () => {
     assert.equal(publishedBlock(), docsBlock(rendered(published)))
   })
 
-  it('report - docs/benchmarks.svg is the chart of the same file', () => {
-    assert.equal(readFileSync(DOC_SVG, 'utf8'), svgFor(rendered(published)))
-  })
-
   it('report - git keeps one result file, the published one; runs write beside it, ignored', () => {
     const git = (...args: string[]): string => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' })
     assert.deepEqual(git('ls-files', 'bench/results').trim().split('\n'), ['bench/results/published.json'])
-    for (const f of ['latest.json', 'latest.svg', '2026-01-01T00-00-00-000Z.json', '2026-01-01T00-00-00-000Z-quick.json']) {
+    for (const f of ['latest.json', '2026-01-01T00-00-00-000Z.json', '2026-01-01T00-00-00-000Z-quick.json']) {
       assert.equal(git('check-ignore', '--no-index', `bench/results/${f}`).trim(), `bench/results/${f}`, f)
     }
   })
