@@ -16,7 +16,7 @@ import { generateTopology, diameter } from '../lib/topology.ts'
 import { mulberry32 } from '../lib/random.ts'
 import { quantile } from '../lib/stats.ts'
 import { GOSSIPSUB, OVERLAY, ask, startHosts, buildMesh, type MeshSide } from '../lib/mesh.ts'
-import type { Figure, Result, RunOpts } from '../lib/types.ts'
+import type { Figure, RunOpts } from '../lib/types.ts'
 
 export const TOPOLOGY_SEED = 42
 export const TOPOLOGY_DEGREE = 6
@@ -124,10 +124,10 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
   }
 }
 
-export const figure: Figure = {
+export const broadcast: Figure = {
   id: 'broadcast',
   title: 'Broadcast to N nodes: overlay vs gossipsub (delivery, latency to last member, frames)',
-  async run (opts: RunOpts): Promise<Result[]> {
+  async run (opts) {
     const col = new Collector('broadcast')
     // BENCH_CASE='N=50' runs one size only
     const sizes = (opts.quick ? [10] : [10, 25, 50]).filter(n => process.env.BENCH_CASE == null || process.env.BENCH_CASE === `N=${n}`)
