@@ -1,31 +1,26 @@
 /**
- * Hosts several nodes of one side of the broadcast, membership and soak figures in one process:
- * gossipsub nodes (lib/libp2p.ts) or overlay peers (default mesh timings, named `n<index>`).
- *   side {side}                   -> side
- *   create {indices, bootstrap?, defer?} -> created {addrs}   (overlay: starts them unless `defer`)
- *   start                         -> started {t0Ns, addrs}   (t0 = just before start())
- *   connect {edges, addrs}        -> connected {ok, failed, firstError}: node a dials b for each edge [a, b] here
- *   status                        -> status {nodes: [{index, subscribers, mesh} | {index, degree, sessions, present, suspect}]}
- *   counters -> counters {rpc, msg, ...} (gossipsub: RPCs sent) | {delivered, duplicate, ..., control} (overlay: node.stats()), cpuUs, heapUsed
- *   plan {publishers}             -> planned; then `local-done {seq}` once every node here but the publisher has broadcast seq
- *   publish {index, seq, size}    -> published {seq, error?}: the payload carries seq and the publisher's clock
- *   receipts                      -> receipts {rows: [[seq, index, latencyUs], ...]}
- *   watch {name} (overlay)        -> watching; later `all-seen {name, kind, lastNs, firstNs}` once every node here emitted `kind` for it
- *   events / reset (overlay)      -> events {false: {suspect, failed, left}}: about members other than the watched one / reset
+ * Several nodes of one side of the broadcast, membership and soak figures in one process:
+ * gossipsub nodes (lib/gossip.ts) or overlay peers named `n<index>`. Commands: side, create,
+ * start, connect (node a dials b for each edge [a, b] here), status, counters, plan (then
+ * `local-done {seq}` once every node here but the publisher has broadcast seq), publish (the
+ * payload carries seq and the publisher's clock), receipts ([seq, index, latencyUs] rows);
+ * overlay only: watch {name} (then `all-seen {kind, lastNs, firstNs}` once every node here
+ * emitted `kind` for it), events and reset (suspect/failed/left about anyone else).
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import { runWorker, nowNs, onCleanup, attempts, assertLoopback, type Reply } from '../lib/worker.ts'
+import { runWorker, nowNs, onCleanup, attempts, assertLoopback, reply } from '../lib/worker.ts'
 import { loopbackAddr } from '../lib/libp2p.ts'
 
+interface Node { start: () => Promise<void> | void, stop: () => Promise<void> | void, getMultiaddrs: () => Array<{ toString: () => string }> }
 interface Side {
-  create: (index: number, bootstrap: string[]) => Promise<{ start: () => Promise<void> | void, stop: () => Promise<void> | void, getMultiaddrs: () => Array<{ toString: () => string }> }>
+  create: (index: number, bootstrap: string[]) => Promise<Node>
   dial: (a: number, addr: string) => Promise<unknown>
   status: (index: number) => Record<string, number>
   counters: () => Record<string, number>
   publish: (index: number, seq: number, size: number) => Promise<unknown>
 }
 
-const nodes = new Map<number, Awaited<ReturnType<Side['create']>>>()
+const nodes = new Map<number, Node>()
 const rows: number[][] = []
 const perSeq = new Map<number, number>()
 let publishers: number[] = []
@@ -37,16 +32,15 @@ let concurrency = 16
 onCleanup(async () => { await Promise.allSettled([...nodes.values()].map(async n => { await n.stop() })) })
 
 /** `atNs`: taken first thing in the receiver's handler. */
-function received (seq: number, index: number, sentNs: bigint, atNs: bigint, reply: Reply): void {
+function received (seq: number, index: number, sentNs: bigint, atNs: bigint): void {
   rows.push([seq, index, Number(atNs - sentNs) / 1000])
-  const c = (perSeq.get(seq) ?? 0) + 1
-  perSeq.set(seq, c)
+  perSeq.set(seq, (perSeq.get(seq) ?? 0) + 1)
   const pub = publishers[seq]
-  if (c === nodes.size - (pub !== undefined && nodes.has(pub) ? 1 : 0)) reply({ type: 'local-done', seq })
+  if (perSeq.get(seq) === nodes.size - (pub !== undefined && nodes.has(pub) ? 1 : 0)) reply({ type: 'local-done', seq })
 }
 
 // each side loads its own modules only
-async function gossipsubSide (reply: Reply): Promise<Side> {
+async function gossipsubSide (): Promise<Side> {
   const { createGossipNode, CountingRegister, BENCH_TOPIC } = await import('../lib/gossip.ts')
   const register = new CountingRegister()
   const gs = new Map<number, Awaited<ReturnType<typeof createGossipNode>>>()
@@ -59,18 +53,20 @@ async function gossipsubSide (reply: Reply): Promise<Side> {
         const { topic, data } = evt.detail
         if (topic !== BENCH_TOPIC || data.length < 12) return
         const dv = new DataView(data.buffer, data.byteOffset, data.byteLength)
-        received(dv.getUint32(0), index, dv.getBigUint64(4), t, reply)
+        received(dv.getUint32(0), index, dv.getBigUint64(4), t)
       })
       gs.set(index, node)
       return node
     },
     dial: async (a, addr) => await gs.get(a)?.dial(multiaddr(addr), { signal: AbortSignal.timeout(20_000) }),
-    // getMeshPeers exists on the implementation class, not on the exported interface
-    status: (i) => ({ subscribers: gs.get(i)?.services.pubsub.getSubscribers(BENCH_TOPIC).length ?? 0, mesh: (gs.get(i)?.services.pubsub as unknown as { getMeshPeers: (t: string) => string[] }).getMeshPeers(BENCH_TOPIC).length }),
-    counters: () => Object.fromEntries([['rpc', 'count'], ['msg', 'message'], ['ihave'], ['iwant'], ['graft'], ['prune'], ['idontwant'], ['bytes']].map(([k, m]) => [k, register.get(`gossipsub_rpc_sent_${m ?? k}_total`)])),
+    status (i) {
+      // getMeshPeers exists on the implementation class, not on the exported interface
+      const ps = gs.get(i)?.services.pubsub as unknown as { getSubscribers: (t: string) => unknown[], getMeshPeers: (t: string) => unknown[] }
+      return { subscribers: ps.getSubscribers(BENCH_TOPIC).length, mesh: ps.getMeshPeers(BENCH_TOPIC).length }
+    },
+    counters: () => Object.fromEntries(['rpc:count', 'msg:message', 'ihave', 'iwant', 'graft', 'prune', 'idontwant', 'bytes'].map(k => [k.split(':')[0], register.get(`gossipsub_rpc_sent_${k.split(':').at(-1) ?? k}_total`)])),
     async publish (index, seq, size) {
-      const data = new Uint8Array(Math.max(12, size))
-      for (let i = 12; i < data.length; i++) data[i] = (seq + i) & 0xff
+      const data = new Uint8Array(Math.max(12, size)).map((_, i) => (seq + i) & 0xff)
       const dv = new DataView(data.buffer)
       dv.setUint32(0, seq)
       dv.setBigUint64(4, nowNs())
@@ -79,7 +75,7 @@ async function gossipsubSide (reply: Reply): Promise<Side> {
   }
 }
 
-async function overlaySide (reply: Reply): Promise<Side> {
+async function overlaySide (): Promise<Side> {
   const { createBenchNode } = await import('../lib/overlay.ts')
   const os = new Map<number, Awaited<ReturnType<typeof createBenchNode>>>()
   return {
@@ -88,7 +84,7 @@ async function overlaySide (reply: Reply): Promise<Side> {
       node.addEventListener('message', (evt) => {
         const t = nowNs()
         const [seq, sent] = evt.detail.text.split(' ', 2)
-        if (seq !== undefined && sent !== undefined) received(Number(seq), index, BigInt(sent), t, reply)
+        if (seq !== undefined && sent !== undefined) received(Number(seq), index, BigInt(sent), t)
       })
       for (const kind of ['joined', 'suspect', 'failed', 'left'] as const) {
         node.addEventListener(kind, (evt) => {
@@ -107,12 +103,12 @@ async function overlaySide (reply: Reply): Promise<Side> {
       return node
     },
     dial: async (a, addr) => await os.get(a)?.openSession(multiaddr(addr), AbortSignal.timeout(20_000)),
-    status: (i) => {
+    status (i) {
       const n = os.get(i)
       const ms = n?.members().filter(m => !m.self) ?? []
       return { degree: n?.config.mesh.degree ?? 0, sessions: n?.sessions().length ?? 0, present: ms.filter(m => m.state === 'alive' || m.state === 'suspect').length, suspect: ms.filter(m => m.state === 'suspect').length }
     },
-    counters: () => {
+    counters () {
       const sum = { delivered: 0, duplicate: 0, forged: 0, stale: 0, malformed: 0, hopLimit: 0, relayed: 0, control: 0 }
       for (const n of os.values()) for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += n.stats()[k]
       return sum
@@ -126,10 +122,9 @@ async function overlaySide (reply: Reply): Promise<Side> {
 
 const addrs = (): Record<number, string> => Object.fromEntries([...nodes].map(([i, n]) => [i, loopbackAddr(n)]))
 
-runWorker(async (msg, reply) => {
+runWorker(async (msg) => {
   if (msg.type === 'side') {
-    side = msg.side === 'gossipsub' ? await gossipsubSide(reply) : await overlaySide(reply)
-    concurrency = msg.side === 'gossipsub' ? 8 : 16
+    [side, concurrency] = msg.side === 'gossipsub' ? [await gossipsubSide(), 8] : [await overlaySide(), 16]
     return reply({ type: 'side' })
   }
   const s = side
@@ -172,10 +167,10 @@ runWorker(async (msg, reply) => {
       perSeq.clear()
       return reply({ type: 'planned' })
     case 'publish': {
-      const seq = Number(msg.seq)
-      if (!nodes.has(Number(msg.index))) throw new Error(`node ${String(msg.index)} is not hosted here`)
+      const [index, seq] = [Number(msg.index), Number(msg.seq)]
+      if (!nodes.has(index)) throw new Error(`node ${index} is not hosted here`)
       try {
-        return reply({ type: 'published', seq, recipients: await s.publish(Number(msg.index), seq, Number(msg.size)) })
+        return reply({ type: 'published', seq, recipients: await s.publish(index, seq, Number(msg.size)) })
       } catch (err) {
         return reply({ type: 'published', seq, error: String(err) })
       }
