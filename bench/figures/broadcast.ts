@@ -1,13 +1,7 @@
 /**
- * Broadcast to N nodes, overlay send() vs gossipsub publish() (docs/BENCHMARKS.md, 4). Both on
- * generateTopology(N, 42, degree 6), hosted by lib/mesh.ts. An idle window counts background
- * frames and CPU; then B broadcasts of 100 bytes from seeded publishers, one at a time (the next
- * 20 ms after every host reported all its nodes have it, or after 2 s), then a settle. Runs
- * alternate gossipsub r, overlay r, gossipsub r+1, ...
- * Frames: gossipsub counts the RPCs it sends (lib/gossip.ts); the overlay has no frame counter,
- * so they are counted where they arrive: each MSG frame ends as exactly one of delivered,
- * duplicate, forged, stale or malformed, and each tree frame (IHAVE, GRAFT, PRUNE) adds one to
- * `control`. 'net' subtracts the idle window's rate.
+ * Broadcast to N nodes, overlay vs gossipsub, on one seeded topology (docs/BENCHMARKS.md 4). The
+ * overlay has no frame counter, so frames are counted where they arrive: each MSG ends as exactly one
+ * of delivered, duplicate, forged, stale or malformed; each tree frame adds one to `control`.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'

@@ -1,9 +1,4 @@
-/**
- * Membership, overlay only, default timings (docs/BENCHMARKS.md 5 and 8), on the broadcast
- * figure's topology and hosts (lib/mesh.ts). membership: a new peer in its own process joins
- * through one seeded node, then is SIGKILLed; join and failure seen everywhere are timed on the
- * one monotonic clock. soak (opt-in): 50 peers left idle; every suspect/failed/left is false.
- */
+/** Membership and the opt-in idle soak, overlay only, default timings (docs/BENCHMARKS.md 5 and 8). */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'

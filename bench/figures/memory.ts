@@ -1,13 +1,7 @@
 /**
- * Memory and fan-in (docs/BENCHMARKS.md 6 and 7), on bench/workers/memory.ts.
- * Memory. (a) Idle: RSS of a process holding one started node (libp2p:
- * bare; overlay: a peer) vs the same worker with nothing loaded ('node-process'), side by side,
- * after 3 x gc(). (b) Per connection: a listener (raw TCP, bare libp2p, overlay hub) holds C
- * connections from D dialer processes (libp2p: a fresh node, so peer id, per connection; overlay:
- * a leaf each), a fifth first, then the rest; RSS and heapUsed after 3 x gc() before, after the
- * fifth and after all, each after a settle. 'RSS / conn' is the growth between the last two
- * readings per connection added: it leaves out what the first connections cost once (V8
- * compiling the listener's code, first touches of heap and arenas); 'from 0' is reported too.
+ * Memory and fan-in (docs/BENCHMARKS.md 6 and 7). 'RSS / conn' is the growth between the readings
+ * after C/5 and after C connections: it leaves out what the first ones cost once (V8 compiling the
+ * listener's code, first touches of heap and arenas).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
@@ -95,13 +89,7 @@ export const memory: Figure = {
   }
 }
 
-/**
- * Fan-in, overlay only: L leaves in P processes (created first, not
- * started) connect to one hub (memory.ts `hold` 'overlay') at the same moment. Time until all
- * joined = the earliest leaf process's start until the hub lists L sessions and L present
- * members (<= 60 s); success rate = the sessions it lists then / L. Leaves retry a failed
- * bootstrap dial (5 attempts, 1 s apart); failed attempts are in the details.
- */
+/** Fan-in: L leaves in P processes, created first, start at once; timed until the hub lists L sessions and members. */
 interface Reached { reachedNs: string | null, sessions: number, present: number, rejected: number }
 interface LeafStats { leaves: number, withSession: number, attempts: number, failedAttempts: number, errors: Record<string, number> }
 

@@ -1,9 +1,4 @@
-/**
- * The pairwise figures (docs/BENCHMARKS.md 1-3): two worker processes per variant, raw TCP
- * (reference), bare libp2p and the overlay (a hub and a leaf), with the same commands.
- * Throughput and dial start a fresh pair per run and variant, interleaved run by run; the RTT
- * pairs stay up, and each run times one block of each in an order that flips every run.
- */
+/** Throughput, RTT and dial (docs/BENCHMARKS.md 1-3): raw TCP (reference), bare libp2p and the overlay, two processes each. */
 import { REWARM_MS, startEchoPair, startPair, stopPairs, timeBlock, type Pair } from '../lib/echo-pair.ts'
 import type { Msg } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'

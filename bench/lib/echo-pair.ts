@@ -1,8 +1,4 @@
-/**
- * Two worker processes of one variant: a server that listens and a client aimed at it. The
- * pairwise figures start one per run and variant; the RTT figure and bench/tools/ab-rtt.ts keep
- * theirs up across blocks of round trips timed in turn.
- */
+/** A server and a client worker of one variant; ab-rtt and the RTT figure keep theirs up across blocks timed in turn. */
 import { startWorker, stopAll, type Msg, type WorkerHandle } from './proc.ts'
 
 export interface Pair {

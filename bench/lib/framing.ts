@@ -1,8 +1,4 @@
-/**
- * The baselines' two ends: unsigned-varint length-prefix framing (the lpStream wire format), a
- * sink that counts bytes or frames and acks once, and an echo client with one message in flight.
- * The counter is hand-written so a receiver counts frames synchronously in its data handler.
- */
+/** The baselines' ends: varint length-prefix framing (lpStream's format), a counting sink, an echo client. */
 import * as varint from 'uint8-varint'
 
 /** varint(payload.length) || payload */

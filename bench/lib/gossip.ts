@@ -1,8 +1,4 @@
-/**
- * The gossipsub baseline's node (bench/workers/gossip-host.ts): a bare node + identify +
- * gossipsub with default settings (D=6, heartbeat 1 s, StrictSign, floodPublish) except P6.
- * Apart from libp2p.ts so that the bare workers do not load gossipsub.
- */
+/** The gossipsub baseline's node: default gossipsub but P6; apart from libp2p.ts so the bare workers do not load it. */
 import type { Libp2p, ServiceMap } from '@libp2p/interface'
 import { identify } from '@libp2p/identify'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
@@ -12,10 +8,8 @@ import { createBareNode } from './libp2p.ts'
 export const BENCH_TOPIC = 'bench'
 
 /**
- * Counts frames sent: gossipsub calls `metrics.onRpcSent(rpc)` once per RPC it pushes to a peer's
- * stream (one length-prefixed frame), which increments `gossipsub_rpc_sent_count_total`, and
- * `..._rpc_sent_message_total` by the messages in it. Only counters are kept (summed over label
- * sets); histograms are no-ops and collect callbacks never run.
+ * Counts frames sent: gossipsub calls `onRpcSent(rpc)` once per RPC it pushes to a peer's stream, which
+ * adds to `gossipsub_rpc_sent_count_total` (and `..._message_total` by the messages in it). Counters only.
  */
 export class CountingRegister {
   readonly counters = new Map<string, number>()

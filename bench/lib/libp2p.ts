@@ -1,7 +1,6 @@
 /**
- * The baselines' libp2p nodes. "Bare" = what the overlay builds on and nothing more: TCP + Noise +
- * yamux on 127.0.0.1, no services; the connection monitor stays at its default. The connection
- * manager is opened up because every peer shares 127.0.0.1 (the default inbound limit is 5/s per IP).
+ * Bare libp2p: TCP + Noise + yamux on 127.0.0.1, no services. The connection manager is opened up
+ * because every peer shares 127.0.0.1 (the default inbound limit is 5/s per IP).
  */
 import { createLibp2p } from 'libp2p'
 import type { Libp2p, ServiceMap } from '@libp2p/interface'

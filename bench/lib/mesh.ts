@@ -1,10 +1,4 @@
-/**
- * Driver side of an N-node mesh spread over W host processes (node i in process i % W), for
- * the broadcast, membership and soak figures. buildMesh creates the nodes (overlay: all first,
- * then all started at once, so its peer exchange has little time to add edges of its own), has
- * node a dial node b for every edge [a, b], then polls `status` (every 250 ms, <= 20 s) until the
- * side's readiness rule holds (docs/BENCHMARKS.md, Broadcast).
- */
+/** Driver side of an N-node mesh in W host processes (node i in process i % W): build it, wait until ready (docs/BENCHMARKS.md 4). */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, type Msg, type WorkerHandle } from './proc.ts'
 import { degrees, type Topology } from './topology.ts'

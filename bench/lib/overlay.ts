@@ -1,8 +1,6 @@
 /**
- * Worker-side helpers for the overlay (bench/workers/overlay-*.ts, memory.ts). Only the public
- * API of src/index.ts is used; the driver never imports this file, so it does not load src/.
- * Every node gets a fresh data dir under BENCH_TMP_DIR (the driver removes it at its end),
- * listens on 127.0.0.1 only and uses one shared token.
+ * Worker-side overlay helpers, public API of src/index.ts only (the driver never loads src/). Each
+ * node gets a fresh data dir under BENCH_TMP_DIR, listens on 127.0.0.1 only and shares one token.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'

@@ -1,12 +1,4 @@
-/**
- * The commands of the pairwise workers (raw-tcp.ts, bare-libp2p.ts, overlay-pair.ts); each
- * supplies its ends, this runs them the same way:
- *   listen {mode: 'sink'|'echo', ...}     -> listening {port | addr, name?}
- *   expect {bytes, frames, msgs}          -> expecting  (what the sink's next transfer carries)
- *   send {port|addr, msgSize, count, framed} -> sent {ns | t0Ns, bytes, msgs}
- *   rtt {port|addr, size, reply?, warmupMs, warmupMin, count} -> rtt {us, warmup, ...}: one message in flight
- *   dial {port|addr, size, warmupMs, warmupMin, count} -> dial {totalUs, connectUs, warmup, ...}
- */
+/** The pairwise workers' commands (listen, expect, send, rtt, dial), run the same way for every variant's ends. */
 import { nowNs, runWorker, timeLoop, usSince } from './worker.ts'
 import type { Msg } from './proc.ts'
 

@@ -1,9 +1,6 @@
 /**
- * Parent side of the workers: each is its own OS process (`fork` with process.execPath), so the
- * two ends of a pair never share an event loop; commands and replies are JSON `{ type, ... }`
- * over IPC. Every wait has a timeout; a worker exits by itself after BENCH_WORKER_MAX_MS or when
- * the parent goes; `killAll()` (also on exit and on signals) kills every child by pid.
- * BENCH_VERBOSE=1 shows the workers' stderr and logs.
+ * Parent side of the workers: one OS process each (`fork`), JSON `{ type, ... }` over IPC, a timeout
+ * on every wait, and `killAll()` by pid at exit and on signals. BENCH_VERBOSE=1 shows their stderr.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'

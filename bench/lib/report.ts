@@ -1,8 +1,4 @@
-/**
- * Where a run's outputs go. Every run writes bench/results/<startedAt>[-quick].json and
- * bench/results/latest.json, ignored by git ($BENCH_RESULTS_DIR moves them). Only `--publish`
- * touches tracked files: bench/results/published.json and the results block of docs/BENCHMARKS.md.
- */
+/** A run writes bench/results/<startedAt>[-quick].json and latest.json (ignored); only --publish writes published.json and the docs. */
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
 import path from 'node:path'
 import type { BenchReport } from './types.ts'

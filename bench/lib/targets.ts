@@ -1,11 +1,7 @@
 /**
- * The overlay's targets, checked on a run's results. A ratio target divides the overlay by
- * another variant of the same (figure, case, metric) run by run: variants are interleaved, so
- * run i of both saw the same machine, and the value is the median over runs of overlay run i /
- * baseline run i, their min..max the spread (dividing the medians could pair one variant's fast
- * runs with the other's slow ones); with unequal run counts, the ratio of the medians. An absolute
- * target compares the overlay's median (or, for "every run", its min or max) with a number. A
- * target whose rows are missing is not measured.
+ * The overlay's targets. A ratio target is the median over runs of overlay run i / baseline run i
+ * (variants are interleaved, so run i of both saw the same machine), the spread their min..max;
+ * with unequal run counts, the ratio of the medians. Targets whose rows are missing: not measured.
  */
 import type { Result } from './types.ts'
 import { fmt } from './results.ts'

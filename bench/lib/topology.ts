@@ -1,9 +1,4 @@
-/**
- * The broadcast figures' random connected topology, the same for gossipsub and the overlay:
- * a random spanning tree (nodes in a shuffled order, each linked to a random earlier one), then
- * distinct random edges until the mean degree is `degree` (default 6, gossipsub's D), capped by
- * the complete graph. Edges are [a, b], a < b, sorted; node a dials node b.
- */
+/** The broadcast figures' seeded topology: a random spanning tree, then random edges up to mean degree `degree`; node a dials b. */
 import { mulberry32 } from './random.ts'
 
 export type Edge = [number, number]

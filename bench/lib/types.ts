@@ -1,8 +1,4 @@
-/**
- * A figure answers one question ("how fast is a stream?") for several variants (raw-tcp, libp2p,
- * gossipsub, overlay, ...) and returns one Result per (case, metric, variant); ratios are taken
- * against the `reference` variant of the same (figure, case, metric).
- */
+/** A figure returns one Result per (case, metric, variant); ratios are against the `reference` variant. */
 import type { Summary } from './stats.ts'
 import type { MachineInfo, SourceState } from './machine.ts'
 import type { TargetCheck } from './targets.ts'

@@ -1,8 +1,6 @@
 /**
- * Child side of bench/workers/*.ts: `runWorker(async (msg, reply) => ...)` runs commands
- * `{ type, ... }` one at a time, in order; a handler that throws sends `{ type: 'error' }`;
- * `{ type: 'exit' }` runs the cleanup hooks and exits. A worker also exits when the parent
- * disconnects and after BENCH_WORKER_MAX_MS (set by proc.ts). Plus the helpers workers share.
+ * Child side of the workers: commands run one at a time, in order; a throw replies `error`; `exit`
+ * runs the cleanups. A worker exits by itself after BENCH_WORKER_MAX_MS or when the parent goes.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import pLimit from 'p-limit'

@@ -1,14 +1,9 @@
 /**
- * The direct round trip of two builds of the overlay, side by side, with the bare libp2p echo:
- *
  *   node bench/tools/ab-rtt.ts <checkout-a> <checkout-b> [--rounds=12] [--count=3000]
  *
- * For changes smaller than the RTT figure's run-to-run spread. Each build runs its own
- * bench/workers/overlay-pair.ts (a checkout needs node_modules it can resolve, e.g. a git worktree
- * with a symlink to this one's); the echo runs from this checkout. All three pairs stay up and each
- * round times one block per pair, in an order that flips every round. Prints each round's medians,
- * then per pair the median over rounds and of its ratio to the echo's block, and the median of
- * b - a. Loopback only.
+ * The direct round trip of two builds side by side with the bare echo, for changes smaller than the
+ * RTT figure's spread: all pairs stay up, each round times a block of each in a flipping order. A
+ * checkout needs node_modules it can resolve (a git worktree with a symlink to this one's).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'

@@ -1,9 +1,6 @@
 /**
- * Bare libp2p baseline (lib/libp2p.ts), for lib/pair-worker.ts with a multiaddr instead of a port.
- * `listen {request, reply}` makes the echo answer each `request` bytes with `reply` bytes (the
- * overlay's MSG and ACK without its work); `rtt {reply}` waits for that many. Streams as the
- * project notes say for v3: `if (!stream.send(buf)) await pEvent(stream, 'drain')`, and a
- * synchronous 'message' listener.
+ * Bare libp2p ends. `listen {request, reply}` makes the echo answer each `request` bytes with `reply`
+ * bytes: the overlay's MSG and ACK without its work. Streams as the v3 notes say: send() then 'drain'.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pEvent } from 'p-event'

@@ -1,17 +1,4 @@
-/**
- * The memory and fan-in worker (started with --expose-gc when it measures). Commands:
- *   idle {kind: 'node-process'|'libp2p'|'overlay'} -> idle {mem}: nothing else loaded (reference), one bare
- *       libp2p node, or one overlay peer without sessions
- *   hold {kind: 'raw-tcp'|'libp2p'|'overlay'} -> holding {port|addr}: a listener keeping what connects (overlay: a hub)
- *   measure {pauseMs}                 -> measured {mem, connections}, after 3 x gc()
- *   wait-sessions {count, timeoutMs}  -> sessions-reached {reachedNs|null, sessions, present, rejected}: the hub
- *       lists `count` sessions and present members (counted from its events)
- *   connect {kind, port|addr, count, concurrency, prefix} -> connected {ok, failed, firstError}: `count` more
- *       connections kept open (libp2p: a fresh node, so peer id, each; overlay: a leaf each, waiting for its session)
- *   create {count, addr, prefix} -> created; start -> started {t0Ns, ms}: overlay leaves created first, then
- *       all started at once; stats -> stats {leaves, withSession, attempts, failedAttempts, errors}
- * libp2p and the overlay load lazily, so the node-process reference does not pay for them.
- */
+/** The memory and fan-in worker; libp2p and the overlay load lazily, so the node-process reference does not pay for them. */
 import net from 'node:net'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'

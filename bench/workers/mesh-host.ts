@@ -1,11 +1,7 @@
 /**
- * Several nodes of one side of the broadcast, membership and soak figures in one process:
- * gossipsub nodes (lib/gossip.ts) or overlay peers named `n<index>`. Commands: side, create,
- * start, connect (node a dials b for each edge [a, b] here), status, counters, plan (then
- * `local-done {seq}` once every node here but the publisher has broadcast seq), publish (the
- * payload carries seq and the publisher's clock), receipts ([seq, index, latencyUs] rows);
- * overlay only: watch {name} (then `all-seen {kind, lastNs, firstNs}` once every node here
- * emitted `kind` for it), events and reset (suspect/failed/left about anyone else).
+ * Several nodes of one side (gossipsub or overlay) in one process, for the broadcast, membership and
+ * soak figures. A payload carries its seq and the publisher's clock; `local-done` tells the driver
+ * that every node here but the publisher has a broadcast; `all-seen` that all saw a member event.
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { runWorker, nowNs, onCleanup, attempts, assertLoopback, reply } from '../lib/worker.ts'

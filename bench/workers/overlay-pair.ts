@@ -1,10 +1,6 @@
 /**
- * The overlay's ends for lib/pair-worker.ts: a hub (listen) and a leaf, both createOverlayNode.
- * expect {bytes, msgs} -> later `received {endNs, bytes, msgs}` after that many 'message' events;
- * send: `await node.send(text)` per message -> sent {t0Ns}; rtt: `await node.sendTo(hub, text)` (MSG
- * + the hub's ACK), then, untimed, the bytes of that MSG and ACK (`wire`); dial: a leaf that
- * neither listens nor bootstraps calls openSession(addr), then libp2p.hangUp(addr). The same text
- * is sent every time. maxFrameBytes is 1 MiB: a 64 KiB text and its envelope exceed the default.
+ * The overlay's ends: a hub and a leaf. rtt times `await sendTo(hub, text)` (MSG + ACK), then reports
+ * their bytes; dial is openSession + hangUp. maxFrameBytes 1 MiB: a 64 KiB text and envelope exceed the default.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { multiaddr } from '@multiformats/multiaddr'
