@@ -1,15 +1,8 @@
 /**
- * Benchmark driver, `npm run bench`; method and targets in docs/BENCHMARKS.md.
- *
- *   node bench/run.ts [--quick] [--only=id,id] [--runs=N] [--soak[=SECONDS]] [--publish] | --render=RESULT.json
- *
- * --quick smaller sizes, 1 run, < 60 s; --only some figures; --runs=N runs of each; --soak adds the
- * opt-in idle soak (600 s, or SECONDS). A run writes bench/results/<startedAt>[-quick].json and
- * latest.json (ignored by git; $BENCH_RESULTS_DIR moves them). --publish (a full run of every
- * figure only) also makes it the published run: bench/results/published.json and the results block
- * of docs/BENCHMARKS.md. --render=FILE measures nothing and publishes FILE (targets checked again).
- * Every measurement runs in worker processes; all are killed at the end, on error, on signals and
- * by the watchdog.
+ * Benchmark driver, `npm run bench`; usage, method and targets in docs/BENCHMARKS.md. A run writes
+ * into bench/results/ (ignored by git); only --publish (a full run of every figure) and --render
+ * write the published result file and the docs. Every worker is killed at the end, on error, on
+ * signals and by the watchdog.
  */
 import os from 'node:os'
 import path from 'node:path'
@@ -18,7 +11,7 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs'
 import { figures } from './figures/index.ts'
 import { installCleanup, killAll, liveCount, capStopGrace } from './lib/proc.ts'
 import { loadAvg, machineInfo, machineLine, sourceState, sourceLine } from './lib/machine.ts'
-import { textTable } from './lib/table.ts'
+import { markdownTable } from './lib/table.ts'
 import { writeResultFiles, publish } from './lib/report.ts'
 import { checkTargets, targetsText } from './lib/targets.ts'
 import type { BenchReport, Result } from './lib/types.ts'
@@ -99,7 +92,7 @@ const report: BenchReport = {
   targets: checkTargets(results),
   ...(sourceChanged && sourceAtEnd !== undefined ? { sourceAtEnd } : {})
 }
-console.log(`\n${textTable(results)}\n\nOverlay targets (ratio: median over runs of overlay run i ÷ baseline run i; spread: their min – max):\n${targetsText(report.targets ?? [])}\n`)
+console.log(`\n${markdownTable(results)}\n\nOverlay targets (ratio: median over runs of overlay run i ÷ baseline run i; spread: their min – max):\n${targetsText(report.targets ?? [])}\n`)
 for (const f of writeResultFiles(report)) console.log(`wrote ${f}`)
 console.log(a.publish === true && failed === 0 ? `published: ${publish(report).join(', ')}` : 'docs not touched (--publish after a full run of every figure updates them)')
 console.log(`load average: start ${machine.loadAvgAtStart.join('/')}, end ${report.loadAvgAtEnd.join('/')}\nbench: done in ${report.durationSec.toFixed(1)} s${failed > 0 ? `, ${failed} figure(s) FAILED` : ''}`)

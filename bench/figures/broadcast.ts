@@ -1,7 +1,6 @@
 /**
- * Broadcast to N nodes, overlay vs gossipsub, on one seeded topology (docs/BENCHMARKS.md 4). The
- * overlay has no frame counter, so frames are counted where they arrive: each MSG ends as exactly one
- * of delivered, duplicate, forged, stale or malformed; each tree frame adds one to `control`.
+ * Broadcast to N nodes, overlay vs gossipsub (docs/BENCHMARKS.md 4). Overlay frames are counted where
+ * they arrive: a MSG ends as one of delivered, duplicate, forged, stale, malformed; a tree frame in `control`.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'

@@ -1,7 +1,6 @@
 /**
- * Memory and fan-in (docs/BENCHMARKS.md 6 and 7). 'RSS / conn' is the growth between the readings
- * after C/5 and after C connections: it leaves out what the first ones cost once (V8 compiling the
- * listener's code, first touches of heap and arenas).
+ * Memory and fan-in (docs/BENCHMARKS.md 6, 7). 'RSS / conn' is the growth from C/5 to C connections: it
+ * leaves out what the first ones cost once (V8 compiling the listener's code, first page touches).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'

@@ -1,5 +1,5 @@
 /** Throughput, RTT and dial (docs/BENCHMARKS.md 1-3): raw TCP (reference), bare libp2p and the overlay, two processes each. */
-import { REWARM_MS, startEchoPair, startPair, stopPairs, timeBlock, type Pair } from '../lib/echo-pair.ts'
+import { REWARM_MS, startPair, stopPairs, timeBlock, type Pair } from '../lib/pair.ts'
 import type { Msg } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
 import type { Summary } from '../lib/stats.ts'
@@ -13,7 +13,7 @@ async function eachPair (opts: RunOpts, listen: Record<string, unknown>, fn: (v:
   const runs = runCount(opts, 5, 1)
   for (let r = 0; r < runs; r++) {
     for (const v of VARIANTS) {
-      const pair = await startPair(v.file, v.variant, listen)
+      const pair = await startPair(v.file, v.variant, listen, 120_000)
       try { await fn(v, pair, `run ${r + 1}/${runs} ${v.variant.padEnd(7)}`) } finally { await stopPairs([pair]) }
     }
   }
@@ -103,13 +103,13 @@ export const rtt: Figure = {
     const pairs = new Map<string, Pair>()
     let wire: Wire | undefined // the overlay's MSG and ACK sizes, from its first block
     try {
-      for (const v of VARIANTS) pairs.set(v.variant, await startEchoPair(v.file, v.variant))
+      for (const v of VARIANTS) pairs.set(v.variant, await startPair(v.file, v.variant, { mode: 'echo' }))
       for (let r = 0; r < runs; r++) {
         for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
           const shaped = v.variant === 'libp2p-sized'
           if (shaped && wire === undefined) throw new Error('rtt: the overlay reported no MSG/ACK sizes for libp2p-sized')
           let pair = pairs.get(v.variant)
-          if (pair === undefined) pairs.set(v.variant, pair = await startEchoPair(v.file, v.variant, { request: wire?.msgBytes, reply: wire?.ackBytes }))
+          if (pair === undefined) pairs.set(v.variant, pair = await startPair(v.file, v.variant, { mode: 'echo', request: wire?.msgBytes, reply: wire?.ackBytes }))
           const sent = shaped ? { size: wire?.msgBytes, reply: wire?.ackBytes } : { size }
           const res = await timeBlock<Msg & { us: Summary, warmup: { iterations: number }, wire?: Wire }>(pair, { ...sent, warmupMin, count }, warmupMs)
           if (v.variant === 'overlay') wire ??= res.wire

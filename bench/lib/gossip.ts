@@ -7,10 +7,7 @@ import { createBareNode } from './libp2p.ts'
 
 export const BENCH_TOPIC = 'bench'
 
-/**
- * Counts frames sent: gossipsub calls `onRpcSent(rpc)` once per RPC it pushes to a peer's stream, which
- * adds to `gossipsub_rpc_sent_count_total` (and `..._message_total` by the messages in it). Counters only.
- */
+/** Frames sent: gossipsub's `onRpcSent` adds one to `..._rpc_sent_count_total` per RPC pushed to a peer. Counters only. */
 export class CountingRegister {
   readonly counters = new Map<string, number>()
   get (name: string): number { return this.counters.get(name) ?? 0 }
@@ -32,9 +29,7 @@ export async function createGossipNode (register: CountingRegister): Promise<Lib
     identify: identify(),
     pubsub: gossipsub({
       allowPublishToZeroTopicPeers: true,
-      // Peer-score P6 (IP colocation) scores every peer negative once a node sees more than 10
-      // from one IP; on loopback all are 127.0.0.1 (measured: at N=25 a degree-12 node had an
-      // empty mesh and ~2 % of deliveries went missing). Real addresses would not trigger it.
+      // P6 (IP colocation) scores all peers negative past 10 per IP: on loopback N=25 lost ~2 % of deliveries
       scoreParams: { IPColocationFactorWeight: 0 },
       metricsRegister: register.register(),
       metricsTopicStrToLabel: new Map([[BENCH_TOPIC, BENCH_TOPIC]])

@@ -1,7 +1,4 @@
-/**
- * Bare libp2p: TCP + Noise + yamux on 127.0.0.1, no services. The connection manager is opened up
- * because every peer shares 127.0.0.1 (the default inbound limit is 5/s per IP).
- */
+/** Bare libp2p: TCP + Noise + yamux on 127.0.0.1, no services; the connection manager opened up as all peers share one IP. */
 import { createLibp2p } from 'libp2p'
 import type { Libp2p, ServiceMap } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'

@@ -1,7 +1,4 @@
-/**
- * Worker-side overlay helpers, public API of src/index.ts only (the driver never loads src/). Each
- * node gets a fresh data dir under BENCH_TMP_DIR, listens on 127.0.0.1 only and shares one token.
- */
+/** Worker-side overlay helpers, public API of src/index.ts only; a fresh data dir per node, 127.0.0.1, one shared token. */
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -53,10 +50,7 @@ export async function waitUntil (cond: () => boolean, timeoutMs: number, what: s
 /** A one-line ASCII text of exactly `size` characters. */
 export const textOf = (size: number): string => 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(size / 36)).slice(0, size)
 
-/**
- * The bytes one `roundTrip` (a `sendTo` from a leaf with one session) puts in its JSON session's
- * stream and gets back, medians over `count`: the sizes the RTT figure's shaped bare echo copies.
- */
+/** What a `sendTo` from a leaf with one session puts in its stream and gets back (medians): the shaped echo's sizes. */
 export async function directFrameSizes (leaf: OverlayNode, roundTrip: () => Promise<unknown>, count = 21): Promise<{ msgBytes: number, ackBytes: number }> {
   const streams = leaf.libp2p.getConnections().flatMap(c => c.streams).filter(s => s.protocol === JSON_PROTOCOL)
   const stream = streams[0]
@@ -74,6 +68,5 @@ export async function directFrameSizes (leaf: OverlayNode, roundTrip: () => Prom
     stream.removeEventListener('message', onMessage)
   }
   if (sent.length === 0 || received.length === 0) throw new Error(`saw ${sent.length} sends and ${received.length} receipts in ${count} round trips`)
-  // medians: a heartbeat or membership frame in between does not shift them
   return { msgBytes: median(sent), ackBytes: median(received) }
 }

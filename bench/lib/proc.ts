@@ -1,7 +1,4 @@
-/**
- * Parent side of the workers: one OS process each (`fork`), JSON `{ type, ... }` over IPC, a timeout
- * on every wait, and `killAll()` by pid at exit and on signals. BENCH_VERBOSE=1 shows their stderr.
- */
+/** Parent side of the workers: a process each, JSON over IPC, a timeout on every wait, killAll() by pid. BENCH_VERBOSE=1: their stderr. */
 import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 

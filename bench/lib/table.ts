@@ -1,11 +1,11 @@
-/** Plain-text and Markdown tables: of results, with ratios to the reference variant, and any grid. */
+/** Tables: any grid as plain text or Markdown, and the results in Markdown, with ratios to the reference variant. */
 import type { Result } from './types.ts'
 import { fmt } from './results.ts'
 
-export const groupKey = (r: Result): string => JSON.stringify([r.figure, r.case, r.metric])
+const groupKey = (r: Result): string => JSON.stringify([r.figure, r.case, r.metric])
 
 /** median(variant) / median(reference) within the same figure, case and metric. */
-export function ratioOf (r: Result, all: Result[]): number | undefined {
+function ratioOf (r: Result, all: Result[]): number | undefined {
   const ref = all.find(x => groupKey(x) === groupKey(r) && x.variant === r.reference)
   return ref == null || ref.summary.median === 0 ? undefined : r.summary.median / ref.summary.median
 }
@@ -29,13 +29,6 @@ function cells (r: Result, all: Result[]): string[] {
   const s = r.summary
   return [r.figure, r.case, r.metric, r.variant, `${fmt(s.median)}${r.unit === 'ratio' ? '' : ` ${r.unit}`}`, `${fmt(s.min)} – ${fmt(s.max)}`, `${fmt(s.p25)} – ${fmt(s.p75)}`,
     ratio == null ? '' : r.variant === r.reference ? '1 (ref)' : `${ratio.toFixed(2)}×`, String(s.n)]
-}
-
-/** The console table (no IQR), a blank line between figures. */
-export function textTable (results: Result[]): string {
-  const drop = (r: string[]): string[] => r.filter((_, i) => i !== 6)
-  const [head, dashes, ...lines] = textGrid(drop(HEAD), results.map(r => drop(cells(r, results))), [4, 5, 6, 7])
-  return [head, dashes, ...lines.flatMap((l, i) => i > 0 && results[i]?.figure !== results[i - 1]?.figure ? ['', l] : [l])].join('\n')
 }
 
 export const markdownTable = (results: Result[]): string => markdownGrid(HEAD, results.map(r => cells(r, results)), [4, 5, 6, 7, 8])

@@ -1,27 +1,14 @@
 /**
- * The overlay's targets. A ratio target is the median over runs of overlay run i / baseline run i
- * (variants are interleaved, so run i of both saw the same machine), the spread their min..max;
- * with unequal run counts, the ratio of the medians. Targets whose rows are missing: not measured.
+ * The overlay's targets. A ratio target is the median over runs of overlay run i / baseline run i (run i
+ * of both saw the same machine), spread their min..max; with unequal run counts, the medians' ratio.
  */
 import type { Result } from './types.ts'
 import { fmt } from './results.ts'
 import { median } from './stats.ts'
 import { markdownGrid, textGrid } from './table.ts'
 
-export interface Target {
-  id: string
-  label: string
-  figure: string
-  /** a case name, or a pattern (quick mode has '50 conns' for '500 conns') */
-  case: string | RegExp
-  metric: string
-  op: '>=' | '<='
-  value: number
-  /** ratio target: the variant the overlay is divided by */
-  vs?: string
-  /** absolute target: the statistic that must meet it (default median) */
-  stat?: 'median' | 'min' | 'max'
-}
+/** `case`: a name or a pattern (quick mode has '50 conns'); `vs`: a ratio target's baseline; `stat`: what an absolute one checks (default median). */
+export interface Target { id: string, label: string, figure: string, case: string | RegExp, metric: string, op: '>=' | '<=', value: number, vs?: string, stat?: 'median' | 'min' | 'max' }
 
 const T = (id: string, label: string, figure: string, c: string | RegExp, metric: string, op: '>=' | '<=', value: number, vs?: string): Target =>
   ({ id, label, figure, case: c, metric, op, value, ...(vs === undefined ? {} : { vs }) })

@@ -5,22 +5,11 @@ import type { TargetCheck } from './targets.ts'
 
 export type Better = 'higher' | 'lower'
 
-export interface Result {
-  figure: string
-  case: string
-  metric: string
-  unit: string
-  better: Better
-  variant: string
-  reference: string
-  /** of the per-run values in `runs` */
-  summary: Summary
-  runs: number[]
-  /** settings and per-run sub-statistics (`perRun[i]` belongs to `runs[i]`) */
-  details?: Record<string, unknown>
-  /** false: a ratio that repeats another row's */
-  chart?: boolean
-}
+/**
+ * `summary` is of the per-run values in `runs`; `details` holds settings and per-run sub-statistics
+ * (`perRun[i]` belongs to `runs[i]`); `chart: false` marks a ratio that repeats another row's.
+ */
+export interface Result { figure: string, case: string, metric: string, unit: string, better: Better, variant: string, reference: string, summary: Summary, runs: number[], details?: Record<string, unknown>, chart?: boolean }
 
 export interface RunOpts { quick: boolean, runs?: number, soakSec?: number, log: (msg: string) => void, machine: MachineInfo }
 

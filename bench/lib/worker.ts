@@ -1,7 +1,4 @@
-/**
- * Child side of the workers: commands run one at a time, in order; a throw replies `error`; `exit`
- * runs the cleanups. A worker exits by itself after BENCH_WORKER_MAX_MS or when the parent goes.
- */
+/** Child side of the workers: commands one at a time; a throw replies `error`; exits after BENCH_WORKER_MAX_MS or with its parent. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import pLimit from 'p-limit'
 import { summarize, type Summary } from './stats.ts'
@@ -69,9 +66,8 @@ export async function attempts (n: number, concurrency: number, fn: (i: number) 
 }
 
 /**
- * Untimed warm-up, then `msg.count` timed iterations of `once`, which returns its samples (µs).
- * Warm-up runs at least `msg.warmupMin` iterations and `msg.warmupMs` ms, at most `maxIters`:
- * V8 needs a few thousand round trips before the libp2p path is optimised, so it is time-based.
+ * Untimed warm-up (>= warmupMin iterations and warmupMs: V8 optimises the libp2p path only after a few
+ * thousand round trips), then `count` timed iterations of `once`, which returns its samples in µs.
  */
 export async function timeLoop (once: () => Promise<number[]>, msg: Msg, maxIters: number): Promise<{ summaries: Summary[], warmup: { iterations: number, ms: number } }> {
   const t0 = performance.now()

@@ -1,15 +1,12 @@
 /**
- *   node bench/tools/ab-rtt.ts <checkout-a> <checkout-b> [--rounds=12] [--count=3000]
- *
- * The direct round trip of two builds side by side with the bare echo, for changes smaller than the
- * RTT figure's spread: all pairs stay up, each round times a block of each in a flipping order. A
- * checkout needs node_modules it can resolve (a git worktree with a symlink to this one's).
+ * `node bench/tools/ab-rtt.ts <checkout-a> <checkout-b> [--rounds=12] [--count=3000]`: the round trip of
+ * two builds and the bare echo, all up, one block each per round in a flipping order (docs/BENCHMARKS.md).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { startEchoPair, stopPairs, timeBlock, type Pair } from '../lib/echo-pair.ts'
+import { startPair, stopPairs, timeBlock, type Pair } from '../lib/pair.ts'
 import { installCleanup, type Msg } from '../lib/proc.ts'
 import { median, type Summary } from '../lib/stats.ts'
 
@@ -31,8 +28,8 @@ installCleanup(() => { rmSync(tmp, { recursive: true, force: true }) })
 const pairs: Array<{ name: string, pair: Pair, medians: number[] }> = []
 const f1 = (x: number): string => x.toFixed(1)
 try {
-  for (const [i, t] of trees.entries()) pairs.push({ name: i === 0 ? 'a' : 'b', pair: await startEchoPair(path.relative(workers, path.resolve(t, 'bench', 'workers', 'overlay-pair.ts')), `ab-${i}`), medians: [] })
-  pairs.push({ name: 'echo', pair: await startEchoPair('bare-libp2p.ts', 'echo'), medians: [] })
+  for (const [i, t] of trees.entries()) pairs.push({ name: i === 0 ? 'a' : 'b', pair: await startPair(path.relative(workers, path.resolve(t, 'bench', 'workers', 'overlay-pair.ts')), `ab-${i}`, { mode: 'echo' }), medians: [] })
+  pairs.push({ name: 'echo', pair: await startPair('bare-libp2p.ts', 'echo', { mode: 'echo' }), medians: [] })
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? pairs : [...pairs].reverse()
     // the first block of each pair warms it up as the RTT figure does; later ones only briefly

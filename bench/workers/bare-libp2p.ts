@@ -1,7 +1,4 @@
-/**
- * Bare libp2p ends. `listen {request, reply}` makes the echo answer each `request` bytes with `reply`
- * bytes: the overlay's MSG and ACK without its work. Streams as the v3 notes say: send() then 'drain'.
- */
+/** Bare libp2p ends; `listen {request, reply}` answers each `request` bytes with `reply` bytes (the overlay's MSG, ACK). */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pEvent } from 'p-event'
 import { multiaddr } from '@multiformats/multiaddr'

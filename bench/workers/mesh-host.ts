@@ -1,7 +1,6 @@
 /**
- * Several nodes of one side (gossipsub or overlay) in one process, for the broadcast, membership and
- * soak figures. A payload carries its seq and the publisher's clock; `local-done` tells the driver
- * that every node here but the publisher has a broadcast; `all-seen` that all saw a member event.
+ * Nodes of one side (gossipsub or overlay) in one process. A payload carries its seq and the publisher's
+ * clock; `local-done`: every node here but the publisher has it; `all-seen`: all saw a member event.
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { runWorker, nowNs, onCleanup, attempts, assertLoopback, reply } from '../lib/worker.ts'

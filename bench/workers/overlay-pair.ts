@@ -1,7 +1,4 @@
-/**
- * The overlay's ends: a hub and a leaf. rtt times `await sendTo(hub, text)` (MSG + ACK), then reports
- * their bytes; dial is openSession + hangUp. maxFrameBytes 1 MiB: a 64 KiB text and envelope exceed the default.
- */
+/** The overlay's ends, a hub and a leaf; maxFrameBytes 1 MiB, as a 64 KiB text and its envelope exceed the default. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { nowNs, usSince, assertLoopback, reply } from '../lib/worker.ts'

@@ -1,20 +1,14 @@
-/** A server and a client worker of one variant; ab-rtt and the RTT figure keep theirs up across blocks timed in turn. */
+/** Two workers of one variant, a server and a client aimed at it; ab-rtt and the RTT figure keep theirs up across blocks timed in turn. */
 import { startWorker, stopAll, type Msg, type WorkerHandle } from './proc.ts'
 
-export interface Pair {
-  server: WorkerHandle
-  client: WorkerHandle
-  /** where the client dials: raw TCP listens on a port, libp2p and the overlay on a multiaddr (the hub also has a name) */
-  target: { port?: number, addr?: string, name?: string }
-  /** whether a block has run: the first warms the pair up, later ones only wake it */
-  warmed: boolean
-}
+/** `target`: a port (raw TCP) or a multiaddr (and the hub's name); `warmed`: a block has run, later ones only re-warm. */
+export interface Pair { server: WorkerHandle, client: WorkerHandle, target: { port?: number, addr?: string, name?: string }, warmed: boolean }
 
 /** How long a pair's later blocks warm up: its code is optimised already, only cold again. */
 export const REWARM_MS = 300
 
-/** Starts `file` twice; the server gets `listen` (mode and extra fields). */
-export async function startPair (file: string, label: string, listen: Record<string, unknown>, maxLifetimeMs = 120_000): Promise<Pair> {
+/** Starts `file` twice; the server gets `listen` (mode and extra fields). An echo pair stays up for blocks of round trips. */
+export async function startPair (file: string, label: string, listen: Record<string, unknown>, maxLifetimeMs = listen.mode === 'echo' ? 30 * 60_000 : 120_000): Promise<Pair> {
   const [server, client] = [startWorker(file, { label: `${label}-server`, maxLifetimeMs }), startWorker(file, { label: `${label}-client`, maxLifetimeMs })]
   try {
     await Promise.all([server.next('ready', 15_000), client.next('ready', 15_000)])
@@ -25,9 +19,6 @@ export async function startPair (file: string, label: string, listen: Record<str
     throw err
   }
 }
-
-/** An echo pair up for 30 minutes at most. */
-export const startEchoPair = async (file: string, label: string, listen: Record<string, unknown> = {}): Promise<Pair> => await startPair(file, label, { mode: 'echo', ...listen }, 30 * 60_000)
 
 /** Times one block of round trips: `request` adds size and count to the pair's target. */
 export async function timeBlock<T extends Msg> (pair: Pair, request: Record<string, unknown>, warmupMs: number): Promise<T> {
