@@ -4,10 +4,8 @@
  * write the published result file and the docs. Every worker is killed at the end, on error, on
  * signals and by the watchdog.
  */
-import os from 'node:os'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { figures } from './figures/index.ts'
 import { installCleanup, killAll, liveCount, capStopGrace } from './lib/proc.ts'
 import { loadAvg, machineInfo, machineLine, sourceState, sourceLine } from './lib/machine.ts'
@@ -42,10 +40,7 @@ if (unknown.length > 0) fail(`unknown figure(s): ${unknown.join(', ')}`)
 if (a.publish === true && (quick || only !== undefined || runs !== undefined)) fail('--publish takes a full run of every figure (no --quick, --only or --runs)')
 const selected = figures.filter(f => only === undefined ? (f.optIn !== true || soakSec !== undefined) : only.includes(f.id))
 
-// overlay workers keep each node's data dir under this dir; removed at exit
-const tmpRoot = mkdtempSync(path.join(os.tmpdir(), 'p2p-overlay-bench-'))
-process.env.BENCH_TMP_DIR = tmpRoot
-installCleanup(() => { rmSync(tmpRoot, { recursive: true, force: true }) })
+installCleanup('p2p-overlay-bench-')
 if (quick) capStopGrace(100)
 const watchdogMs = (quick ? 180_000 : 1_800_000) + (selected.some(f => f.optIn === true) ? ((soakSec ?? 600) + 300) * 1000 : 0)
 setTimeout(() => { console.error(`\nbench: watchdog (${watchdogMs / 1000} s) fired, killed ${killAll()} worker process(es)`); process.exit(1) }, watchdogMs).unref()
@@ -79,18 +74,8 @@ const sourceChanged = JSON.stringify(sourceAtEnd) !== JSON.stringify(machine.sou
 if (sourceChanged) console.error(`WARNING: src/ changed during the run (${sourceLine(machine.source)} at start, ${sourceLine(sourceAtEnd)} at end)`)
 const failed = figureInfo.filter(f => f.error !== undefined).length
 const report: BenchReport = {
-  version: 1,
-  startedAt: started.toISOString(),
-  finishedAt: new Date().toISOString(),
-  durationSec: (performance.now() - t0) / 1000,
-  mode: quick ? 'quick' : 'full',
-  argv,
-  machine,
-  loadAvgAtEnd: loadAvg(),
-  figures: figureInfo,
-  results,
-  targets: checkTargets(results),
-  ...(sourceChanged && sourceAtEnd !== undefined ? { sourceAtEnd } : {})
+  version: 1, startedAt: started.toISOString(), finishedAt: new Date().toISOString(), durationSec: (performance.now() - t0) / 1000, mode: quick ? 'quick' : 'full',
+  argv, machine, loadAvgAtEnd: loadAvg(), figures: figureInfo, results, targets: checkTargets(results), ...(sourceChanged && sourceAtEnd !== undefined ? { sourceAtEnd } : {})
 }
 console.log(`\n${markdownTable(results)}\n\nOverlay targets (ratio: median over runs of overlay run i ÷ baseline run i; spread: their min – max):\n${targetsText(report.targets ?? [])}\n`)
 for (const f of writeResultFiles(report)) console.log(`wrote ${f}`)

@@ -55,13 +55,11 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
     const publishers = Array.from({ length: B }, () => Math.floor(rand() * n))
     const owner = (k: number): WorkerHandle => ws[(publishers[k] as number) % ws.length] as WorkerHandle
     await ask(ws, { type: 'plan', publishers }, 'planned')
-
     const idle0 = await sumCounters(ws)
     const idleT0 = performance.now()
     await sleep(opts.quick ? 1000 : 3000)
     const idle = diff(idle0, await sumCounters(ws))
     const idleMs = performance.now() - idleT0
-
     // one broadcast at a time: the latency of a lone broadcast, not of a queue
     const c0 = await sumCounters(ws)
     const start = performance.now()
@@ -77,7 +75,6 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
     let publishErrors = 0
     for (let k = 0; k < B; k++) if ((await owner(k).next<Msg & { error?: string }>('published', 30_000)).error != null) publishErrors++
     const rows = (await ask<Msg & { rows: number[][] }>(ws, { type: 'receipts' }, 'receipts', 30_000)).flatMap(r => r.rows)
-
     // latency to the last member: per broadcast, the max over its receivers
     const last = new Map<number, { count: number, max: number }>()
     for (const [seq, , us] of rows) {

@@ -38,18 +38,15 @@ async function runOnce (n: number, run: number, opts: RunOpts, col: Collector): 
     await hostOf(OVERLAY, victim)
     await victim.request({ type: 'create', indices: [n], bootstrap: [mesh.addrs[String(via)]], defer: true }, 'created', 30_000)
     await ask(ws, { type: 'watch', name: `n${n}` }, 'watching')
-
     const started = BigInt((await victim.request<Msg & { t0Ns: string }>({ type: 'start' }, 'started', 30_000)).t0Ns)
     const joined = await allSeen(ws, 'joined', 15_000)
     const joinMs = Number(joined.last - started) / 1e6
-
     await sleep(opts.quick ? 1000 : 3000)
     const tKill = process.hrtime.bigint()
     victim.kill()
     const failed = await allSeen(ws, 'failed', 30_000)
     const [failMs, firstFailMs] = [Number(failed.last - tKill) / 1e6, Number(failed.first - tKill) / 1e6]
     const fe = await falseEvents(ws)
-
     const c = `N=${n}`
     col.add(c, 'join seen everywhere', 'ms', 'lower', 'overlay', 'overlay', joinMs, { nodes: n, workers: ws.length, bootstrapVia: via, ready: mesh.ready, setupSec: mesh.setupSec, ...mesh.details, firstJoinedMs: Number(joined.first - started) / 1e6, firstFailedMs: firstFailMs, falseEvents: fe })
     col.add(c, 'failure seen everywhere', 'ms', 'lower', 'overlay', 'overlay', failMs)

@@ -2,13 +2,7 @@
 import * as varint from 'uint8-varint'
 
 /** varint(payload.length) || payload */
-export function frame (payload: Uint8Array): Uint8Array {
-  const prefix = varint.encode(payload.length)
-  const out = new Uint8Array(prefix.length + payload.length)
-  out.set(prefix, 0)
-  out.set(payload, prefix.length)
-  return out
-}
+export const frame = (payload: Uint8Array): Uint8Array => new Uint8Array(Buffer.concat([varint.encode(payload.length), payload]))
 
 /** Counts complete frames and payload bytes in chunks of any split; rejects frames above maxFrame. */
 export class FrameCounter {
@@ -19,7 +13,6 @@ export class FrameCounter {
   private remaining = -1 // -1: reading the length prefix
   private readonly maxFrame: number
   constructor (maxFrame = 1 << 20) { this.maxFrame = maxFrame }
-
   push (chunk: Uint8Array): void {
     for (let i = 0; i < chunk.length;) {
       if (this.remaining >= 0) {

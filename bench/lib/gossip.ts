@@ -11,7 +11,6 @@ export const BENCH_TOPIC = 'bench'
 export class CountingRegister {
   readonly counters = new Map<string, number>()
   get (name: string): number { return this.counters.get(name) ?? 0 }
-
   register (): MetricsRegister {
     const gauge = (cfg: { name: string }): any => ({
       inc: (a?: unknown, b?: unknown) => { this.counters.set(cfg.name, this.get(cfg.name) + (typeof a === 'number' ? a : typeof b === 'number' ? b : 1)) },

@@ -24,24 +24,14 @@ export const sourceLine = (s: SourceState | undefined): string => s === undefine
 export const loadAvg = (): number[] => os.loadavg().map(v => Math.round(v * 100) / 100)
 
 function version (name: string): string {
-  try {
-    return (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown'
-  } catch {
-    return 'not installed'
-  }
+  try { return (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown' } catch { return 'not installed' }
 }
 
 export function machineInfo (): MachineInfo {
   const cpus = os.cpus()
   return {
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
-    cores: cpus.length,
-    totalMemGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
-    platform: `${os.platform()} ${os.arch()}`,
-    kernel: os.release(),
-    node: process.version,
-    loadAvgAtStart: loadAvg(),
-    source: sourceState(),
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, totalMemGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10, platform: `${os.platform()} ${os.arch()}`,
+    kernel: os.release(), node: process.version, loadAvgAtStart: loadAvg(), source: sourceState(),
     versions: Object.fromEntries(['libp2p', '@libp2p/tcp', '@chainsafe/libp2p-noise', '@chainsafe/libp2p-yamux', '@libp2p/gossipsub', '@libp2p/identify', '@libp2p/utils'].map(p => [p, version(p)]))
   }
 }

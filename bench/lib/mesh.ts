@@ -7,11 +7,7 @@ export const workersFor = (n: number): number => n <= 10 ? 2 : n <= 25 ? 3 : 4
 
 export interface NodeStatus { index: number, [k: string]: number }
 
-export interface MeshSide {
-  variant: 'gossipsub' | 'overlay'
-  ready: (s: NodeStatus, degree: number, n: number) => boolean
-  describe: (st: NodeStatus[]) => { text: string, details: Record<string, unknown> }
-}
+export interface MeshSide { variant: 'gossipsub' | 'overlay', ready: (s: NodeStatus, degree: number, n: number) => boolean, describe: (st: NodeStatus[]) => { text: string, details: Record<string, unknown> } }
 
 const range = (xs: number[]): string => `${Math.min(...xs)}..${Math.max(...xs)}`
 

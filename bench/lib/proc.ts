@@ -1,6 +1,8 @@
 /** Parent side of the workers: a process each, JSON over IPC, a timeout on every wait, killAll() by pid. BENCH_VERBOSE=1: their stderr. */
 import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
+import os from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
 
 export interface Msg { type: string, [key: string]: unknown }
 export interface WorkerOptions { execArgv?: string[], maxLifetimeMs?: number, label?: string }
@@ -20,15 +22,10 @@ export class WorkerHandle {
   private exitInfo: string | undefined
   private stderrTail = ''
   private readonly exited: Promise<void>
-
   constructor (file: string, opts: WorkerOptions = {}) {
     this.label = opts.label ?? file
-    this.child = fork(path.join(import.meta.dirname, '..', 'workers', file), [], {
-      execArgv: ['--disable-warning=ExperimentalWarning', ...(opts.execArgv ?? [])],
-      env: { ...process.env, BENCH_WORKER_MAX_MS: String(opts.maxLifetimeMs ?? 120_000) },
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-      serialization: 'json'
-    })
+    const env = { ...process.env, BENCH_WORKER_MAX_MS: String(opts.maxLifetimeMs ?? 120_000) }
+    this.child = fork(path.join(import.meta.dirname, '..', 'workers', file), [], { execArgv: ['--disable-warning=ExperimentalWarning', ...(opts.execArgv ?? [])], env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] })
     live.add(this.child)
     this.child.stderr?.on('data', (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-4000)
@@ -51,7 +48,6 @@ export class WorkerHandle {
   }
 
   private rejectAll (err: Error): void { for (const w of this.waiters.splice(0)) w.reject(err) }
-
   private deliver (m: Msg): void {
     if (m.type === 'error') return this.rejectAll(new Error(`worker ${this.label} reported: ${String(m.message)}`))
     const i = this.waiters.findIndex(w => w.type === m.type)
@@ -115,11 +111,12 @@ export function killAll (): number {
 
 export const liveCount = (): number => live.size
 
-/** Children die with us: on exit and on SIGINT/SIGTERM/SIGHUP; then `after` runs (sync). */
-export function installCleanup (after?: () => void): void {
+/** Children die with us, on exit and on signals; so does BENCH_TMP_DIR, made here, where overlay workers keep their nodes' data. */
+export function installCleanup (prefix: string): void {
+  const tmp = process.env.BENCH_TMP_DIR = mkdtempSync(path.join(os.tmpdir(), prefix))
   process.once('exit', () => {
     killAll()
-    try { after?.() } catch { /* best effort */ }
+    try { rmSync(tmp, { recursive: true, force: true }) } catch { /* best effort */ }
   })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => { console.error(`\nbench: received ${sig}, killed ${killAll()} worker process(es)`); process.exit(130) })
 }

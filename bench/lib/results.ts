@@ -12,9 +12,7 @@ export const makeResult = (spec: ResultSpec): Result => ({ ...spec, summary: sum
 export class Collector {
   private readonly figure: string
   private readonly entries = new Map<string, ResultSpec>()
-
   constructor (figure: string) { this.figure = figure }
-
   add (c: string, metric: string, unit: string, better: Better, variant: string, reference: string, value: number, details?: Record<string, unknown>): void {
     const key = JSON.stringify([c, metric, variant])
     const e = this.entries.get(key) ?? { figure: this.figure, case: c, metric, unit, better, variant, reference, runs: [], details: {} }

@@ -17,16 +17,6 @@ export interface Figure { id: string, title: string, optIn?: boolean, run: (opts
 
 /** A run's JSON file. `targets`: checked on its results; `sourceAtEnd`: src/ at the end, if it changed mid-run. */
 export interface BenchReport {
-  version: 1
-  startedAt: string
-  finishedAt: string
-  durationSec: number
-  mode: 'quick' | 'full'
-  argv: string[]
-  machine: MachineInfo
-  loadAvgAtEnd: number[]
-  figures: Array<{ id: string, title: string, durationSec: number, error?: string }>
-  results: Result[]
-  targets?: TargetCheck[]
-  sourceAtEnd?: SourceState
+  version: 1, startedAt: string, finishedAt: string, durationSec: number, mode: 'quick' | 'full', argv: string[], machine: MachineInfo, loadAvgAtEnd: number[]
+  figures: Array<{ id: string, title: string, durationSec: number, error?: string }>, results: Result[], targets?: TargetCheck[], sourceAtEnd?: SourceState
 }

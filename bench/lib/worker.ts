@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pLimit from 'p-limit'
 import { summarize, type Summary } from './stats.ts'
 import type { Msg } from './proc.ts'
+import type { Socket } from 'node:net'
 
 export type Reply = (m: Msg) => void
 
@@ -36,6 +37,17 @@ export function runWorker (handler: (msg: Msg, reply: Reply) => Promise<void> | 
   })
   reply({ type: 'ready', pid: process.pid })
 }
+
+const sockets = new Set<Socket>()
+onCleanup(() => { for (const s of sockets) s.destroy() })
+/** Keeps a raw TCP socket until it closes (destroyed at exit); its errors are the peer going away. */
+export function track (s: Socket): Socket {
+  sockets.add(s)
+  s.on('close', () => sockets.delete(s)).on('error', () => {})
+  return s
+}
+
+export const trackedSockets = (): number => sockets.size
 
 /** Monotonic clock in ns. On Linux it reads CLOCK_MONOTONIC, one clock for every process on the machine. */
 export const nowNs = (): bigint => process.hrtime.bigint()

@@ -2,8 +2,6 @@
  * `node bench/tools/ab-rtt.ts <checkout-a> <checkout-b> [--rounds=12] [--count=3000]`: the round trip of
  * two builds and the bare echo, all up, one block each per round in a flipping order (docs/BENCHMARKS.md).
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { startPair, stopPairs, timeBlock, type Pair } from '../lib/pair.ts'
@@ -11,19 +9,14 @@ import { installCleanup, type Msg } from '../lib/proc.ts'
 import { median, type Summary } from '../lib/stats.ts'
 
 const usage = (): never => { console.error('usage: node bench/tools/ab-rtt.ts <checkout-a> <checkout-b> [--rounds=N] [--count=N]'); process.exit(2) }
-let parsed
-try {
-  parsed = parseArgs({ options: { rounds: { type: 'string', default: '12' }, count: { type: 'string', default: '3000' } }, allowPositionals: true, strict: true })
-} catch {
-  usage()
-}
-const [rounds, count, trees] = [Number(parsed?.values.rounds), Number(parsed?.values.count), parsed?.positionals ?? []]
+const parsed = (() => {
+  try { return parseArgs({ options: { rounds: { type: 'string', default: '12' }, count: { type: 'string', default: '3000' } }, allowPositionals: true, strict: true }) } catch { return usage() }
+})()
+const [rounds, count, trees] = [Number(parsed.values.rounds), Number(parsed.values.count), parsed.positionals]
 if (trees.length !== 2 || !Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(count) || count < 1) usage()
 
 const workers = path.join(import.meta.dirname, '..', 'workers')
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'ab-rtt-'))
-process.env.BENCH_TMP_DIR = tmp
-installCleanup(() => { rmSync(tmp, { recursive: true, force: true }) })
+installCleanup('ab-rtt-')
 
 const pairs: Array<{ name: string, pair: Pair, medians: number[] }> = []
 const f1 = (x: number): string => x.toFixed(1)

@@ -3,12 +3,11 @@ import net from 'node:net'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Libp2p } from '@libp2p/interface'
-import { runWorker, onCleanup, nowNs, settledMemory, attempts, assertLoopback } from '../lib/worker.ts'
+import { runWorker, onCleanup, nowNs, settledMemory, attempts, assertLoopback, track, trackedSockets } from '../lib/worker.ts'
 import type { OverlayNode } from '../lib/overlay.ts'
 
 const nodes: Libp2p[] = []
 const leaves: OverlayNode[] = []
-const sockets = new Set<net.Socket>()
 let server: net.Server | undefined
 let countConnections = (): number => 0
 let hub: OverlayNode | undefined
@@ -17,16 +16,9 @@ let hubChanged = (): void => {}
 const outcome = { attempts: 0, failedAttempts: 0, errors: {} as Record<string, number> }
 
 onCleanup(async () => {
-  for (const s of sockets) s.destroy()
   server?.close()
   await Promise.allSettled(nodes.map(async n => { await n.stop() }))
 })
-
-function track (s: net.Socket): void {
-  sockets.add(s)
-  s.on('close', () => sockets.delete(s))
-  s.on('error', () => {})
-}
 
 async function bareNode (listen: boolean): Promise<Libp2p> {
   const node = await (await import('../lib/libp2p.ts')).createBareNode(listen)
@@ -60,7 +52,7 @@ runWorker(async (msg, reply) => {
         server = net.createServer({ noDelay: true }, track)
         server.listen(0, '127.0.0.1', 1024)
         await once(server, 'listening')
-        countConnections = () => sockets.size
+        countConnections = trackedSockets
         return reply({ type: 'holding', port: (server.address() as net.AddressInfo).port })
       }
       const { loopbackAddr } = await import('../lib/libp2p.ts')

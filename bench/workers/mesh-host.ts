@@ -8,11 +8,8 @@ import { loopbackAddr } from '../lib/libp2p.ts'
 
 interface Node { start: () => Promise<void> | void, stop: () => Promise<void> | void, getMultiaddrs: () => Array<{ toString: () => string }> }
 interface Side {
-  create: (index: number, bootstrap: string[]) => Promise<Node>
-  dial: (a: number, addr: string) => Promise<unknown>
-  status: (index: number) => Record<string, number>
-  counters: () => Record<string, number>
-  publish: (index: number, seq: number, size: number) => Promise<unknown>
+  create: (index: number, bootstrap: string[]) => Promise<Node>, dial: (a: number, addr: string) => Promise<unknown>, publish: (index: number, seq: number, size: number) => Promise<unknown>
+  status: (index: number) => Record<string, number>, counters: () => Record<string, number>
 }
 
 const nodes = new Map<number, Node>()

@@ -31,11 +31,7 @@ runPairWorker({
     })
     return { addr: loopbackAddr(hub), name: hub.name }
   },
-  expect (msg) {
-    expectation = { bytes: Number(msg.bytes ?? 0), msgs: Number(msg.msgs ?? 0) }
-    got = { bytes: 0, msgs: 0 }
-    done = false
-  },
+  expect (msg) { [expectation, got, done] = [{ bytes: Number(msg.bytes ?? 0), msgs: Number(msg.msgs ?? 0) }, { bytes: 0, msgs: 0 }, false] },
   async send (msg) {
     const node = await leafFor(msg.addr)
     const count = Number(msg.count)

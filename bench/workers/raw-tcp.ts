@@ -1,24 +1,13 @@
 /** Raw TCP baseline (node:net, noDelay on both ends, 127.0.0.1 only), for lib/pair-worker.ts. */
 import net from 'node:net'
 import { once } from 'node:events'
-import { nowNs, usSince, onCleanup, payload } from '../lib/worker.ts'
+import { nowNs, usSince, onCleanup, payload, track } from '../lib/worker.ts'
 import { runPairWorker } from '../lib/pair-worker.ts'
 import { frame, sink, echoClient } from '../lib/framing.ts'
 
 let expectation = { bytes: 0, frames: 0 }
-const sockets = new Set<net.Socket>()
-onCleanup(() => { for (const s of sockets) s.destroy() })
-
-function track (s: net.Socket): net.Socket {
-  sockets.add(s)
-  s.on('close', () => sockets.delete(s))
-  s.on('error', () => {})
-  s.setNoDelay(true)
-  return s
-}
-
 async function connect (port: unknown): Promise<net.Socket> {
-  const s = track(net.connect({ host: '127.0.0.1', port: Number(port), noDelay: true }))
+  const s = track(net.connect({ host: '127.0.0.1', port: Number(port), noDelay: true }).setNoDelay(true))
   await once(s, 'connect')
   return s
 }
@@ -32,7 +21,7 @@ function client (s: net.Socket): (buf: Uint8Array) => Promise<void> {
 runPairWorker({
   async listen (msg) {
     const server = net.createServer({ noDelay: true }, (sock) => {
-      track(sock).on('end', () => sock.end())
+      track(sock.setNoDelay(true)).on('end', () => sock.end())
       sock.on('data', msg.mode === 'echo' ? (d: Buffer) => { sock.write(d) } : sink(expectation, () => { sock.write(Buffer.of(1)) }))
     })
     onCleanup(() => { server.close() })
