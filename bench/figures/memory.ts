@@ -1,133 +1,136 @@
 /**
- * Figure: memory.
- *
- * (a) idle: RSS of a process holding one started, idle bare libp2p node
- *     (listening on 127.0.0.1, no connections) vs the same worker process
- *     without libp2p loaded ('node-process', reference). Read after 3 x gc().
- * (b) per connection: a listener process (--expose-gc) holds C inbound
- *     connections opened by D separate dialer processes (libp2p: one fresh
- *     node = distinct peer id per connection), first C/5, then the rest. Listener
- *     RSS and V8 heapUsed are read after 3 x gc(): before the dials, and after
- *     the first C/5 and after all C, each after a 2 s settle (quick: 0.25 s).
- *     'RSS / conn' = the growth between the last two readings / the
- *     connections added between them. The slope leaves out what the first
- *     connections cost only once: V8 compiling the listener's connection code,
- *     first touches of heap and malloc arenas. 'RSS / conn from 0' (growth
- *     since the first reading / C) is reported too. Variants: raw-tcp (node:net
- *     server, reference), libp2p (bare node, TCP+Noise+yamux) and overlay:
- *     a hub (createOverlayNode, mode hub) holding C leaf sessions, the leaves
- *     being C separate createOverlayNode leaves (own identity each) in D
- *     processes (bench/workers/overlay-leaves.ts); C = sessions the hub lists.
- *     The overlay's cost includes everything a session brings: the libp2p
- *     connection, the session stream, the roster entry, 1 heartbeat/s in.
- * (a) overlay: one started createOverlayNode peer, no sessions.
+ * Memory and fan-in (docs/BENCHMARKS.md 6, 7). 'RSS / conn' is the growth from C/5 to C connections: it
+ * leaves out what the first ones cost once (V8 compiling the listener's code, first page touches).
  */
-import path from 'node:path'
-import { startWorker, stopAll } from '../lib/proc.ts'
-import type { Msg, WorkerHandle } from '../lib/proc.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
 import { Collector, runCount, fmt } from '../lib/results.ts'
-import type { Figure, Result, RunOpts } from '../lib/types.ts'
+import type { Figure, RunOpts } from '../lib/types.ts'
 
-interface Mem { rss: number, heapUsed: number, external: number, arrayBuffers: number, gc: boolean }
+interface Mem { rss: number, heapUsed: number, gc: boolean }
+interface Outcome { ok: number, failed: number, firstError?: string }
 const MiB = 2 ** 20
+const gcArgs = { execArgv: ['--expose-gc'] }
 
-interface DialOutcome { ok: number, failed: number, firstError?: string }
-
-/** Asks the dialer processes for `count` more connections between them (names start with `prefix`). */
-async function dialAll (ds: WorkerHandle[], target: { kind: string, port?: number, addr?: string }, count: number, prefix: string): Promise<DialOutcome> {
+/** Asks the dialer processes for `count` more connections between them. */
+async function dialAll (ds: WorkerHandle[], target: Record<string, unknown>, count: number, prefix: string): Promise<Outcome> {
   const per = Math.ceil(count / ds.length)
-  const rs = await Promise.all(ds.map(async (d, i) => await d.request<Msg & DialOutcome>(
+  const rs = await Promise.all(ds.map(async (d, i) => await d.request<Msg & Outcome>(
     { type: 'connect', ...target, prefix: `${prefix}${i}-`, count: Math.max(0, Math.min(per, count - i * per)), concurrency: 16 }, 'connected', 150_000)))
   return { ok: rs.reduce((a, x) => a + x.ok, 0), failed: rs.reduce((a, x) => a + x.failed, 0), firstError: rs.map(x => x.firstError).find(Boolean) }
 }
 
-/**
- * BENCH_HEAP_SNAPSHOT=<dir>: the per-connection listeners also write a heap
- * snapshot right after each memory reading (before, mid, after). Diagnostic only: writing a
- * snapshot inflates the RSS readings after it (heapUsed stays valid). Diff mid -> after with
- * `--per=<connections added>` (bench/tools/heapsnapshot-diff.ts) for what the slope measures.
- */
-async function snapshot (w: WorkerHandle, name: string): Promise<void> {
-  const dir = process.env.BENCH_HEAP_SNAPSHOT
-  if (dir == null || dir === '') return
-  await w.request({ type: 'heap-snapshot', file: path.join(dir, `${name}.heapsnapshot`) }, 'snapshot', 120_000)
+async function idle (opts: RunOpts, col: Collector, r: number, runs: number): Promise<void> {
+  const kinds = ['node-process', 'libp2p', 'overlay'] as const
+  const ws = kinds.map(kind => startWorker('memory.ts', { label: `idle-${kind}`, ...gcArgs }))
+  try {
+    const rs = await Promise.all(ws.map(async (w, i) => { await w.next('ready', 15_000); return await w.request<Msg & { mem: Mem }>({ type: 'idle', kind: kinds[i] }, 'idle', 30_000) }))
+    rs.forEach(({ mem }, i) => {
+      const kind = kinds[i] as string
+      col.add('idle process', 'RSS', 'MiB', 'lower', kind, 'node-process', mem.rss / MiB, { ...mem })
+      col.add('idle process', 'heapUsed', 'MiB', 'lower', kind, 'node-process', mem.heapUsed / MiB)
+      opts.log(`idle run ${r + 1}/${runs} ${kind.padEnd(12)} RSS ${fmt(mem.rss / MiB)} MiB  heapUsed ${fmt(mem.heapUsed / MiB)} MiB${mem.gc ? '' : ' (no gc!)'}`)
+    })
+  } finally {
+    await stopAll(ws)
+  }
 }
 
-export const figure: Figure = {
+async function perConnection (kind: 'raw-tcp' | 'libp2p' | 'overlay', opts: RunOpts, col: Collector, r: number, runs: number): Promise<void> {
+  const conns = opts.quick ? 50 : 500
+  const dialers = opts.quick ? 1 : 4
+  const settleMs = opts.quick ? 250 : 2000
+  // two dial rounds of up to 150 s each, plus readings; the dialers start alongside and wait idle
+  const listener = startWorker('memory.ts', { label: `hold-${kind}`, ...gcArgs, maxLifetimeMs: 360_000 })
+  const ds = Array.from({ length: dialers }, (_, i) => startWorker('memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 360_000 }))
+  try {
+    await listener.next('ready', 15_000)
+    const h = await listener.request<Msg & { port?: number, addr?: string }>({ type: 'hold', kind }, 'holding', 15_000)
+    const measure = async (): Promise<Msg & { mem: Mem, connections: number }> => await listener.request({ type: 'measure', pauseMs: opts.quick ? 50 : 200 }, 'measured', 30_000)
+    const before = await measure()
+    await Promise.all(ds.map(async d => await d.next('ready', 15_000)))
+    const t0 = Date.now()
+    opts.log(`conn run ${r + 1}/${runs} ${kind.padEnd(7)} listener before: RSS ${fmt(before.mem.rss / MiB)} MiB; dialing ${conns} connections from ${dialers} processes, a fifth first`)
+    const fifth = Math.round(conns / 5)
+    const target = { kind, port: h.port, addr: h.addr }
+    const first = await dialAll(ds, target, fifth, `leaf-${r}-a-`)
+    await sleep(settleMs)
+    const mid = await measure()
+    const second = await dialAll(ds, target, conns - fifth, `leaf-${r}-b-`)
+    await sleep(settleMs)
+    const after = await measure()
+    const n = after.connections
+    const added = n - mid.connections
+    if (n === 0 || added <= 0) throw new Error(`listener holds ${n} connections, ${mid.connections} after the first fifth (dialer errors: ${[first.firstError, second.firstError].filter(Boolean).join('; ')})`)
+    const rssKiB = (after.mem.rss - mid.mem.rss) / 1024 / added
+    const heapKiB = (after.mem.heapUsed - mid.mem.heapUsed) / 1024 / added
+    const totalRssKiB = (after.mem.rss - before.mem.rss) / 1024 / n
+    const failed = first.failed + second.failed
+    const c = `${conns} conns`
+    col.add(c, 'RSS / conn', 'KiB', 'lower', kind, 'raw-tcp', rssKiB, { connections: n, afterFirstFifth: mid.connections, requested: conns, dialOk: first.ok + second.ok, dialFailed: failed, secondsToAll: (Date.now() - t0) / 1000, totalRssKiBPerConn: totalRssKiB, before: before.mem, mid: mid.mem, after: after.mem, firstError: first.firstError ?? second.firstError })
+    col.add(c, 'heapUsed / conn', 'KiB', 'lower', kind, 'raw-tcp', heapKiB)
+    col.add(c, 'RSS / conn from 0', 'KiB', 'lower', kind, 'raw-tcp', totalRssKiB)
+    opts.log(`conn run ${r + 1}/${runs} ${kind.padEnd(7)} ${n}/${conns} conns (${failed} failed): RSS ${fmt(before.mem.rss / MiB)} -> ${fmt(mid.mem.rss / MiB)} (${mid.connections}) -> ${fmt(after.mem.rss / MiB)} MiB = ${fmt(rssKiB)} KiB/conn after the first fifth (${fmt(totalRssKiB)} from 0), heapUsed ${fmt(heapKiB)} KiB/conn`)
+  } finally {
+    await stopAll([...ds, listener])
+  }
+}
+
+export const memory: Figure = {
   id: 'memory',
   title: 'Memory: idle node RSS and per-connection (overlay: per-session) cost on a listener/hub',
-  async run (opts: RunOpts): Promise<Result[]> {
+  async run (opts) {
     const col = new Collector('memory')
-    const idleRuns = runCount(opts, 3, 1)
-    const connRuns = runCount(opts, 3, 1)
-    const conns = opts.quick ? 50 : 500
-    const dialers = opts.quick ? 1 : 4
+    const runs = runCount(opts, 3, 1)
+    for (let r = 0; r < runs; r++) await idle(opts, col, r, runs)
+    for (let r = 0; r < runs; r++) for (const kind of ['raw-tcp', 'libp2p', 'overlay'] as const) await perConnection(kind, opts, col, r, runs)
+    return col.results()
+  }
+}
 
-    // (a) idle RSS
-    // the two idle processes of a run are started side by side (RSS is per process)
-    for (let r = 0; r < idleRuns; r++) {
-      const kinds = ['node-process', 'libp2p', 'overlay'] as const
-      const ws = kinds.map(kind => startWorker('memory.ts', { label: `idle-${kind}`, execArgv: ['--expose-gc'] }))
-      try {
-        const rs = await Promise.all(ws.map(async (w, i) => {
-          await w.next('ready', 15_000)
-          return await w.request<Msg & { mem: Mem }>({ type: 'idle', kind: kinds[i] }, 'idle', 30_000)
-        }))
-        rs.forEach((res, i) => {
-          const kind = kinds[i] as string
-          col.add('idle process', 'RSS', 'MiB', 'lower', kind, 'node-process', res.mem.rss / MiB, { ...res.mem })
-          col.add('idle process', 'heapUsed', 'MiB', 'lower', kind, 'node-process', res.mem.heapUsed / MiB)
-          opts.log(`idle run ${r + 1}/${idleRuns} ${kind.padEnd(12)} RSS ${fmt(res.mem.rss / MiB)} MiB  heapUsed ${fmt(res.mem.heapUsed / MiB)} MiB${res.mem.gc ? '' : ' (no gc!)'}`)
-        })
-      } finally {
-        await stopAll(ws)
-      }
-    }
+/** Fan-in: L leaves in P processes, created first, start at once; timed until the hub lists L sessions and members. */
+interface Reached { reachedNs: string | null, sessions: number, present: number, rejected: number }
+interface LeafStats { leaves: number, withSession: number, attempts: number, failedAttempts: number, errors: Record<string, number> }
 
-    // (b) per-connection cost: the slope between C/5 and C connections
-    const c = `${conns} conns`
-    const settleMs = opts.quick ? 250 : 2000
-    for (let r = 0; r < connRuns; r++) {
-      for (const kind of ['raw-tcp', 'libp2p', 'overlay'] as const) {
-        // two dial rounds of up to 150 s each, plus readings
-        const listener = startWorker('memory.ts', { label: `hold-${kind}`, execArgv: ['--expose-gc'], maxLifetimeMs: 360_000 })
-        // the dialers start alongside (they wait idle until 'connect'; RSS is per process)
-        const ds: WorkerHandle[] = Array.from({ length: dialers }, (_, i) => startWorker(kind === 'overlay' ? 'overlay-leaves.ts' : 'memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 360_000 }))
-        try {
-          await listener.next('ready', 15_000)
-          const h = await listener.request<Msg & { port?: number, addr?: string }>({ type: 'hold', kind }, 'holding', 15_000)
-          const measure = async (): Promise<Msg & { mem: Mem, connections: number }> => await listener.request({ type: 'measure', pauseMs: opts.quick ? 50 : 200 }, 'measured', 30_000)
-          const before = await measure()
-          await snapshot(listener, `${kind}-${conns}-run${r + 1}-before`)
-          await Promise.all(ds.map(async d => await d.next('ready', 15_000)))
-          const t0 = Date.now()
-          opts.log(`conn run ${r + 1}/${connRuns} ${kind.padEnd(7)} listener before: RSS ${fmt(before.mem.rss / MiB)} MiB; dialing ${conns} connections from ${dialers} processes, a fifth first`)
-          const fifth = Math.round(conns / 5)
-          const first = await dialAll(ds, { kind, port: h.port, addr: h.addr }, fifth, `leaf-${r}-a-`)
-          await new Promise(resolve => setTimeout(resolve, settleMs))
-          const mid = await measure()
-          await snapshot(listener, `${kind}-${conns}-run${r + 1}-mid`)
-          const second = await dialAll(ds, { kind, port: h.port, addr: h.addr }, conns - fifth, `leaf-${r}-b-`)
-          await new Promise(resolve => setTimeout(resolve, settleMs))
-          const after = await measure()
-          await snapshot(listener, `${kind}-${conns}-run${r + 1}-after`)
-          const n = after.connections
-          const added = n - mid.connections
-          if (n === 0 || added <= 0) throw new Error(`listener holds ${n} connections, ${mid.connections} after the first fifth (dialer errors: ${[first.firstError, second.firstError].filter(Boolean).join('; ')})`)
-          const rssKiB = (after.mem.rss - mid.mem.rss) / 1024 / added
-          const heapKiB = (after.mem.heapUsed - mid.mem.heapUsed) / 1024 / added
-          const totalRssKiB = (after.mem.rss - before.mem.rss) / 1024 / n
-          const failed = first.failed + second.failed
-          const details = { connections: n, afterFirstFifth: mid.connections, requested: conns, dialOk: first.ok + second.ok, dialFailed: failed, secondsToAll: (Date.now() - t0) / 1000, totalRssKiBPerConn: totalRssKiB, before: before.mem, mid: mid.mem, after: after.mem, firstError: first.firstError ?? second.firstError }
-          col.add(c, 'RSS / conn', 'KiB', 'lower', kind, 'raw-tcp', rssKiB, details)
-          col.add(c, 'heapUsed / conn', 'KiB', 'lower', kind, 'raw-tcp', heapKiB)
-          col.add(c, 'RSS / conn from 0', 'KiB', 'lower', kind, 'raw-tcp', totalRssKiB)
-          opts.log(`conn run ${r + 1}/${connRuns} ${kind.padEnd(7)} ${n}/${conns} conns (${failed} failed): RSS ${fmt(before.mem.rss / MiB)} -> ${fmt(mid.mem.rss / MiB)} (${mid.connections}) -> ${fmt(after.mem.rss / MiB)} MiB = ${fmt(rssKiB)} KiB/conn after the first fifth (${fmt(totalRssKiB)} from 0), heapUsed ${fmt(heapKiB)} KiB/conn`)
-        } finally {
-          await stopAll([...ds, listener])
-        }
-      }
-    }
+async function runOnce (leavesN: number, procs: number, run: number, opts: RunOpts, col: Collector): Promise<void> {
+  const c = `${leavesN} leaves`
+  const hub = startWorker('memory.ts', { label: 'fanin-hub', maxLifetimeMs: 180_000 })
+  const ps: WorkerHandle[] = Array.from({ length: procs }, (_, i) => startWorker('memory.ts', { label: `fanin-leaves-${i}`, maxLifetimeMs: 180_000 }))
+  try {
+    await Promise.all([hub, ...ps].map(async w => await w.next('ready', 20_000)))
+    const h = await hub.request<Msg & { addr: string }>({ type: 'hold', kind: 'overlay' }, 'holding', 20_000)
+    const per = Math.ceil(leavesN / procs)
+    const c0 = Date.now()
+    await Promise.all(ps.map(async (p, i) => await p.request({ type: 'create', count: Math.min(per, leavesN - i * per), addr: h.addr, prefix: `r${run}-p${i}-` }, 'created', 120_000)))
+    const createSec = (Date.now() - c0) / 1000
+    const reached = hub.request<Msg & Reached>({ type: 'wait-sessions', count: leavesN, timeoutMs: 60_000 }, 'sessions-reached', 90_000)
+    const started = await Promise.all(ps.map(async p => await p.request<Msg & { t0Ns: string, ms: number }>({ type: 'start' }, 'started', 90_000)))
+    const r = await reached
+    const t0 = started.map(s => BigInt(s.t0Ns)).reduce((a, b) => a < b ? a : b)
+    const stats = await Promise.all(ps.map(async p => await p.request<Msg & LeafStats>({ type: 'stats' }, 'stats', 20_000)))
+    const failedAttempts = stats.reduce((a, s) => a + s.failedAttempts, 0)
+    const errors: Record<string, number> = {}
+    for (const s of stats) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v
+    const success = r.sessions / leavesN
+    const ms = r.reachedNs === null ? Number.NaN : Number(BigInt(r.reachedNs) - t0) / 1e6
+    const details = { leaves: leavesN, processes: procs, createSec, startCallMs: started.map(s => s.ms), hubSessions: r.sessions, hubPresent: r.present, hubRejected: r.rejected, leavesWithSession: stats.reduce((a, s) => a + s.withSession, 0), failedAttempts, errors, timedOut: r.reachedNs === null }
+    if (r.reachedNs !== null) col.add(c, 'all joined', 'ms', 'lower', 'overlay', 'overlay', ms, details)
+    col.add(c, 'success rate', 'ratio', 'higher', 'overlay', 'overlay', success, details)
+    opts.log(`run ${run}: ${leavesN} leaves from ${procs} processes: ${r.reachedNs === null ? 'NOT all joined within 60 s' : `all joined in ${fmt(ms)} ms`}; hub lists ${r.sessions} sessions, ${r.present} present (${(success * 100).toFixed(1)}%); ${failedAttempts} failed bootstrap attempts (retried)${failedAttempts > 0 ? ` ${JSON.stringify(errors)}` : ''}`)
+  } finally {
+    await stopAll([...ps, hub], 5000)
+  }
+}
+
+export const fanin: Figure = {
+  id: 'fanin',
+  title: 'Fan-in: leaves connecting to one hub at once (time until all joined, success rate)',
+  async run (opts) {
+    const col = new Collector('fanin')
+    const leaves = opts.quick ? 100 : 500
+    const procs = opts.quick ? 2 : 4
+    const runs = runCount(opts, 3, 1)
+    for (let r = 1; r <= runs; r++) await runOnce(leaves, procs, r, opts, col)
     return col.results()
   }
 }

@@ -1,73 +1,75 @@
-/**
- * Unsigned-varint length-prefix framing (the same wire format as
- * it-length-prefixed / lpStream from @libp2p/utils). The counter is written by hand so the
- * receiver can count frames synchronously inside a 'message'/'data' handler.
- */
+/** The baselines' ends: varint length-prefix framing (lpStream's format), a counting sink, an echo client. */
 import * as varint from 'uint8-varint'
 
-/** One frame: varint(payload.length) || payload. */
-export function frame (payload: Uint8Array): Uint8Array {
-  const prefix = varint.encode(payload.length)
-  const out = new Uint8Array(prefix.length + payload.length)
-  out.set(prefix, 0)
-  out.set(payload, prefix.length)
-  return out
-}
+/** varint(payload.length) || payload */
+export const frame = (payload: Uint8Array): Uint8Array => new Uint8Array(Buffer.concat([varint.encode(payload.length), payload]))
 
-/**
- * Streaming frame counter: feed it chunks as they arrive (any split), it
- * counts complete frames and payload bytes. Rejects frames larger than
- * maxFrame (a real message protocol would do the same).
- */
+/** Counts complete frames and payload bytes in chunks of any split; rejects frames above maxFrame. */
 export class FrameCounter {
   frames = 0
   payloadBytes = 0
-  private lenValue = 0
-  private lenShift = 0
+  private len = 0
+  private shift = 0
   private remaining = -1 // -1: reading the length prefix
   private readonly maxFrame: number
-
-  constructor (maxFrame = 1 << 20) {
-    this.maxFrame = maxFrame
-  }
-
+  constructor (maxFrame = 1 << 20) { this.maxFrame = maxFrame }
   push (chunk: Uint8Array): void {
-    let i = 0
-    const n = chunk.length
-    while (i < n) {
-      if (this.remaining < 0) {
-        const b = chunk[i++] as number
-        this.lenValue += (b & 0x7f) * 2 ** this.lenShift
-        this.lenShift += 7
-        if ((b & 0x80) === 0) {
-          if (this.lenValue > this.maxFrame) throw new Error(`frame of ${this.lenValue} bytes exceeds ${this.maxFrame}`)
-          this.remaining = this.lenValue
-          this.lenValue = 0
-          this.lenShift = 0
-          if (this.remaining === 0) { this.frames++; this.remaining = -1 }
-        } else if (this.lenShift > 35) {
-          throw new Error('varint too long')
-        }
-      } else {
-        const take = Math.min(this.remaining, n - i)
+    for (let i = 0; i < chunk.length;) {
+      if (this.remaining >= 0) {
+        const take = Math.min(this.remaining, chunk.length - i)
         i += take
         this.remaining -= take
         this.payloadBytes += take
-        if (this.remaining === 0) { this.frames++; this.remaining = -1 }
+      } else {
+        const b = chunk[i++] as number
+        this.len += (b & 0x7f) * 2 ** this.shift
+        this.shift += 7
+        if (b & 0x80) {
+          if (this.shift > 35) throw new Error('varint too long')
+          continue
+        }
+        if (this.len > this.maxFrame) throw new Error(`frame of ${this.len} bytes exceeds ${this.maxFrame}`)
+        this.remaining = this.len
+        this.len = this.shift = 0
       }
+      if (this.remaining === 0) { this.frames++; this.remaining = -1 }
     }
   }
 }
 
-/** Iterate the Uint8Array chunks of a Uint8Array or Uint8ArrayList without copying. */
+/** The chunks of a Uint8Array or a Uint8ArrayList, without copying. */
 export function * chunksOf (data: Uint8Array | Iterable<Uint8Array>): Iterable<Uint8Array> {
-  if (data instanceof Uint8Array) {
-    yield data
-  } else {
-    yield * data
+  if (data instanceof Uint8Array) yield data
+  else yield * data
+}
+
+/** A sink's handler: counts bytes (or, with `frames`, complete frames); calls `ack` once all are in. */
+export function sink (exp: { bytes: number, frames: number }, ack: () => void): (data: Uint8Array | Iterable<Uint8Array> & { byteLength: number }) => void {
+  const counter = new FrameCounter()
+  let [bytes, acked] = [0, false]
+  return (data) => {
+    if (exp.frames > 0) for (const c of chunksOf(data)) counter.push(c)
+    else bytes += data.byteLength
+    if (!acked && (exp.frames > 0 ? counter.frames >= exp.frames : bytes >= exp.bytes)) { acked = true; ack() }
   }
 }
 
-export function byteLength (data: Uint8Array | { byteLength: number }): number {
-  return data.byteLength
+/** `roundTrip(buf)` writes and resolves once `reply` bytes (default: as many as sent) came back through `received(n)`. */
+export function echoClient (write: (buf: Uint8Array) => Promise<void> | void, reply?: number): { roundTrip: (buf: Uint8Array) => Promise<void>, received: (n: number) => void, closed: (err: Error) => void } {
+  let [got, expected] = [0, 0]
+  let pending: (() => void) | undefined
+  let failed: Error | undefined
+  const wake = (): void => { const p = pending; pending = undefined; p?.() }
+  return {
+    received: (n) => { got += n; if (got >= expected) wake() },
+    closed: (err) => { failed = err; wake() },
+    roundTrip: async (buf) => {
+      if (failed !== undefined) throw failed
+      expected += reply ?? buf.length
+      const p = new Promise<void>(resolve => { pending = resolve })
+      await write(buf)
+      await p
+      if (got < expected && failed !== undefined) throw failed
+    }
+  }
 }

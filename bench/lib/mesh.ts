@@ -1,109 +1,73 @@
-/**
- * Driver-side setup of an N-node mesh spread over W host processes, shared by
- * the broadcast (gossipsub and overlay) and membership (overlay) figures.
- *
- *   hosts = startHosts(side, n)         W = workersFor(n) processes, node i in process i % W
- *   mesh  = await buildMesh(side, hosts, topology, log)
- *
- * buildMesh creates the nodes (overlay: all created first, then all started
- * at once), has node a dial node b for every edge [a, b] of the topology
- * (gossipsub: libp2p dial; overlay: openSession, 16 at a time per process),
- * then polls `status` (every 250 ms, at most 20 s) until the
- * side's readiness rule holds:
- *  - gossipsub: every node lists all its neighbours as topic subscribers and
- *    has a mesh of >= min(degree, D_lo = 4) peers;
- *  - overlay: every node lists the other N-1 as present members and holds
- *    >= max(its degree, min(mesh.degree, N-1)) sessions. The overlay's peer
- *    exchange dials members until a node holds mesh.degree (default 4)
- *    sessions, so nodes of topology degree < 4 gain edges, and a node that
- *    holds < 4 sessions while the edges are still being dialled may add
- *    one per heartbeat; the sessions actually held are reported (`edgesHeld`).
- */
-import { startWorker } from './proc.ts'
-import type { Msg, WorkerHandle } from './proc.ts'
-import { degrees } from './topology.ts'
-import type { Topology } from './topology.ts'
+/** Driver side of an N-node mesh in W host processes (node i in process i % W): build it, wait until ready (docs/BENCHMARKS.md 4). */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { startWorker, type Msg, type WorkerHandle } from './proc.ts'
+import { degrees, type Topology } from './topology.ts'
 
-export function workersFor (n: number): number {
-  return n <= 10 ? 2 : n <= 25 ? 3 : 4
-}
+export const workersFor = (n: number): number => n <= 10 ? 2 : n <= 25 ? 3 : 4
 
 export interface NodeStatus { index: number, [k: string]: number }
 
-export interface MeshSide {
-  variant: 'gossipsub' | 'overlay'
-  file: string
-  ready: (s: NodeStatus, degree: number, n: number) => boolean
-  describe: (st: NodeStatus[]) => { text: string, details: Record<string, unknown> }
-}
+export interface MeshSide { variant: 'gossipsub' | 'overlay', ready: (s: NodeStatus, degree: number, n: number) => boolean, describe: (st: NodeStatus[]) => { text: string, details: Record<string, unknown> } }
 
+const range = (xs: number[]): string => `${Math.min(...xs)}..${Math.max(...xs)}`
+
+/** Every neighbour listed as a subscriber, and a mesh of >= min(degree, D_lo = 4) peers. */
 export const GOSSIPSUB: MeshSide = {
   variant: 'gossipsub',
-  file: 'gossip-host.ts',
   ready: (s, d) => (s.subscribers ?? 0) >= d && (s.mesh ?? 0) >= Math.min(d, 4),
-  describe: (st) => {
-    const mesh = st.map(s => s.mesh ?? 0)
-    return { text: `mesh sizes ${Math.min(...mesh)}..${Math.max(...mesh)}`, details: { meshSizes: mesh } }
-  }
+  describe: (st) => { const mesh = st.map(s => s.mesh ?? 0); return { text: `mesh sizes ${range(mesh)}`, details: { meshSizes: mesh } } }
 }
 
+/** The other N-1 present, and >= max(degree, min(mesh.degree, N-1)) sessions (peer exchange tops a node up to mesh.degree). */
 export const OVERLAY: MeshSide = {
   variant: 'overlay',
-  file: 'overlay-host.ts',
   ready: (s, d, n) => (s.present ?? 0) >= n - 1 && (s.sessions ?? 0) >= Math.max(d, Math.min(s.degree ?? 4, n - 1)),
   describe: (st) => {
     const sessions = st.map(s => s.sessions ?? 0)
     const edgesHeld = sessions.reduce((a, b) => a + b, 0) / 2
-    return { text: `sessions per node ${Math.min(...sessions)}..${Math.max(...sessions)}, ${edgesHeld} edges held`, details: { sessionsPerNode: sessions, edgesHeld } }
+    return { text: `sessions per node ${range(sessions)}, ${edgesHeld} edges held`, details: { sessionsPerNode: sessions, edgesHeld } }
   }
 }
 
-export function startHosts (side: MeshSide, n: number, label: string, maxLifetimeMs = 240_000): WorkerHandle[] {
-  return Array.from({ length: workersFor(n) }, (_, w) => startWorker(side.file, { label: `${label}-w${w}`, maxLifetimeMs }))
+/** Host processes (bench/workers/mesh-host.ts) for N nodes. */
+export const startHosts = (n: number, label: string, maxLifetimeMs = 240_000): WorkerHandle[] =>
+  Array.from({ length: workersFor(n) }, (_, w) => startWorker('mesh-host.ts', { label: `${label}-w${w}`, maxLifetimeMs }))
+
+/** Waits until `host` is up, then makes it a host of `side`. */
+export async function hostOf (side: MeshSide, host: WorkerHandle): Promise<void> {
+  await host.next('ready', 20_000)
+  await host.request({ type: 'side', side: side.variant }, 'side', 20_000)
 }
 
-export interface BuiltMesh {
-  addrs: Record<string, string>
-  dialFailed: number
-  ready: boolean
-  setupSec: number
-  text: string
-  details: Record<string, unknown>
-}
-
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+/** Sends `m` to every worker and collects the replies. */
+export const ask = async <T extends Msg>(ws: WorkerHandle[], m: Msg, replyType: string, timeoutMs = 10_000): Promise<T[]> =>
+  await Promise.all(ws.map(async w => await w.request<T>(m, replyType, timeoutMs)))
 
 export async function status (ws: WorkerHandle[]): Promise<NodeStatus[]> {
-  const all = await Promise.all(ws.map(async w => await w.request<Msg & { nodes: NodeStatus[] }>({ type: 'status' }, 'status', 10_000)))
-  return all.flatMap(s => s.nodes).sort((a, b) => a.index - b.index)
+  return (await ask<Msg & { nodes: NodeStatus[] }>(ws, { type: 'status' }, 'status')).flatMap(s => s.nodes).sort((a, b) => a.index - b.index)
 }
+
+export interface BuiltMesh { addrs: Record<string, string>, dialFailed: number, ready: boolean, setupSec: number, text: string, details: Record<string, unknown> }
 
 export async function buildMesh (side: MeshSide, ws: WorkerHandle[], topo: Topology, log: (m: string) => void): Promise<BuiltMesh> {
   const t0 = Date.now()
   const n = topo.n
-  const W = ws.length
-  await Promise.all(ws.map(async w => await w.next('ready', 20_000)))
-  // overlay: create every node first, then start all at once and dial the edges right away,
-  // so the mesh's once-a-second peer exchange has little time to add edges of its own
+  await Promise.all(ws.map(async w => { await hostOf(side, w) }))
   const defer = side.variant === 'overlay'
   let created = await Promise.all(ws.map(async (w, k) => await w.request<Msg & { addrs: Record<string, string> }>(
-    { type: 'create', indices: Array.from({ length: n }, (_, i) => i).filter(i => i % W === k), defer }, 'created', 60_000)))
-  if (defer) created = await Promise.all(ws.map(async w => await w.request<Msg & { addrs: Record<string, string> }>({ type: 'start' }, 'started', 60_000)))
+    { type: 'create', indices: Array.from({ length: n }, (_, i) => i).filter(i => i % ws.length === k), defer }, 'created', 60_000)))
+  if (defer) created = await ask(ws, { type: 'start' }, 'started', 60_000)
   const addrs: Record<string, string> = Object.assign({}, ...created.map(x => x.addrs))
-  const conn = await Promise.all(ws.map(async w => await w.request<Msg & { ok: number, failed: number, firstError?: string }>(
-    { type: 'connect', edges: topo.edges, addrs }, 'connected', 90_000)))
+  const conn = await ask<Msg & { failed: number, firstError?: string }>(ws, { type: 'connect', edges: topo.edges, addrs }, 'connected', 90_000)
   const dialFailed = conn.reduce((a, x) => a + x.failed, 0)
   if (dialFailed > 0) log(`${side.variant} N=${n}: ${dialFailed} dials failed: ${conn.map(x => x.firstError).find(Boolean) ?? ''}`)
   const deg = degrees(topo)
   let ready = false
   let st: NodeStatus[] = []
-  const deadline = Date.now() + 20_000
-  while (Date.now() < deadline) {
+  for (const deadline = Date.now() + 20_000; !ready && Date.now() < deadline;) {
     st = await status(ws)
     ready = st.length === n && st.every(s => side.ready(s, deg[s.index] ?? 0, n))
-    if (ready) break
-    await sleep(250)
+    if (!ready) await sleep(250)
   }
-  const d = side.describe(st)
-  return { addrs, dialFailed, ready, setupSec: (Date.now() - t0) / 1000, text: d.text, details: d.details }
+  return { addrs, dialFailed, ready, setupSec: (Date.now() - t0) / 1000, ...side.describe(st) }
 }

@@ -1,44 +1,29 @@
-/**
- * Worker-side helpers for the overlay variants (bench/workers/overlay-*.ts and
- * the overlay roles of memory.ts). Only the public library API is used:
- * `createOverlayNode` from src/index.ts and the methods/events of the
- * returned OverlayNode (start, stop, send, sendTo, sessions, members, stats,
- * openSession, getMultiaddrs, libp2p, 'message'/'session'/'joined'/... events).
- * Never imported by the driver (bench/run.ts), so the driver does not load src/.
- *
- * Every node gets a fresh data dir (identity, lock, status file) under
- * BENCH_TMP_DIR (created by the driver and removed at its end, also when a
- * worker was SIGKILLed), listens on 127.0.0.1 only, and uses one shared token.
- */
+/** Worker-side overlay helpers, public API of src/index.ts only; a fresh data dir per node, 127.0.0.1, one shared token. */
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { createOverlayNode, JSON_PROTOCOL } from '../../src/index.ts'
-import type { OverlayNode, PartialConfig } from '../../src/index.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createOverlayNode, JSON_PROTOCOL, type OverlayNode, type PartialConfig } from '../../src/index.ts'
 import { median } from './stats.ts'
-import { onCleanup, sleep } from './worker.ts'
+import { assertLoopback, onCleanup } from './worker.ts'
 
 export type { OverlayNode }
-
-export const BENCH_TOKEN = 'bench-token-not-a-secret'
-export const LOOPBACK_LISTEN = '/ip4/127.0.0.1/tcp/0'
 
 const nodes = new Set<OverlayNode>()
 const dirs = new Set<string>()
 
 onCleanup(async () => {
-  // best effort and bounded: a worker must exit quickly; the driver removes BENCH_TMP_DIR anyway
-  const stops = Promise.allSettled([...nodes].map(async n => { await n.stop() }))
-  await Promise.race([stops, sleep(1500)])
+  // bounded: a worker must exit quickly, and the driver removes BENCH_TMP_DIR anyway
+  await Promise.race([Promise.allSettled([...nodes].map(async n => { await n.stop() })), sleep(1500)])
   await Promise.allSettled([...dirs].map(async d => { await rm(d, { recursive: true, force: true }) }))
 })
 
 /** Creates (does not start) an overlay node with bench defaults under `partial`. */
 export async function createBenchNode (partial: PartialConfig = {}): Promise<OverlayNode> {
-  for (const a of [...(partial.bootstrap ?? []), ...(partial.listen ?? [])]) assertLoopbackAddr(a)
-  const dir = await mkdtemp(path.join(process.env.BENCH_TMP_DIR ?? os.tmpdir(), 'node-'))
-  dirs.add(dir)
-  const node = await createOverlayNode({ listen: [LOOPBACK_LISTEN], token: BENCH_TOKEN, ...partial, dataDir: dir })
+  for (const a of [...(partial.bootstrap ?? []), ...(partial.listen ?? [])]) assertLoopback(a)
+  const dataDir = await mkdtemp(path.join(process.env.BENCH_TMP_DIR ?? os.tmpdir(), 'node-'))
+  dirs.add(dataDir)
+  const node = await createOverlayNode({ listen: ['/ip4/127.0.0.1/tcp/0'], token: 'bench-token-not-a-secret', ...partial, dataDir })
   nodes.add(node)
   return node
 }
@@ -49,21 +34,9 @@ export async function startBenchNode (partial: PartialConfig = {}): Promise<Over
   return node
 }
 
-export function assertLoopbackAddr (addr: string): void {
-  if (!(addr.startsWith('/ip4/127.') || addr.startsWith('/ip6/::1/'))) throw new Error(`refusing non-loopback address ${addr}`)
-}
-
-/** The node's 127.0.0.1 listen address, with /p2p/<peerId>. */
-export function overlayAddr (node: OverlayNode): string {
-  const addr = node.getMultiaddrs().find(a => a.startsWith('/ip4/127.0.0.1/'))
-  if (addr === undefined) throw new Error(`node ${node.name} has no 127.0.0.1 listen address`)
-  return addr
-}
-
 /** Whether `node` lists `name` as a present (alive or suspect) member. */
-export function isMember (node: OverlayNode, name: string): boolean {
-  return node.members().some(m => !m.self && m.name === name && (m.state === 'alive' || m.state === 'suspect'))
-}
+export const isMember = (node: OverlayNode, name: string): boolean =>
+  node.members().some(m => !m.self && m.name === name && (m.state === 'alive' || m.state === 'suspect'))
 
 /** Polls `cond` every `intervalMs` until true; throws after `timeoutMs`. */
 export async function waitUntil (cond: () => boolean, timeoutMs: number, what: string, intervalMs = 10): Promise<void> {
@@ -74,23 +47,11 @@ export async function waitUntil (cond: () => boolean, timeoutMs: number, what: s
   }
 }
 
-/** A one-line text of exactly `size` ASCII characters (no CR/LF), built once. */
-export function textOf (size: number): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'
-  let s = ''
-  for (let i = 0; i < size; i++) s += alphabet[i % alphabet.length] as string
-  return s
-}
+/** A one-line ASCII text of exactly `size` characters. */
+export const textOf = (size: number): string => 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(size / 36)).slice(0, size)
 
-/** The bytes a direct message and its ACK take in the session's stream (without yamux's and Noise's framing), medians. */
-export interface DirectFrameSizes { msgBytes: number, ackBytes: number }
-
-/**
- * Measures what `roundTrip` (one `sendTo` from `leaf`) puts in its JSON session's stream and what
- * comes back, over `count` round trips: the sizes the RTT figure's shaped bare echo copies. Only
- * for a leaf with one session; its stream's `send` is observed for this call only.
- */
-export async function directFrameSizes (leaf: OverlayNode, roundTrip: () => Promise<unknown>, count = 21): Promise<DirectFrameSizes> {
+/** What a `sendTo` from a leaf with one session puts in its stream and gets back (medians): the shaped echo's sizes. */
+export async function directFrameSizes (leaf: OverlayNode, roundTrip: () => Promise<unknown>, count = 21): Promise<{ msgBytes: number, ackBytes: number }> {
   const streams = leaf.libp2p.getConnections().flatMap(c => c.streams).filter(s => s.protocol === JSON_PROTOCOL)
   const stream = streams[0]
   if (stream === undefined || streams.length !== 1) throw new Error(`expected one ${JSON_PROTOCOL} stream, found ${streams.length}`)
@@ -107,6 +68,5 @@ export async function directFrameSizes (leaf: OverlayNode, roundTrip: () => Prom
     stream.removeEventListener('message', onMessage)
   }
   if (sent.length === 0 || received.length === 0) throw new Error(`saw ${sent.length} sends and ${received.length} receipts in ${count} round trips`)
-  // Medians: a heartbeat or membership frame in between does not shift them.
   return { msgBytes: median(sent), ackBytes: median(received) }
 }

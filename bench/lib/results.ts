@@ -1,72 +1,44 @@
-/** Helpers for building Result objects in figure modules. */
+/** Building Results in figures, and number formatting. */
 import { summarize } from './stats.ts'
 import type { Better, Result, RunOpts } from './types.ts'
 
-export function runCount (opts: RunOpts, full: number, quick: number): number {
-  if (opts.runs != null && opts.runs > 0) return opts.runs
-  return opts.quick ? quick : full
-}
+export const runCount = (opts: RunOpts, full: number, quick: number): number => opts.runs != null && opts.runs > 0 ? opts.runs : opts.quick ? quick : full
 
-export interface ResultSpec {
-  figure: string
-  case: string
-  metric: string
-  unit: string
-  better: Better
-  variant: string
-  reference: string
-  runs: number[]
-  details?: Record<string, unknown>
-}
+export type ResultSpec = Omit<Result, 'summary' | 'chart'>
 
-export function makeResult (spec: ResultSpec): Result {
-  return { ...spec, summary: summarize(spec.runs) }
-}
+export const makeResult = (spec: ResultSpec): Result => ({ ...spec, summary: summarize(spec.runs) })
 
-/** Collects per-run values keyed by case/metric/variant, then turns them into Results. */
+/** Collects per-run values keyed by (case, metric, variant), in insertion order. */
 export class Collector {
   private readonly figure: string
   private readonly entries = new Map<string, ResultSpec>()
-
-  constructor (figure: string) {
-    this.figure = figure
-  }
-
+  constructor (figure: string) { this.figure = figure }
   add (c: string, metric: string, unit: string, better: Better, variant: string, reference: string, value: number, details?: Record<string, unknown>): void {
-    const key = `${c}\u0000${metric}\u0000${variant}`
-    let e = this.entries.get(key)
-    if (e == null) {
-      e = { figure: this.figure, case: c, metric, unit, better, variant, reference, runs: [], details: {} }
-      this.entries.set(key, e)
-    }
+    const key = JSON.stringify([c, metric, variant])
+    const e = this.entries.get(key) ?? { figure: this.figure, case: c, metric, unit, better, variant, reference, runs: [], details: {} }
+    this.entries.set(key, e)
     e.runs.push(value)
     // perRun[i] belongs to runs[i]: runs without details hold null once any run has them
     const d = (e.details ??= {})
-    if (details != null || d.perRun !== undefined) {
-      const perRun = (d.perRun ??= []) as unknown[]
-      while (perRun.length < e.runs.length - 1) perRun.push(null)
-      perRun.push(details ?? null)
-    }
+    if (details == null && d.perRun === undefined) return
+    const perRun = (d.perRun ??= []) as unknown[]
+    while (perRun.length < e.runs.length - 1) perRun.push(null)
+    perRun.push(details ?? null)
   }
 
   setDetails (c: string, metric: string, variant: string, details: Record<string, unknown>): void {
-    const e = this.entries.get(`${c}\u0000${metric}\u0000${variant}`)
-    if (e != null) e.details = { ...(e.details ?? {}), ...details }
+    const e = this.entries.get(JSON.stringify([c, metric, variant]))
+    if (e != null) e.details = { ...e.details, ...details }
   }
 
-  results (): Result[] {
-    return [...this.entries.values()].map(makeResult)
-  }
+  results (): Result[] { return [...this.entries.values()].map(makeResult) }
 }
 
 export function fmt (v: number, digits = 3): string {
   if (!Number.isFinite(v)) return String(v)
   if (v === 0) return '0'
-  // The band is picked on the rounded value: 9.996 prints as 10.0, not 10.00.
+  // the band is picked on the rounded value: 9.996 prints as 10.0, not 10.00
   const a = Math.abs(Number(v.toPrecision(Math.abs(v) >= 1 ? 3 : digits)))
   if (a >= 1000) return Math.round(v).toLocaleString('en-US')
-  if (a >= 100) return v.toFixed(0)
-  if (a >= 10) return v.toFixed(1)
-  if (a >= 1) return v.toFixed(2)
-  return v.toPrecision(digits)
+  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(digits)
 }

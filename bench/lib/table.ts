@@ -1,72 +1,34 @@
-/** Plain-text and Markdown tables of results, with ratios vs the reference variant. */
+/** Tables: any grid as plain text or Markdown, and the results in Markdown, with ratios to the reference variant. */
 import type { Result } from './types.ts'
 import { fmt } from './results.ts'
 
-export function groupKey (r: Result): string {
-  return `${r.figure}\u0000${r.case}\u0000${r.metric}`
-}
+const groupKey = (r: Result): string => JSON.stringify([r.figure, r.case, r.metric])
 
-/** ratio = median(variant) / median(reference) within the same figure/case/metric. */
-export function ratioOf (r: Result, all: Result[]): number | undefined {
+/** median(variant) / median(reference) within the same figure, case and metric. */
+function ratioOf (r: Result, all: Result[]): number | undefined {
   const ref = all.find(x => groupKey(x) === groupKey(r) && x.variant === r.reference)
-  if (ref == null || ref.summary.median === 0) return undefined
-  return r.summary.median / ref.summary.median
+  return ref == null || ref.summary.median === 0 ? undefined : r.summary.median / ref.summary.median
 }
 
-export interface Row {
-  figure: string
-  case: string
-  metric: string
-  variant: string
-  median: string
-  spread: string
-  iqr: string
-  ratio: string
-  n: string
+/** Columns padded to a common width, `right` ones aligned right; a dashed line under the head. */
+export function textGrid (head: string[], rows: string[][], right: number[] = []): string[] {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] as string).length)))
+  const line = (r: string[]): string => r.map((x, i) => right.includes(i) ? x.padStart(w[i] as number) : x.padEnd(w[i] as number)).join('  ')
+  return [line(head), w.map(n => '-'.repeat(n)).join('  '), ...rows.map(line)]
 }
 
-export function rows (results: Result[]): Row[] {
-  return results.map(r => {
-    const ratio = ratioOf(r, results)
-    const u = r.unit === 'ratio' ? '' : ` ${r.unit}`
-    return {
-      figure: r.figure,
-      case: r.case,
-      metric: r.metric,
-      variant: r.variant,
-      median: `${fmt(r.summary.median)}${u}`,
-      spread: `${fmt(r.summary.min)} – ${fmt(r.summary.max)}`,
-      iqr: `${fmt(r.summary.p25)} – ${fmt(r.summary.p75)}`,
-      ratio: ratio == null ? '' : (r.variant === r.reference ? '1 (ref)' : `${ratio.toFixed(2)}×`),
-      n: String(r.summary.n)
-    }
-  })
+export function markdownGrid (head: string[], rows: string[][], right: number[] = []): string {
+  const line = (r: string[]): string => `| ${r.map(x => x.replace(/\|/g, '\\|')).join(' | ')} |`
+  return [line(head), `| ${head.map((_, i) => right.includes(i) ? '---:' : '---').join(' | ')} |`, ...rows.map(line)].join('\n')
 }
 
-const HEAD: Row = { figure: 'figure', case: 'case', metric: 'metric', variant: 'variant', median: 'median', spread: 'min – max', iqr: 'IQR', ratio: 'vs ref', n: 'runs' }
-const COLS: Array<keyof Row> = ['figure', 'case', 'metric', 'variant', 'median', 'spread', 'ratio', 'n']
+const HEAD = ['figure', 'case', 'metric', 'variant', 'median', 'min – max', 'IQR', 'vs ref', 'runs']
 
-export function textTable (results: Result[]): string {
-  const rs = rows(results)
-  const width = (k: keyof Row): number => Math.max(HEAD[k].length, ...rs.map(r => r[k].length))
-  const line = (r: Row): string => COLS.map(k => (k === 'median' || k === 'spread' || k === 'ratio' || k === 'n') ? r[k].padStart(width(k)) : r[k].padEnd(width(k))).join('  ')
-  const out = [line(HEAD), COLS.map(k => '-'.repeat(width(k))).join('  ')]
-  let prev = ''
-  for (const r of rs) {
-    if (prev !== '' && prev !== r.figure) out.push('')
-    prev = r.figure
-    out.push(line(r))
-  }
-  return out.join('\n')
+function cells (r: Result, all: Result[]): string[] {
+  const ratio = ratioOf(r, all)
+  const s = r.summary
+  return [r.figure, r.case, r.metric, r.variant, `${fmt(s.median)}${r.unit === 'ratio' ? '' : ` ${r.unit}`}`, `${fmt(s.min)} – ${fmt(s.max)}`, `${fmt(s.p25)} – ${fmt(s.p75)}`,
+    ratio == null ? '' : r.variant === r.reference ? '1 (ref)' : `${ratio.toFixed(2)}×`, String(s.n)]
 }
 
-export function markdownTable (results: Result[]): string {
-  const rs = rows(results)
-  const cols: Array<keyof Row> = ['figure', 'case', 'metric', 'variant', 'median', 'spread', 'iqr', 'ratio', 'n']
-  const out = [
-    `| ${cols.map(k => HEAD[k]).join(' | ')} |`,
-    `| ${cols.map(k => (k === 'median' || k === 'spread' || k === 'iqr' || k === 'ratio' || k === 'n') ? '---:' : '---').join(' | ')} |`
-  ]
-  for (const r of rs) out.push(`| ${cols.map(k => r[k].replace(/\|/g, '\\|')).join(' | ')} |`)
-  return out.join('\n')
-}
+export const markdownTable = (results: Result[]): string => markdownGrid(HEAD, results.map(r => cells(r, results)), [4, 5, 6, 7, 8])

@@ -1,34 +1,14 @@
 /**
- * The overlay's performance targets, checked on the results of a run.
- *
- * A ratio target divides the overlay by another variant of the same (figure,
- * case, metric), run by run: variants are interleaved, so run i of both saw the
- * same machine state, and the value is the median over runs of overlay run i /
- * baseline run i, with their min..max as the spread. (Dividing the two medians
- * instead can pair one variant's quick-phase runs with the other's slow ones.)
- * With unequal run counts it falls back to the ratio of the medians. An
- * absolute target compares the overlay's median with a fixed value. A target
- * whose rows are missing (figure not run, or quick mode's smaller cases) is
- * reported as not measured.
+ * The overlay's targets. A ratio target is the median over runs of overlay run i / baseline run i (run i
+ * of both saw the same machine), spread their min..max; with unequal run counts, the medians' ratio.
  */
 import type { Result } from './types.ts'
 import { fmt } from './results.ts'
 import { median } from './stats.ts'
+import { markdownGrid, textGrid } from './table.ts'
 
-export interface Target {
-  id: string
-  label: string
-  figure: string
-  /** exact case name, or a pattern (quick mode shrinks '500 conns' to '100 conns') */
-  case: string | RegExp
-  metric: string
-  op: '>=' | '<='
-  value: number
-  /** ratio target: the variant the overlay is divided by */
-  vs?: string
-  /** absolute target: which per-run statistic must meet it (default median; 'min' for "every run") */
-  stat?: 'median' | 'min' | 'max'
-}
+/** `case`: a name or a pattern (quick mode has '50 conns'); `vs`: a ratio target's baseline; `stat`: what an absolute one checks (default median). */
+export interface Target { id: string, label: string, figure: string, case: string | RegExp, metric: string, op: '>=' | '<=', value: number, vs?: string, stat?: 'median' | 'min' | 'max' }
 
 const T = (id: string, label: string, figure: string, c: string | RegExp, metric: string, op: '>=' | '<=', value: number, vs?: string): Target =>
   ({ id, label, figure, case: c, metric, op, value, ...(vs === undefined ? {} : { vs }) })
@@ -53,23 +33,13 @@ export const TARGETS: Target[] = [
   EVERY(T('7', 'fan-in: 100 % of the leaves joined (every run)', 'fanin', / leaves$/, 'success rate', '>=', 1))
 ]
 
-export interface TargetCheck {
-  id: string
-  label: string
-  case?: string
-  /** overlay median (and the baseline's, for ratio targets) */
-  measured: string
-  /** the number compared with the target: a ratio, or the overlay's median */
-  value?: number
-  spread?: string
-  target: string
-  pass: boolean | null
-}
+/** `measured`: the medians; `value`: the number compared with the target; `pass` null: not measured. */
+export interface TargetCheck { id: string, label: string, case?: string, measured: string, value?: number, spread?: string, target: string, pass: boolean | null }
 
 const matches = (t: Target, r: Result): boolean =>
   r.figure === t.figure && r.metric === t.metric && (typeof t.case === 'string' ? r.case === t.case : t.case.test(r.case))
 
-function unitOf (r: Result): string { return r.unit === 'ratio' ? '' : ` ${r.unit}` }
+const unitOf = (r: Result): string => r.unit === 'ratio' ? '' : ` ${r.unit}`
 
 /** Checks every target of the figures present in `results` (targets of figures not run are left out). */
 export function checkTargets (results: Result[]): TargetCheck[] {
@@ -98,17 +68,8 @@ export function checkTargets (results: Result[]): TargetCheck[] {
 }
 
 const mark = (p: boolean | null): string => p === null ? '–' : p ? 'met' : 'MISSED'
+const HEAD = ['#', 'target', 'overlay (vs baseline), medians', 'spread over runs', 'target (value)', 'result']
+const cells = (c: TargetCheck, missed: string): string[] => [c.id, c.label, c.measured, c.spread ?? '', c.target, c.pass === false ? missed : mark(c.pass)]
 
-export function targetsText (checks: TargetCheck[]): string {
-  const rows = checks.map(c => [c.id, c.label, c.measured, c.spread ?? '', c.target, mark(c.pass)])
-  const head = ['#', 'target', 'overlay (vs baseline), medians', 'spread over runs', 'target (value)', 'result']
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] as string).length)))
-  const line = (r: string[]): string => r.map((x, i) => x.padEnd(w[i] as number)).join('  ')
-  return [line(head), w.map(n => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n')
-}
-
-export function targetsMarkdown (checks: TargetCheck[]): string {
-  const out = ['| # | target | overlay (vs baseline), medians | spread over runs | target (value) | result |', '| --- | --- | ---: | ---: | --- | --- |']
-  for (const c of checks) out.push(`| ${c.id} | ${c.label} | ${c.measured} | ${c.spread ?? ''} | ${c.target} | ${c.pass === false ? '**MISSED**' : mark(c.pass)} |`)
-  return out.join('\n')
-}
+export const targetsText = (checks: TargetCheck[]): string => textGrid(HEAD, checks.map(c => cells(c, 'MISSED'))).join('\n')
+export const targetsMarkdown = (checks: TargetCheck[]): string => markdownGrid(HEAD, checks.map(c => cells(c, '**MISSED**')), [2, 3])

@@ -1,67 +1,30 @@
-/**
- * Deterministic random connected topology, shared by the gossipsub baseline
- * and (later) the overlay's broadcast figure so both run on the same graph.
- *
- *   generateTopology(n, seed, { degree }) -> { n, seed, degree, edges }
- *
- * Construction (all randomness from a seeded mulberry32 PRNG):
- *   1. random spanning tree: nodes are visited in a shuffled order and node
- *      k (k >= 1 in that order) links to a uniformly chosen earlier node
- *      -> the graph is connected;
- *   2. extra distinct random edges are added until the mean degree reaches
- *      `degree` (default 6, gossipsub's D), capped by the complete graph.
- * Edges are [a, b] with a < b, sorted; by convention node a dials node b.
- */
+/** The broadcast figures' seeded topology: a random spanning tree, then random edges up to mean degree `degree`; node a dials b. */
+import { mulberry32 } from './random.ts'
 
 export type Edge = [number, number]
-
-export interface Topology {
-  n: number
-  seed: number
-  degree: number
-  edges: Edge[]
-}
-
-export function mulberry32 (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export interface Topology { n: number, seed: number, degree: number, edges: Edge[] }
 
 export function generateTopology (n: number, seed: number, opts: { degree?: number } = {}): Topology {
   if (!Number.isInteger(n) || n < 2) throw new Error('topology needs n >= 2')
   const degree = opts.degree ?? 6
   const rand = mulberry32(seed)
-  const key = (a: number, b: number): number => a < b ? a * n + b : b * n + a
-  const set = new Set<number>()
+  const pick = (below: number): number => Math.floor(rand() * below)
+  const seen = new Set<number>()
   const edges: Edge[] = []
-  const add = (a: number, b: number): boolean => {
-    if (a === b) return false
-    const k = key(a, b)
-    if (set.has(k)) return false
-    set.add(k)
+  const add = (a: number, b: number): void => {
+    const k = Math.min(a, b) * n + Math.max(a, b)
+    if (a === b || seen.has(k)) return
+    seen.add(k)
     edges.push(a < b ? [a, b] : [b, a])
-    return true
   }
   const order = Array.from({ length: n }, (_, i) => i)
   for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1))
-    const t = order[i] as number; order[i] = order[j] as number; order[j] = t
+    const j = pick(i + 1)
+    ;[order[i], order[j]] = [order[j] as number, order[i] as number]
   }
-  for (let k = 1; k < n; k++) {
-    const parent = order[Math.floor(rand() * k)] as number
-    add(order[k] as number, parent)
-  }
+  for (let k = 1; k < n; k++) add(order[k] as number, order[pick(k)] as number)
   const target = Math.min(Math.round(n * degree / 2), n * (n - 1) / 2)
-  let guard = 0
-  while (edges.length < target && guard++ < 1_000_000) {
-    add(Math.floor(rand() * n), Math.floor(rand() * n))
-  }
+  for (let guard = 0; edges.length < target && guard < 1_000_000; guard++) add(pick(n), pick(n))
   edges.sort((x, y) => x[0] - y[0] || x[1] - y[1])
   return { n, seed, degree, edges }
 }
@@ -83,14 +46,10 @@ export function diameter (t: Topology): number {
     const q = [s]
     for (let h = 0; h < q.length; h++) {
       const u = q[h] as number
-      for (const v of adj[u] ?? []) {
-        if (dist[v] === -1) { dist[v] = (dist[u] as number) + 1; q.push(v) }
-      }
+      for (const v of adj[u] ?? []) if (dist[v] === -1) { dist[v] = (dist[u] as number) + 1; q.push(v) }
     }
-    for (const d of dist) {
-      if (d < 0) return Infinity
-      if (d > best) best = d
-    }
+    if (dist.includes(-1)) return Infinity
+    best = Math.max(best, ...dist)
   }
   return best
 }

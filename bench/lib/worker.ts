@@ -1,111 +1,92 @@
-/**
- * Child-side IPC helper for bench/workers/*.ts.
- *
- *   runWorker(async (msg, reply) => { ... })
- *
- * - Commands arrive as `{ type, ... }`; handlers run one at a time, in order.
- * - `reply(m)` sends a message to the parent.
- * - A handler that throws sends `{ type: 'error', message }` to the parent.
- * - `{ type: 'exit' }` runs the registered cleanup hooks, then exits.
- * - The process exits by itself when the parent disconnects, and after
- *   BENCH_WORKER_MAX_MS (hard lifetime cap, set by bench/lib/proc.ts).
- */
+/** Child side of the workers: commands one at a time; a throw replies `error`; exits after BENCH_WORKER_MAX_MS or with its parent. */
+import { setTimeout as sleep } from 'node:timers/promises'
+import pLimit from 'p-limit'
+import { summarize, type Summary } from './stats.ts'
 import type { Msg } from './proc.ts'
+import type { Socket } from 'node:net'
 
 export type Reply = (m: Msg) => void
-export type Handler = (msg: Msg, reply: Reply) => Promise<void> | void
 
 const cleanups: Array<() => Promise<void> | void> = []
-
-export function onCleanup (fn: () => Promise<void> | void): void {
-  cleanups.push(fn)
-}
-
-export const reply: Reply = (m: Msg): void => {
-  if (process.send != null && process.connected) process.send(m)
-}
-
-export function log (message: string): void {
-  reply({ type: 'log', message })
-}
+export const onCleanup = (fn: () => Promise<void> | void): void => { cleanups.push(fn) }
+export const reply: Reply = (m) => { if (process.send != null && process.connected) process.send(m) }
 
 async function shutdown (code: number): Promise<never> {
-  const hard = setTimeout(() => process.exit(code), 3000)
-  hard.unref()
+  setTimeout(() => process.exit(code), 3000).unref()
   for (const fn of cleanups.splice(0).reverse()) {
     try { await fn() } catch { /* best effort */ }
   }
   process.exit(code)
 }
 
-export function runWorker (handler: Handler): void {
+export function runWorker (handler: (msg: Msg, reply: Reply) => Promise<void> | void): void {
   if (process.send == null) {
     console.error('this is a benchmark worker: start it through bench/run.ts')
     process.exit(2)
   }
   const maxMs = Number(process.env.BENCH_WORKER_MAX_MS ?? '120000')
-  const cap = setTimeout(() => {
-    console.error(`worker ${process.argv[1] ?? ''}: lifetime cap ${maxMs} ms reached, exiting`)
-    void shutdown(3)
-  }, maxMs)
-  cap.unref()
+  setTimeout(() => { console.error(`worker ${process.argv[1] ?? ''}: lifetime cap ${maxMs} ms reached`); void shutdown(3) }, maxMs).unref()
+  const fail = (err: unknown): void => { reply({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }) }
   process.on('disconnect', () => { void shutdown(0) })
-  process.on('uncaughtException', (err) => {
-    reply({ type: 'error', message: `uncaught: ${err.stack ?? String(err)}` })
-    void shutdown(1)
-  })
-  process.on('unhandledRejection', (err) => {
-    reply({ type: 'error', message: `unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}` })
-    void shutdown(1)
-  })
+  process.on('uncaughtException', (err) => { fail(err); void shutdown(1) })
+  process.on('unhandledRejection', (err) => { fail(err); void shutdown(1) })
   let chain: Promise<void> = Promise.resolve()
   process.on('message', (msg: Msg) => {
-    if (msg.type === 'exit') {
-      void chain.finally(() => { void shutdown(0) })
-      return
-    }
-    chain = chain.then(async () => {
-      try {
-        await handler(msg, reply)
-      } catch (err) {
-        reply({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) })
-      }
-    })
+    if (msg.type === 'exit') { void chain.finally(() => { void shutdown(0) }); return }
+    chain = chain.then(async () => { try { await handler(msg, reply) } catch (err) { fail(err) } })
   })
   reply({ type: 'ready', pid: process.pid })
 }
 
-/** Monotonic clock in nanoseconds. On Linux libuv reads CLOCK_MONOTONIC, which
- *  is one system-wide clock, so values are comparable between processes on
- *  the same machine (used for one-way broadcast latency). */
-export function nowNs (): bigint {
-  return process.hrtime.bigint()
+const sockets = new Set<Socket>()
+onCleanup(() => { for (const s of sockets) s.destroy() })
+/** Keeps a raw TCP socket until it closes (destroyed at exit); its errors are the peer going away. */
+export function track (s: Socket): Socket {
+  sockets.add(s)
+  s.on('close', () => sockets.delete(s)).on('error', () => {})
+  return s
 }
 
-export async function sleep (ms: number): Promise<void> {
-  await new Promise<void>(resolve => setTimeout(resolve, ms))
+export const trackedSockets = (): number => sockets.size
+
+/** Monotonic clock in ns. On Linux it reads CLOCK_MONOTONIC, one clock for every process on the machine. */
+export const nowNs = (): bigint => process.hrtime.bigint()
+export const usSince = (t0: bigint): number => Number(nowNs() - t0) / 1000
+
+/** Guard used by every dialer: refuse anything that is not loopback. */
+export function assertLoopback (addr: string): void {
+  if (!(addr.startsWith('/ip4/127.') || addr.startsWith('/ip6/::1/'))) throw new Error(`refusing to dial non-loopback address ${addr}`)
 }
 
-/** gc() if the process runs with --expose-gc. Returns whether it ran. */
-export function tryGc (): boolean {
-  const g = (globalThis as { gc?: () => void }).gc
-  if (typeof g === 'function') { g(); return true }
-  return false
+export function payload (size: number): Uint8Array {
+  return Uint8Array.from({ length: size }, (_, i) => i & 0xff)
+}
+
+/** gc() three times `pauseMs` apart (the process runs with --expose-gc), then process.memoryUsage(). */
+export async function settledMemory (pauseMs = 200): Promise<NodeJS.MemoryUsage & { gc: boolean }> {
+  const gc = (globalThis as { gc?: () => void }).gc
+  for (let i = 0; i < 3; i++) { gc?.(); await sleep(pauseMs) }
+  return { ...process.memoryUsage(), gc: gc !== undefined }
+}
+
+/** Runs `fn(i)` for i < n, `concurrency` at a time; counts the outcomes and keeps the first error. */
+export async function attempts (n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<{ ok: number, failed: number, firstError?: string }> {
+  const limit = pLimit(concurrency)
+  const rs = await Promise.allSettled(Array.from({ length: n }, async (_, i) => await limit(async () => await fn(i))))
+  const bad = rs.filter(r => r.status === 'rejected')
+  return { ok: n - bad.length, failed: bad.length, ...(bad[0] === undefined ? {} : { firstError: String(bad[0].reason) }) }
 }
 
 /**
- * Warm-up loop: run `fn` until at least `minIters` iterations AND `minMs`
- * milliseconds are done, but never more than `maxIters` iterations.
- * V8 needs a few thousand round trips before the libp2p stack is optimised
- * (measured: RTT median 290 µs in the first 2000 round trips of a fresh
- * process, 130 µs after ~5000), so warm-up is time-based, not count-based.
+ * Untimed warm-up (>= warmupMin iterations and warmupMs: V8 optimises the libp2p path only after a few
+ * thousand round trips), then `count` timed iterations of `once`, which returns its samples in µs.
  */
-export async function warmUp (fn: (i: number) => Promise<void>, opts: { minIters: number, minMs: number, maxIters: number }): Promise<{ iterations: number, ms: number }> {
+export async function timeLoop (once: () => Promise<number[]>, msg: Msg, maxIters: number): Promise<{ summaries: Summary[], warmup: { iterations: number, ms: number } }> {
   const t0 = performance.now()
   let i = 0
-  while (i < opts.maxIters && (i < opts.minIters || performance.now() - t0 < opts.minMs)) {
-    await fn(i)
-    i++
-  }
-  return { iterations: i, ms: performance.now() - t0 }
+  while (i < maxIters && (i < Number(msg.warmupMin ?? 0) || performance.now() - t0 < Number(msg.warmupMs ?? 0))) { await once(); i++ }
+  const warmup = { iterations: i, ms: performance.now() - t0 }
+  const series: number[][] = []
+  for (let k = 0; k < Number(msg.count); k++) (await once()).forEach((v, j) => (series[j] ??= []).push(v))
+  return { summaries: series.map(summarize), warmup }
 }

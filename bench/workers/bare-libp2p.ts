@@ -1,209 +1,101 @@
-/**
- * Bare libp2p baseline worker: TCP + Noise + Yamux, no services.
- * Same commands as raw-tcp.ts, with a multiaddr instead of a port:
- *   listen {mode, request?, reply?}       -> listening {addr}
- *        with request and reply: the echo answers each `request` bytes with `reply` bytes
- *   expect {bytes, frames}                -> expecting
- *   send   {addr, msgSize, count, framed} -> sent {ns, bytes, msgs}
- *   rtt    {addr, size, reply?, warmupMs, warmupMin, count} -> rtt {us}
- *        reply: the bytes to wait for per message (default: `size`, a plain echo)
- *   dial   {addr, size, warmupMs, warmupMin, count} -> dial {totalUs, connectUs}
- *
- * Streams are used the way the project notes recommend for v3:
- *  - writer: `if (!stream.send(buf)) await pEvent(stream, 'drain', { rejectionEvents: ['close'] })`
- *  - reader: a synchronous 'message' listener (no for-await, no onDrain()).
- * Protocols: /bench/raw/1.0.0 (sink + 1-byte ack), /bench/echo/1.0.0 (echo, or the
- * request/reply sizes given to `listen`: the overlay's MSG and ACK, without its work).
- */
+/** Bare libp2p ends; `listen {request, reply}` answers each `request` bytes with `reply` bytes (the overlay's MSG, ACK). */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { pEvent } from 'p-event'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p, Stream } from '@libp2p/interface'
-import { runWorker, nowNs, onCleanup, warmUp } from '../lib/worker.ts'
-import { createBareNode, loopbackAddr, assertLoopback, RAW_PROTOCOL, ECHO_PROTOCOL } from '../lib/libp2p.ts'
-import { FrameCounter, frame, chunksOf } from '../lib/framing.ts'
-import { latencySummary } from '../lib/stats.ts'
+import { nowNs, usSince, onCleanup, payload, assertLoopback } from '../lib/worker.ts'
+import { runPairWorker } from '../lib/pair-worker.ts'
+import { createBareNode, loopbackAddr, RAW_PROTOCOL, ECHO_PROTOCOL } from '../lib/libp2p.ts'
+import { frame, sink, echoClient } from '../lib/framing.ts'
+import type { Msg } from '../lib/proc.ts'
 
-let listener: Libp2p | undefined
-let dialer: Libp2p | undefined
+const nodes: Libp2p[] = []
 let expectation = { bytes: 0, frames: 0 }
-/** Set by `listen`: answer each `request` bytes with a `reply`-byte buffer instead of echoing. */
-let shape: { request: number, reply: Uint8Array } | undefined
+let dialer: Promise<Libp2p> | undefined
+onCleanup(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })
 
-onCleanup(async () => {
-  await dialer?.stop()
-  await listener?.stop()
-})
-
-type Data = Uint8Array | { byteLength: number, [Symbol.iterator]: () => Iterator<Uint8Array> }
-
-function payload (size: number): Uint8Array {
-  const b = new Uint8Array(size)
-  for (let i = 0; i < size; i++) b[i] = i & 0xff
-  return b
+async function node (listen: boolean): Promise<Libp2p> {
+  const n = await createBareNode(listen)
+  nodes.push(n)
+  return n
 }
 
-async function sendWithBackpressure (stream: Stream, buf: Uint8Array): Promise<void> {
-  if (!stream.send(buf)) {
-    await pEvent(stream as any, 'drain', { rejectionEvents: ['close'], timeout: 30_000 })
-  }
+async function write (stream: Stream, buf: Uint8Array): Promise<void> {
+  if (!stream.send(buf)) await pEvent(stream as any, 'drain', { rejectionEvents: ['close'], timeout: 30_000 })
 }
 
-async function getDialer (): Promise<Libp2p> {
-  dialer ??= await createBareNode({ listen: false })
-  return dialer
+function client (stream: Stream, reply?: number): (buf: Uint8Array) => Promise<void> {
+  const c = echoClient(async buf => { await write(stream, buf) }, reply)
+  stream.addEventListener('message', (evt) => { c.received(evt.data.byteLength) })
+  stream.addEventListener('close', (evt) => { c.closed(evt.error ?? new Error('stream closed')) })
+  return c.roundTrip
 }
 
-/** Echo client on one stream: one outstanding message at a time, answered by `reply` bytes (default: its own size). */
-function echoClient (stream: Stream, reply?: number): (buf: Uint8Array) => Promise<void> {
-  let received = 0
-  let expected = 0
-  let pending: (() => void) | null = null
-  let failed: Error | null = null
-  stream.addEventListener('message', (evt) => {
-    received += (evt.data as Data).byteLength
-    if (pending != null && received >= expected) { const p = pending; pending = null; p() }
-  })
-  stream.addEventListener('close', (evt) => {
-    failed = evt.error ?? new Error('stream closed')
-    if (pending != null) { const p = pending; pending = null; p() }
-  })
-  return async (buf) => {
-    if (failed != null) throw failed
-    expected += reply ?? buf.length
-    const p = new Promise<void>(resolve => { pending = resolve })
-    await sendWithBackpressure(stream, buf)
-    await p
-    if (received < expected && failed != null) throw failed
-  }
+function target (msg: Msg): ReturnType<typeof multiaddr> {
+  assertLoopback(String(msg.addr))
+  return multiaddr(String(msg.addr))
 }
 
-runWorker(async (msg, reply) => {
-  switch (msg.type) {
-    case 'listen': {
-      listener = await createBareNode({ listen: true })
-      await listener.handle(RAW_PROTOCOL, (stream) => {
-        const exp = expectation
-        const counter = new FrameCounter()
-        let bytes = 0
-        let acked = false
-        stream.addEventListener('message', (evt) => {
-          const data = evt.data as Data
-          if (exp.frames > 0) {
-            for (const c of chunksOf(data as Uint8Array)) counter.push(c)
-          } else {
-            bytes += data.byteLength
-          }
-          if (!acked && (exp.frames > 0 ? counter.frames >= exp.frames : bytes >= exp.bytes)) {
-            acked = true
-            try { stream.send(Uint8Array.of(1)) } catch { /* closed */ }
-          }
-        })
+const open = async (msg: Msg, protocol: string): Promise<Stream> => await (await (dialer ??= node(false))).dialProtocol(target(msg), protocol, { signal: AbortSignal.timeout(10_000) })
+
+runPairWorker({
+  async listen (msg) {
+    const l = await node(true)
+    const handle = async (protocol: string, onMessage: (stream: Stream) => (data: Uint8Array | Iterable<Uint8Array> & { byteLength: number }) => void): Promise<void> => {
+      await l.handle(protocol, (stream) => {
+        const on = onMessage(stream)
+        stream.addEventListener('message', (evt) => { on(evt.data) })
         stream.addEventListener('remoteCloseWrite', () => { stream.close().catch(() => {}) })
       })
-      shape = msg.request === undefined ? undefined : { request: Number(msg.request), reply: payload(Number(msg.reply)) }
-      await listener.handle(ECHO_PROTOCOL, (stream) => {
-        const sized = shape
-        let unanswered = 0
-        stream.addEventListener('message', (evt) => {
-          try {
-            if (sized === undefined) { stream.send(evt.data); return }
-            unanswered += (evt.data as Data).byteLength
-            for (; unanswered >= sized.request; unanswered -= sized.request) stream.send(sized.reply)
-          } catch { /* closed */ }
-        })
-        stream.addEventListener('remoteCloseWrite', () => { stream.close().catch(() => {}) })
-      })
-      reply({ type: 'listening', addr: loopbackAddr(listener) })
-      break
     }
-    case 'expect': {
-      expectation = { bytes: Number(msg.bytes ?? 0), frames: Number(msg.frames ?? 0) }
-      reply({ type: 'expecting' })
-      break
-    }
-    case 'send': {
-      const addr = String(msg.addr)
-      assertLoopback(addr)
-      const msgSize = Number(msg.msgSize)
-      const count = Number(msg.count)
-      const framed = msg.framed === true
-      const buf = framed ? frame(payload(msgSize)) : payload(msgSize)
-      const node = await getDialer()
-      const stream = await node.dialProtocol(multiaddr(addr), RAW_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-      const ack = pEvent(stream as any, 'message', { rejectionEvents: ['close'], timeout: 120_000 })
+    await handle(RAW_PROTOCOL, stream => sink(expectation, () => { try { stream.send(Uint8Array.of(1)) } catch { /* closed */ } }))
+    const shape = msg.request === undefined ? undefined : { request: Number(msg.request), reply: payload(Number(msg.reply)) }
+    await handle(ECHO_PROTOCOL, (stream) => {
+      let unanswered = 0
+      return (data) => {
+        try {
+          if (shape === undefined) return void stream.send(data as Uint8Array)
+          for (unanswered += data.byteLength; unanswered >= shape.request; unanswered -= shape.request) stream.send(shape.reply)
+        } catch { /* closed */ }
+      }
+    })
+    return { addr: loopbackAddr(l) }
+  },
+  expect (msg) { expectation = { bytes: Number(msg.bytes ?? 0), frames: Number(msg.frames ?? 0) } },
+  async send (msg) {
+    const count = Number(msg.count)
+    const buf = msg.framed === true ? frame(payload(Number(msg.msgSize))) : payload(Number(msg.msgSize))
+    const stream = await open(msg, RAW_PROTOCOL)
+    const ack = pEvent(stream as any, 'message', { rejectionEvents: ['close'], timeout: 120_000 })
+    const t0 = nowNs()
+    for (let i = 0; i < count; i++) await write(stream, buf)
+    await ack
+    const ns = Number(nowNs() - t0)
+    await stream.close({ signal: AbortSignal.timeout(5000) }).catch(() => { stream.abort(new Error('close timeout')) })
+    return { ns, bytes: Number(msg.msgSize) * count, msgs: count }
+  },
+  async echo (msg) {
+    const stream = await open(msg, ECHO_PROTOCOL)
+    const rt = client(stream, msg.reply === undefined ? undefined : Number(msg.reply))
+    return { roundTrip: rt, arg: payload(Number(msg.size)), close: async () => { await stream.close().catch(() => {}); return undefined } }
+  },
+  async dialer (msg) {
+    const ma = target(msg)
+    const d = await node(false) // its own, so no connection from an earlier command is around
+    const buf = payload(Number(msg.size))
+    let lingering = 0
+    const once = async (): Promise<number[]> => {
       const t0 = nowNs()
-      for (let i = 0; i < count; i++) {
-        await sendWithBackpressure(stream, buf)
-      }
-      await ack
-      const ns = Number(nowNs() - t0)
-      await stream.close({ signal: AbortSignal.timeout(5000) }).catch(() => { stream.abort(new Error('close timeout')) })
-      reply({ type: 'sent', ns, bytes: msgSize * count, wireBytes: buf.length * count, msgs: count })
-      break
+      // force: never reuse a connection; every dial is a full TCP + Noise XX + yamux upgrade
+      const c = await d.dial(ma, { force: true, signal: AbortSignal.timeout(10_000) })
+      const connected = usSince(t0)
+      await client(await c.newStream(ECHO_PROTOCOL, { signal: AbortSignal.timeout(10_000) }))(buf)
+      const total = usSince(t0)
+      await c.close().catch(() => { c.abort(new Error('close failed')) })
+      for (let k = 0; k < 100 && d.getConnections().length > 0; k++) await sleep(5)
+      if (d.getConnections().length > 0) lingering++
+      return [total, connected]
     }
-    case 'rtt': {
-      const addr = String(msg.addr)
-      assertLoopback(addr)
-      const size = Number(msg.size)
-      const warmupMs = Number(msg.warmupMs ?? 0)
-      const warmupMin = Number(msg.warmupMin ?? 0)
-      const count = Number(msg.count)
-      const node = await getDialer()
-      const stream = await node.dialProtocol(multiaddr(addr), ECHO_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-      const rt = echoClient(stream, msg.reply === undefined ? undefined : Number(msg.reply))
-      const buf = payload(size)
-      const samples = new Float64Array(count)
-      const wu = await warmUp(async () => { await rt(buf) }, { minIters: warmupMin, minMs: warmupMs, maxIters: 200_000 })
-      for (let i = 0; i < count; i++) {
-        const t0 = nowNs()
-        await rt(buf)
-        samples[i] = Number(nowNs() - t0) / 1000
-      }
-      await stream.close().catch(() => {})
-      reply({ type: 'rtt', us: latencySummary(samples), warmup: wu })
-      break
-    }
-    case 'dial': {
-      const addr = String(msg.addr)
-      assertLoopback(addr)
-      const ma = multiaddr(addr)
-      const size = Number(msg.size)
-      const warmupMs = Number(msg.warmupMs ?? 0)
-      const warmupMin = Number(msg.warmupMin ?? 0)
-      const count = Number(msg.count)
-      // a dedicated dialer node, so no connection from an earlier command is around
-      const node = await createBareNode({ listen: false })
-      const buf = payload(size)
-      let lingering = 0
-      const once1 = async (): Promise<[number, number]> => {
-        const t0 = nowNs()
-        // force: never reuse a connection, every iteration is a full TCP + Noise XX + yamux upgrade
-        const c = await node.dial(ma, { force: true, signal: AbortSignal.timeout(10_000) })
-        const t1 = nowNs()
-        const stream = await c.newStream(ECHO_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-        await echoClient(stream)(buf)
-        const t2 = nowNs()
-        await c.close().catch(() => { c.abort(new Error('close failed')) })
-        // make sure nothing is left open before the next dial (bounded wait)
-        for (let k = 0; k < 100 && node.getConnections().length > 0; k++) {
-          await new Promise(resolve => setTimeout(resolve, 5))
-        }
-        if (node.getConnections().length > 0) lingering++
-        return [Number(t2 - t0) / 1000, Number(t1 - t0) / 1000]
-      }
-      const wu = await warmUp(async () => { await once1() }, { minIters: warmupMin, minMs: warmupMs, maxIters: 2000 })
-      const total = new Float64Array(count)
-      const conn = new Float64Array(count)
-      for (let i = 0; i < count; i++) {
-        const [a, b] = await once1()
-        total[i] = a
-        conn[i] = b
-      }
-      await node.stop()
-      reply({ type: 'dial', totalUs: latencySummary(total), connectUs: latencySummary(conn), lingering, warmup: wu })
-      break
-    }
-    default:
-      throw new Error(`unknown command ${msg.type}`)
+    return { once, done: async () => { await d.stop(); return { lingering } } }
   }
 })

@@ -1,141 +1,83 @@
-/**
- * Memory worker. Roles:
- *   idle   {kind:'node-process'|'libp2p'|'overlay'} -> idle {mem}
- *       node-process: this worker with nothing else loaded (reference);
- *       libp2p: + one started bare libp2p node listening on 127.0.0.1;
- *       overlay: + one started createOverlayNode peer (loopback, no sessions).
- *   hold   {kind:'raw-tcp'|'libp2p'|'overlay'}      -> holding {port|addr}
- *       a listener that accepts connections and keeps them open
- *       (overlay: a hub; its "connections" are its sessions).
- *   measure                               -> measured {mem, connections}
- *   heap-snapshot {file}                  -> snapshot {file}   (after 3 x gc(); v8.writeHeapSnapshot)
- *   wait-sessions {count, timeoutMs}      -> sessions-reached {reachedNs|null, sessions, present, rejected}
- *       overlay hub: resolves when it lists `count` sessions and `count`
- *       present members (counted from its 'session', 'joined' and 'left' events)
- *   connect {kind, port|addr, count, concurrency} -> connected {ok, failed}
- *       dialer side: opens `count` connections to the listener and keeps
- *       them open until exit. libp2p: one fresh bare node (own peer id) per
- *       connection, so the listener sees `count` distinct peers.
- * libp2p modules are imported lazily so the node-process reference does not
- * pay for them. Memory is read after gc() (the parent starts measuring
- * processes with --expose-gc).
- */
+/** The memory and fan-in worker; libp2p and the overlay load lazily, so the node-process reference does not pay for them. */
 import net from 'node:net'
-import v8 from 'node:v8'
 import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Libp2p } from '@libp2p/interface'
-import { runWorker, onCleanup, sleep, tryGc, nowNs } from '../lib/worker.ts'
-
-interface Mem { rss: number, heapUsed: number, heapTotal: number, external: number, arrayBuffers: number, gc: boolean }
-
-/** Memory after three gc() calls `pauseMs` apart (finalizers and freed pages get a moment between them). */
-async function settledMemory (pauseMs = 200): Promise<Mem> {
-  let gc = false
-  for (let i = 0; i < 3; i++) {
-    gc = tryGc()
-    await sleep(pauseMs)
-  }
-  const m = process.memoryUsage()
-  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, gc }
-}
+import { runWorker, onCleanup, nowNs, settledMemory, attempts, assertLoopback, track, trackedSockets } from '../lib/worker.ts'
+import type { OverlayNode } from '../lib/overlay.ts'
 
 const nodes: Libp2p[] = []
-const sockets = new Set<net.Socket>()
+const leaves: OverlayNode[] = []
 let server: net.Server | undefined
-let countConnections: () => number = () => 0
-let hub: import('../lib/overlay.ts').OverlayNode | undefined
-let hubRejected = 0
-// O(1) per event: counted from 'session' open/close and 'joined'/'left' events
-let hubSessions = 0
-let hubPresent = 0
-let hubChanged: () => void = () => {}
+let countConnections = (): number => 0
+let hub: OverlayNode | undefined
+const hubCount = { sessions: 0, present: 0, rejected: 0 } // O(1) per event
+let hubChanged = (): void => {}
+const outcome = { attempts: 0, failedAttempts: 0, errors: {} as Record<string, number> }
 
 onCleanup(async () => {
-  for (const s of sockets) s.destroy()
   server?.close()
   await Promise.allSettled(nodes.map(async n => { await n.stop() }))
 })
 
-function track (s: net.Socket): void {
-  sockets.add(s)
-  s.on('close', () => sockets.delete(s))
-  s.on('error', () => {})
+async function bareNode (listen: boolean): Promise<Libp2p> {
+  const node = await (await import('../lib/libp2p.ts')).createBareNode(listen)
+  nodes.push(node)
+  return node
 }
 
-async function pool (n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<{ ok: number, failed: number, firstError?: string }> {
-  let next = 0
-  let ok = 0
-  let failed = 0
-  let firstError: string | undefined
-  const lanes = Array.from({ length: Math.min(concurrency, n) }, async () => {
-    while (next < n) {
-      const i = next++
-      try { await fn(i); ok++ } catch (err) { failed++; firstError ??= String(err) }
-    }
+async function leaf (addr: string, name: string): Promise<OverlayNode> {
+  const l = await (await import('../lib/overlay.ts')).createBenchNode({ mode: 'leaf', name, bootstrap: [addr] })
+  l.addEventListener('bootstrap', ({ detail }) => {
+    outcome.attempts++
+    if (detail.ok) return
+    outcome.failedAttempts++
+    const why = (detail.error ?? '').slice(0, 60)
+    outcome.errors[why] = (outcome.errors[why] ?? 0) + 1
   })
-  await Promise.all(lanes)
-  return { ok, failed, firstError }
+  leaves.push(l)
+  return l
 }
 
 runWorker(async (msg, reply) => {
+  const name = (i: number): string => `${String(msg.prefix)}${i}`
   switch (msg.type) {
-    case 'idle': {
-      if (msg.kind === 'libp2p') {
-        const { createBareNode } = await import('../lib/libp2p.ts')
-        const node = await createBareNode({ listen: true })
-        nodes.push(node)
-      } else if (msg.kind === 'overlay') {
-        const { startBenchNode } = await import('../lib/overlay.ts')
-        await startBenchNode({ mode: 'peer' })
-      }
+    case 'idle':
+      if (msg.kind === 'libp2p') await bareNode(true)
+      else if (msg.kind === 'overlay') await (await import('../lib/overlay.ts')).startBenchNode({ mode: 'peer' })
       await sleep(500)
-      reply({ type: 'idle', mem: await settledMemory() })
-      break
-    }
+      return reply({ type: 'idle', mem: await settledMemory() })
     case 'hold': {
       if (msg.kind === 'raw-tcp') {
-        server = net.createServer({ noDelay: true }, (s) => { track(s) })
+        server = net.createServer({ noDelay: true }, track)
         server.listen(0, '127.0.0.1', 1024)
         await once(server, 'listening')
-        countConnections = () => sockets.size
-        reply({ type: 'holding', port: (server.address() as net.AddressInfo).port })
-      } else if (msg.kind === 'overlay') {
-        const { startBenchNode, overlayAddr } = await import('../lib/overlay.ts')
-        const h = await startBenchNode({ mode: 'hub', name: 'hub' })
-        h.addEventListener('rejected', () => { hubRejected++ })
-        h.addEventListener('session', (evt) => { hubSessions += evt.detail.action === 'open' ? 1 : -1; hubChanged() })
-        h.addEventListener('joined', () => { hubPresent++; hubChanged() })
-        h.addEventListener('left', () => { hubPresent--; hubChanged() })
-        hub = h
-        countConnections = () => h.sessions().length
-        reply({ type: 'holding', addr: overlayAddr(h) })
-      } else {
-        const { createBareNode, loopbackAddr } = await import('../lib/libp2p.ts')
-        const node = await createBareNode({ listen: true })
-        nodes.push(node)
-        countConnections = () => node.getConnections().length
-        reply({ type: 'holding', addr: loopbackAddr(node) })
+        countConnections = trackedSockets
+        return reply({ type: 'holding', port: (server.address() as net.AddressInfo).port })
       }
-      break
+      const { loopbackAddr } = await import('../lib/libp2p.ts')
+      if (msg.kind === 'overlay') {
+        const h = hub = await (await import('../lib/overlay.ts')).startBenchNode({ mode: 'hub', name: 'hub' })
+        h.addEventListener('rejected', () => { hubCount.rejected++ })
+        h.addEventListener('session', (evt) => { hubCount.sessions += evt.detail.action === 'open' ? 1 : -1; hubChanged() })
+        h.addEventListener('joined', () => { hubCount.present++; hubChanged() })
+        h.addEventListener('left', () => { hubCount.present--; hubChanged() })
+        countConnections = () => h.sessions().length
+        return reply({ type: 'holding', addr: loopbackAddr(h) })
+      }
+      const node = await bareNode(true)
+      countConnections = () => node.getConnections().length
+      return reply({ type: 'holding', addr: loopbackAddr(node) })
     }
-    case 'measure': {
-      const mem = await settledMemory(Math.min(1000, Number(msg.pauseMs ?? 200)))
-      reply({ type: 'measured', mem, connections: countConnections() })
-      break
-    }
-    case 'heap-snapshot': {
-      await settledMemory()
-      reply({ type: 'snapshot', file: v8.writeHeapSnapshot(String(msg.file)) })
-      break
-    }
+    case 'measure':
+      return reply({ type: 'measured', mem: await settledMemory(Math.min(1000, Number(msg.pauseMs ?? 200))), connections: countConnections() })
     case 'wait-sessions': {
       const h = hub
       if (h === undefined) throw new Error('no overlay hub here')
-      const count = Number(msg.count)
       const reachedNs = await new Promise<bigint | null>((resolve) => {
         const timer = setTimeout(() => { hubChanged = () => {}; resolve(null) }, Number(msg.timeoutMs ?? 60_000))
         hubChanged = () => {
-          if (hubSessions < count || hubPresent < count) return
+          if (hubCount.sessions < Number(msg.count) || hubCount.present < Number(msg.count)) return
           const t = nowNs()
           clearTimeout(timer)
           hubChanged = () => {}
@@ -144,35 +86,38 @@ runWorker(async (msg, reply) => {
         hubChanged()
       })
       const present = h.members().filter(m => !m.self && (m.state === 'alive' || m.state === 'suspect')).length
-      reply({ type: 'sessions-reached', reachedNs: reachedNs === null ? null : String(reachedNs), sessions: h.sessions().length, present, rejected: hubRejected })
-      break
+      return reply({ type: 'sessions-reached', reachedNs: reachedNs === null ? null : String(reachedNs), sessions: h.sessions().length, present, rejected: hubCount.rejected })
     }
     case 'connect': {
-      const count = Number(msg.count)
-      const concurrency = Number(msg.concurrency ?? 16)
-      let res
+      const [count, concurrency] = [Number(msg.count), Number(msg.concurrency ?? 16)]
       if (msg.kind === 'raw-tcp') {
-        const port = Number(msg.port)
-        res = await pool(count, concurrency, async () => {
-          const s = net.connect({ host: '127.0.0.1', port, noDelay: true })
-          track(s)
-          await once(s, 'connect')
-        })
-      } else {
-        const { createBareNode, assertLoopback } = await import('../lib/libp2p.ts')
-        const { multiaddr } = await import('@multiformats/multiaddr')
-        const addr = String(msg.addr)
-        assertLoopback(addr)
-        const ma = multiaddr(addr)
-        res = await pool(count, concurrency, async () => {
-          const node = await createBareNode({ listen: false })
-          nodes.push(node)
-          await node.dial(ma, { signal: AbortSignal.timeout(20_000) })
+        return reply({ type: 'connected', ...await attempts(count, concurrency, async () => { const s = net.connect({ host: '127.0.0.1', port: Number(msg.port), noDelay: true }); track(s); await once(s, 'connect') }) })
+      }
+      assertLoopback(String(msg.addr))
+      if (msg.kind === 'overlay') {
+        const { waitUntil } = await import('../lib/overlay.ts')
+        return reply({
+          type: 'connected',
+          ...await attempts(count, concurrency, async (i) => {
+            const l = await leaf(String(msg.addr), name(i))
+            await l.start()
+            await waitUntil(() => l.sessions().length > 0, 30_000, `leaf ${i} session`, 20)
+          })
         })
       }
-      reply({ type: 'connected', ...res })
-      break
+      const { multiaddr } = await import('@multiformats/multiaddr')
+      return reply({ type: 'connected', ...await attempts(count, concurrency, async () => { await (await bareNode(false)).dial(multiaddr(String(msg.addr)), { signal: AbortSignal.timeout(20_000) }) }) })
     }
+    case 'create':
+      for (let i = 0; i < Number(msg.count); i++) await leaf(String(msg.addr), name(i))
+      return reply({ type: 'created', count: Number(msg.count) })
+    case 'start': {
+      const t0 = nowNs()
+      await Promise.all(leaves.map(async l => { await l.start() }))
+      return reply({ type: 'started', t0Ns: String(t0), ms: Number(nowNs() - t0) / 1e6 })
+    }
+    case 'stats':
+      return reply({ type: 'stats', leaves: leaves.length, withSession: leaves.filter(l => l.sessions().length > 0).length, ...outcome })
     default:
       throw new Error(`unknown command ${msg.type}`)
   }

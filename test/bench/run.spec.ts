@@ -18,6 +18,8 @@ import type { Outcome } from '../helpers/node-script.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 const RUN = join(ROOT, 'bench/run.ts')
+/** What only --publish may write. */
+const TRACKED = ['bench/results/published.json', 'docs/BENCHMARKS.md'].map(f => join(ROOT, f))
 
 /** Runs the driver to its end (killed after `timeoutMs`), with `env` added. */
 async function run (args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Outcome> {
@@ -32,8 +34,10 @@ describe('bench/run.ts (the driver)', () => {
   async function runToEnd (args: string[]): Promise<{ dir: string, out: Outcome }> {
     const dir = await mkdtemp(join(tmpdir(), 'bench-results-'))
     dirs.push(dir)
+    const tracked = TRACKED.map(f => readFileSync(f, 'utf8'))
     const out = await run(args, { BENCH_RESULTS_DIR: dir }, 100_000)
     assert.equal(out.code, 0, `${out.stdout}\n${out.stderr}`)
+    assert.deepEqual(TRACKED.map(f => readFileSync(f, 'utf8')), tracked, 'a run without --publish rewrote a tracked file')
     assert.equal(pidsWithEnv(`BENCH_RESULTS_DIR=${dir}`).length, 0, 'a worker outlived the driver')
     return { dir, out }
   }
@@ -43,12 +47,14 @@ describe('bench/run.ts (the driver)', () => {
     [['--runs=51'], '--runs must be an integer 1..50'],
     [['--soak=5'], '--soak=SECONDS must be an integer 10..3600'],
     [['--only=rtt,nope'], 'unknown figure(s): nope'],
-    [['--fast'], 'unknown argument(s): --fast (try --help)']
+    [['--fast'], 'Unknown option \'--fast\''],
+    [['--quick', '--publish'], '--publish takes a full run of every figure (no --quick, --only or --runs)']
   ] as const) {
     it(`run - ${args.join(' ')} exits 2 with "${message}" before starting anything`, async () => {
       const out = await run([...args])
       assert.equal(out.code, 2, out.stderr)
       assert.ok(out.stderr.includes(message), out.stderr)
+      assert.ok(args[0] !== '--fast' || out.stderr.includes('(try --help)'), out.stderr)
       assert.equal(out.stdout, '')
     })
   }
@@ -61,12 +67,12 @@ describe('bench/run.ts (the driver)', () => {
   })
 
   it('run - a quick RTT run measures all three variants in worker processes, writes its result files, and leaves no worker behind', { timeout: 120_000 }, async () => {
-    const { dir, out } = await runToEnd(['--quick', '--only=rtt', '--no-docs'])
+    const { dir, out } = await runToEnd(['--quick', '--only=rtt'])
 
     const files = readdirSync(dir).sort()
     const stamped = files.filter(f => f.endsWith('-quick.json'))
     assert.equal(stamped.length, 1, files.join(', '))
-    assert.ok(files.includes('latest.json') && files.includes('latest.svg'), files.join(', '))
+    assert.deepEqual(files, [stamped[0], 'latest.json'].sort(), 'a run writes its result file and latest.json, nothing else')
     const report = JSON.parse(readFileSync(join(dir, stamped[0] as string), 'utf8')) as BenchReport
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')), report)
     assert.equal(report.mode, 'quick')
@@ -90,7 +96,7 @@ describe('bench/run.ts (the driver)', () => {
   })
 
   it('run - a full RTT run adds the bare echo shaped like the overlay: the exact bytes of its MSG out and its ACK back', { timeout: 120_000 }, async () => {
-    const { dir } = await runToEnd(['--only=rtt', '--runs=1', '--no-docs'])
+    const { dir } = await runToEnd(['--only=rtt', '--runs=1'])
     const report = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')) as BenchReport
     const perRun = (variant: string): { msgBytes?: number, ackBytes?: number, n?: number } | undefined =>
       (report.results.find(r => r.metric === 'RTT median' && r.variant === variant)?.details?.perRun as Array<{ msgBytes?: number, ackBytes?: number, n?: number }> | undefined)?.[0]

@@ -6,6 +6,7 @@
  */
 import { createNode, loopbackAddr } from './create-nodes.ts'
 import type { CreateOptions, OverlayNode, PartialConfig } from '../../src/index.ts'
+import { mulberry32 as prng } from '../../bench/lib/random.ts'
 
 export type Role = 'peer' | 'hub' | 'leaf'
 /** An undirected edge between node indexes; the builder makes the later-started end dial the other. */
@@ -34,17 +35,8 @@ export function ring (n: number): Topology {
   return { label: `ring(${n})`, size: n, edges: [...edges, [n - 1, 0]], roles: Array<Role>(n).fill('peer') }
 }
 
-/** mulberry32: a tiny deterministic PRNG returning floats in [0, 1). */
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
+/** mulberry32, the benchmarks' PRNG: floats in [0, 1). */
+export { prng }
 
 /**
  * A connected random graph with about `n * edgeFactor` edges (default 1.5): a random spanning tree

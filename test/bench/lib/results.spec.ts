@@ -101,7 +101,7 @@ describe('results Collector', () => {
     assert.equal(r.variant, 'overlay')
     assert.deepEqual(r.runs, [3, 1, 2])
     assert.deepEqual(r.details, { x: 1 })
-    assert.deepEqual(r.summary, { n: 3, median: 2, min: 1, max: 3, p25: 1.5, p75: 2.5, mean: 2 })
+    assert.deepEqual(r.summary, { n: 3, median: 2, min: 1, max: 3, p25: 1.5, p75: 2.5, p90: 2.8, p99: 2.98, mean: 2 })
   })
 })
 

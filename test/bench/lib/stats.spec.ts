@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { latencySummary, median, quantile, quantileSorted, sortedCopy, summarize } from '../../../bench/lib/stats.ts'
+import { median, quantile, quantileSorted, sortedCopy, summarize } from '../../../bench/lib/stats.ts'
 
 /** Floating-point equality with a tolerance (interpolated quantiles are not exact). */
 function near (actual: number, expected: number, msg?: string): void {
@@ -66,8 +66,8 @@ describe('stats quantiles', () => {
   it('stats - inputs are not mutated (copy before sort)', () => {
     const arr = [3, 1, 2, 5, 4]
     const typed = Float64Array.from([3, 1, 2, 5, 4])
-    median(arr); quantile(arr, 0.9); summarize(arr); latencySummary(arr)
-    median(typed); quantile(typed, 0.9); summarize(typed); latencySummary(typed)
+    median(arr); quantile(arr, 0.9); summarize(arr)
+    median(typed); quantile(typed, 0.9); summarize(typed)
     const copy = sortedCopy(typed)
     assert.deepEqual(arr, [3, 1, 2, 5, 4])
     assert.deepEqual([...typed], [3, 1, 2, 5, 4])
@@ -77,7 +77,7 @@ describe('stats quantiles', () => {
 })
 
 describe('stats summaries', () => {
-  it('stats - summarize gives n, min, max, median, p25, p75 and mean', () => {
+  it('stats - summarize gives n, min, max, median, p25, p75, p90, p99 and mean', () => {
     const s = summarize([10, 3, 1, 2])
     assert.equal(s.n, 4)
     assert.equal(s.min, 1)
@@ -85,6 +85,8 @@ describe('stats summaries', () => {
     near(s.median, 2.5)
     near(s.p25, 1.75) // pos 0.75 between 1 and 2
     near(s.p75, 4.75) // pos 2.25 between 3 and 10
+    near(s.p90, 7.9) // pos 2.7 between 3 and 10
+    near(s.p99, 9.79) // pos 2.97
     near(s.mean, 4) // differs from the median on purpose
   })
 
@@ -100,7 +102,7 @@ describe('stats summaries', () => {
   })
 
   it('stats - summarize of one value', () => {
-    assert.deepEqual(summarize([5]), { n: 1, median: 5, min: 5, max: 5, p25: 5, p75: 5, mean: 5 })
+    assert.deepEqual(summarize([5]), { n: 1, median: 5, min: 5, max: 5, p25: 5, p75: 5, p90: 5, p99: 5, mean: 5 })
   })
 
   it('stats - summarize of two values interpolates p25/p75 between them', () => {
@@ -115,13 +117,13 @@ describe('stats summaries', () => {
   it('stats - summarize of nothing is NaN everywhere but n', () => {
     const s = summarize([])
     assert.equal(s.n, 0)
-    for (const k of ['median', 'min', 'max', 'p25', 'p75', 'mean'] as const) assert.ok(Number.isNaN(s[k]), k)
+    for (const k of ['median', 'min', 'max', 'p25', 'p75', 'p90', 'p99', 'mean'] as const) assert.ok(Number.isNaN(s[k]), k)
   })
 
-  it('stats - latencySummary of 1..100 (shuffled)', () => {
+  it('stats - summarize of 1..100 (shuffled)', () => {
     const values = Array.from({ length: 100 }, (_, i) => ((i * 37) % 100) + 1) // a permutation of 1..100
     assert.deepEqual([...values].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i + 1))
-    const s = latencySummary(values)
+    const s = summarize(values)
     assert.equal(s.n, 100)
     assert.equal(s.min, 1)
     assert.equal(s.max, 100)
@@ -131,17 +133,11 @@ describe('stats summaries', () => {
     near(s.mean, 50.5)
   })
 
-  it('stats - latencySummary of a skewed sample', () => {
-    const s = latencySummary([1, 1, 1, 1, 1, 1, 1, 1, 1, 101])
+  it('stats - summarize of a skewed sample', () => {
+    const s = summarize([1, 1, 1, 1, 1, 1, 1, 1, 1, 101])
     near(s.median, 1)
     near(s.p90, 11) // pos 8.1: 1 + 0.1 * 100
     near(s.p99, 92) // pos 8.91: 1 + 0.91 * 100
     near(s.mean, 11)
-  })
-
-  it('stats - latencySummary of nothing is NaN everywhere but n', () => {
-    const s = latencySummary([])
-    assert.equal(s.n, 0)
-    for (const k of ['median', 'p90', 'p99', 'min', 'max', 'mean'] as const) assert.ok(Number.isNaN(s[k]), k)
   })
 })

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { degrees, diameter, generateTopology, mulberry32 } from '../../../bench/lib/topology.ts'
+import { degrees, diameter, generateTopology } from '../../../bench/lib/topology.ts'
+import { mulberry32 } from '../../../bench/lib/random.ts'
 import type { Edge, Topology } from '../../../bench/lib/topology.ts'
 
 /** Connectivity by union-find, independent of diameter(). */
