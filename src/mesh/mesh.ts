@@ -64,6 +64,8 @@ export interface MeshStats {
   memberUnknown: number
   /** Frames from a leaf about anyone but itself (MEMBER, HEARTBEAT entries, MSG, ACK). */
   leafOther: number
+  /** Upstream sessions a leaf dropped after hearing nothing on them for suspectAfterMs + failAfterMs. */
+  upstreamSilent: number
 }
 
 /** The counter each dropped MEMBER frame goes to. */
@@ -98,7 +100,7 @@ export class Mesh {
   readonly sessions = new Map<string, Session>()
   readonly stats: MeshStats = {
     delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0,
-    memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0
+    memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0, upstreamSilent: 0
   }
   private readonly init: MeshInit
   private readonly cfg: OverlayConfig['mesh']
@@ -115,6 +117,8 @@ export class Mesh {
   private failTimer?: ReturnType<typeof setTimeout>
   private readonly beats = new BeatRelay()
   private ticks = 0
+  /** When each session last brought a frame; a leaf drops an upstream that stays silent (see checkUpstream). */
+  private readonly heardOn = new WeakMap<Session, number>()
   private leaving = false
   /** Our latest signed claim: heartbeats repeat it, so it is signed once per change, not per tick. */
   private selfClaim?: { key: string, sig: string }
@@ -164,6 +168,7 @@ export class Mesh {
   // ---- sessions -------------------------------------------------------------------------------
 
   sessionOpened (s: Session): void {
+    this.heardOn.set(s, this.now())
     this.sessions.set(s.remotePeer, s) // route() looks here first, so no routes entry for a neighbour
     this.signingNeeded = undefined
     this.emit({ type: 'session', action: 'open', peerId: s.remotePeer, name: s.name, wire: s.wire, mode: s.remoteMode, encryption: s.encryption })
@@ -202,6 +207,7 @@ export class Mesh {
   // ---- inbound frames -------------------------------------------------------------------------
 
   onFrame (s: Session, frame: Frame): void {
+    this.heardOn.set(s, this.now())
     switch (frame.type) {
       case 'MEMBER': this.onMember(s, frame); break
       case 'MSG': this.onMsg(s, frame); break
@@ -555,6 +561,8 @@ export class Mesh {
     this.ticks++
     this.self.seq++
     this.spread(this.selfFrame(MemberState.alive), undefined, true)
+    this.beatToLeaves()
+    if (!this.init.behaviour.watchesLiveness) this.checkUpstream(now)
     for (const s of this.sessions.values()) {
       const m = this.roster.get(s.remotePeer)
       if (s.wire === 'text' && m !== undefined) this.accept({ ...toFrame(m), seq: m.seq + 1 }, undefined)
@@ -569,6 +577,38 @@ export class Mesh {
     this.seen.prune(now)
     this.tendTree(now)
     if (this.init.behaviour.keepsDegree) this.keepDegree()
+  }
+
+  /**
+   * Our own beat to the leaves we host, which get no relayed heartbeats: on a quiet mesh it is the
+   * only frame they hear from us, and what tells them their upstream still lives.
+   */
+  private beatToLeaves (): void {
+    let bytes: Uint8Array | undefined
+    for (const s of this.sessions.values()) {
+      if (s.wire !== 'json' || s.remoteMode !== 'leaf') continue
+      bytes ??= encodeJsonFrame({ type: 'HEARTBEAT', beats: [[this.init.peerId, this.self.inc, this.self.seq]] })
+      s.sendEncoded(bytes, SendWhen.linger)
+    }
+  }
+
+  /**
+   * A leaf does not watch the mesh, but must notice a dead upstream: without a FIN or RST (a cut
+   * network, a frozen hub) TCP keeps the session open for many minutes. Silent for suspectAfterMs +
+   * failAfterMs (the hub beats every heartbeatMs): abort the connection, so the bootstrap loop dials
+   * again (a plain session close would leave libp2p reusing the dead connection).
+   */
+  private checkUpstream (now: number): void {
+    const limit = this.cfg.suspectAfterMs + this.cfg.failAfterMs
+    for (const s of this.sessions.values()) {
+      if (!isCore(s)) continue
+      const silentMs = now - (this.heardOn.get(s) ?? now)
+      if (silentMs <= limit) continue
+      this.stats.upstreamSilent++
+      this.emit({ type: 'error', code: 'upstream_silent', message: `no frame from ${s.name} for ${silentMs} ms (mesh.suspectAfterMs + mesh.failAfterMs = ${limit} ms): reconnecting` })
+      this.heardOn.set(s, now) // one report per session, however long the abort takes
+      s.connection.abort(new Error(`upstream ${s.name} silent for ${silentMs} ms`))
+    }
   }
 
   /** Members this node watches for silence: all but the clients it hosts (it heartbeats for those). */
