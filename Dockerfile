@@ -46,7 +46,7 @@ STOPSIGNAL SIGTERM
 # route but /healthz and /readyz still needs the token in /data/api-token. OVERLAY_API_LISTEN=off disables it.
 ENV OVERLAY_API_LISTEN=127.0.0.1:9100
 # `overlay health` asks the API's /readyz (one HTTP request; the CLI loads no libp2p for it, about
-# 0.2 CPU-s), so checks can be frequent and short.
+# 0.3 CPU-s), so checks can be frequent and short.
 HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "/app/dist/src/cli/bin.js", "health"]
 ENTRYPOINT ["node", "/app/dist/src/cli/bin.js"]

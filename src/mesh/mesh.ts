@@ -66,6 +66,8 @@ export interface MeshStats {
   leafOther: number
   /** Upstream sessions a leaf dropped after hearing nothing on them for suspectAfterMs + failAfterMs. */
   upstreamSilent: number
+  /** Sessions closed because this node declared their peer failed (silent; the link is presumed dead). */
+  failedSessions: number
 }
 
 /** The counter each dropped MEMBER frame goes to. */
@@ -100,7 +102,7 @@ export class Mesh {
   readonly sessions = new Map<string, Session>()
   readonly stats: MeshStats = {
     delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0,
-    memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0, upstreamSilent: 0
+    memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0, upstreamSilent: 0, failedSessions: 0
   }
   private readonly init: MeshInit
   private readonly cfg: OverlayConfig['mesh']
@@ -318,7 +320,10 @@ export class Mesh {
       this.emit({ type: 'alive', ...who, reason: previous === MemberState.suspect ? 'refuted' : 'rejoined' })
     }
     if (!was && isPresent(m.state)) this.emit({ type: 'joined', ...who, reason: previous === undefined ? 'join' : 'rejoin' })
-    if (m.state === MemberState.failed) this.emit({ type: 'failed', ...who, reason: local ? 'timeout' : 'reported' })
+    if (m.state === MemberState.failed) {
+      this.emit({ type: 'failed', ...who, reason: local ? 'timeout' : 'reported' })
+      if (local) this.closeDeadSession(m)
+    }
     if (was && !isPresent(m.state)) this.emit({ type: 'left', ...who, reason: m.state === MemberState.failed ? 'failed' : (leftReason ?? 'exit') })
     if (was !== isPresent(m.state)) {
       this.signingNeeded = undefined
@@ -609,6 +614,18 @@ export class Mesh {
       this.heardOn.set(s, now) // one report per session, however long the abort takes
       s.connection.abort(new Error(`upstream ${s.name} silent for ${silentMs} ms`))
     }
+  }
+
+  /**
+   * We declared a member failed that we hold a session with: that session brought nothing for
+   * suspectAfterMs + failAfterMs, so its link is dead (a cut network gives no FIN or RST). Close it:
+   * the peer's next dial would otherwise be refused as a duplicate of the dead session.
+   */
+  private closeDeadSession (m: Member): void {
+    const s = this.sessions.get(m.peerId)
+    if (s === undefined || s.wire !== 'json') return
+    this.stats.failedSessions++
+    s.connection.abort(new Error(`${m.name} failed: nothing heard on its session`))
   }
 
   /** Members this node watches for silence: all but the clients it hosts (it heartbeats for those). */

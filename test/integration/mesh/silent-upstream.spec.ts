@@ -1,37 +1,40 @@
 /**
  * A leaf whose hub goes silent without closing anything (a cut network, a frozen hub: no FIN, no
  * RST, so TCP keeps the connection for many minutes) must notice, drop the dead session and dial
- * again. The leaf reaches its hub through a loopback TCP relay that can freeze: it stops reading
- * both sockets (bytes wait in the kernel, as on a cut link) and refuses to forward new connections
- * until it thaws.
+ * again; the hub, which declares the leaf failed, must let the dead session go too, or it refuses the
+ * leaf's new session as a duplicate. The leaf reaches its hub through a loopback TCP relay that can
+ * cut its link like `docker network disconnect`: the connections it carries go silent for good (it
+ * stops reading both sockets), and new ones are refused until the link is back.
  */
 import assert from 'node:assert/strict'
 import { createConnection, createServer } from 'node:net'
 import { afterEach, describe, it } from 'node:test'
 import { loopbackAddr, startNode, stopAll } from '../../helpers/create-nodes.ts'
 import { broadcastFrom, trackDeliveries } from '../../helpers/delivery.ts'
-import { FAST_MESH, fastConfig, record, waitUntil } from './support.ts'
+import { FAST_MESH, fastConfig, record, stateOf, waitUntil } from './support.ts'
 import type { Server, Socket } from 'node:net'
 import type { OverlayNode } from '../../../src/index.ts'
 
-/** A loopback relay to `port` that can freeze every connection it carries (and any new one). */
-async function freezableRelay (port: number): Promise<{ port: number, freeze: () => void, thaw: () => void, close: () => Promise<void> }> {
+/** A loopback relay to `port` whose link can be cut (its connections silent for good, new ones refused) and restored. */
+async function cuttableRelay (port: number): Promise<{ port: number, cut: () => void, restore: () => void, close: () => Promise<void> }> {
   const pairs: Array<[Socket, Socket]> = []
-  let frozen = false
+  let isCut = false
+  const severed = new Set<Socket>()
   const server: Server = createServer(inbound => {
+    if (isCut) { inbound.destroy(); return }
     const outbound = createConnection({ host: '127.0.0.1', port })
     inbound.pipe(outbound).pipe(inbound)
-    for (const s of [inbound, outbound]) s.on('error', () => { inbound.destroy(); outbound.destroy() })
+    // A severed pair passes nothing on, not even a reset: the far end must find out by itself.
+    for (const s of [inbound, outbound]) s.on('error', () => { if (!severed.has(s)) { inbound.destroy(); outbound.destroy() } })
     pairs.push([inbound, outbound])
-    if (frozen) { inbound.pause(); outbound.pause() }
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
   assert.ok(typeof address === 'object' && address !== null)
   return {
     port: address.port,
-    freeze: () => { frozen = true; for (const [a, b] of pairs) { a.pause(); b.pause() } },
-    thaw: () => { frozen = false; for (const [a, b] of pairs) { a.resume(); b.resume() } },
+    cut: () => { isCut = true; for (const [a, b] of pairs) { a.unpipe(); b.unpipe(); a.pause(); b.pause(); severed.add(a).add(b) } },
+    restore: () => { isCut = false },
     close: async () => {
       for (const [a, b] of pairs) { a.destroy(); b.destroy() }
       await new Promise<void>(resolve => server.close(() => { resolve() }))
@@ -42,16 +45,16 @@ async function freezableRelay (port: number): Promise<{ port: number, freeze: ()
 const holds = (node: OverlayNode, other: OverlayNode): boolean => node.sessions().some(s => s.peerId === other.peerId)
 
 describe('mesh - a leaf with a silent upstream', () => {
-  let relay: Awaited<ReturnType<typeof freezableRelay>> | undefined
+  let relay: Awaited<ReturnType<typeof cuttableRelay>> | undefined
   afterEach(async () => {
     await relay?.close()
     relay = undefined
     await stopAll()
   })
 
-  it('mesh - a leaf drops a hub that went silent and is back on it once the link thaws', { timeout: 30_000 }, async () => {
+  it('mesh - a leaf drops a hub that went silent, the hub drops the failed leaf, and both are back once the link is', { timeout: 30_000 }, async () => {
     const hub = await startNode({ ...fastConfig(), mode: 'hub', name: 'hub' })
-    relay = await freezableRelay(Number(/\/tcp\/(\d+)/.exec(loopbackAddr(hub))?.[1]))
+    relay = await cuttableRelay(Number(/\/tcp\/(\d+)/.exec(loopbackAddr(hub))?.[1]))
     const viaRelay = loopbackAddr(hub).replace(/\/tcp\/\d+/, `/tcp/${relay.port}`)
     const leaf = await startNode({ ...fastConfig(), mode: 'leaf', name: 'cut-leaf', bootstrap: [viaRelay], timeouts: { dialMs: 1_000 } })
     const other = await startNode({ ...fastConfig(), mode: 'leaf', name: 'other-leaf', bootstrap: [loopbackAddr(hub)] })
@@ -59,8 +62,9 @@ describe('mesh - a leaf with a silent upstream', () => {
 
     const errors = record(leaf, 'error')
     const reconnected = record(leaf, 'reconnected')
+    const hubFailed = record(hub, 'failed')
     const frozenAt = Date.now()
-    relay.freeze()
+    relay.cut()
     // Silence for suspectAfterMs + failAfterMs, noticed at the next tick: the leaf lets the session go.
     const limit = FAST_MESH.suspectAfterMs + FAST_MESH.failAfterMs
     await waitUntil(() => !holds(leaf, hub), { timeout: limit + 5 * FAST_MESH.heartbeatMs + 2_000, message: () => `the leaf drops its silent hub (errors: ${JSON.stringify(errors.list)})` })
@@ -68,16 +72,21 @@ describe('mesh - a leaf with a silent upstream', () => {
     assert.ok(droppedAfter >= limit, `dropped after ${droppedAfter} ms, before the ${limit} ms of silence`)
     assert.deepEqual(errors.list.map(e => e.code), ['upstream_silent'])
     assert.equal(leaf.stats().upstreamSilent, 1)
-    assert.equal(reconnected.list.length, 0, 'no session while the link is frozen')
+    assert.equal(reconnected.list.length, 0, 'no session while the link is cut')
+    // The hub declares the leaf failed and closes the dead session it still held.
+    await waitUntil(() => !holds(hub, leaf), { timeout: 10_000, message: () => `the hub drops the failed leaf's session (failed: ${JSON.stringify(hubFailed.list)})` })
+    assert.deepEqual(hubFailed.list.map(e => e.name), ['cut-leaf'])
+    assert.equal(hub.stats().failedSessions, 1)
 
-    relay.thaw()
-    await waitUntil(() => holds(leaf, hub) && holds(hub, leaf), { timeout: 15_000, message: 'the leaf is back on its hub after the thaw' })
+    relay.restore()
+    await waitUntil(() => holds(leaf, hub) && holds(hub, leaf) && stateOf(hub, leaf.peerId) === 'alive' && stateOf(other, leaf.peerId) === 'alive',
+      { timeout: 20_000, message: () => `the leaf is back on its hub, alive for all (${stateOf(hub, leaf.peerId) ?? '?'})` })
     assert.equal(reconnected.list.length, 1)
     assert.equal(leaf.fatalError, undefined, 'the leaf did not give up')
 
     // And it works: a broadcast from the cut leaf reaches the other leaf.
     const log = trackDeliveries([leaf, other])
-    const sent = await broadcastFrom([leaf], 'after the thaw')
+    const sent = await broadcastFrom([leaf], 'after the link is back')
     await log.waitAllDelivered(sent.ids, [other], { timeout: 10_000, message: 'the other leaf hears the cut leaf again' })
   })
 
