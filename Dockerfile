@@ -40,10 +40,14 @@ EXPOSE 9000
 # `docker stop` reaches the CLI, which sends EXIT to its peers and exits 0. The CLI spawns no
 # children, so no init process is needed to reap zombies; compose therefore does not set `init: true`.
 STOPSIGNAL SIGTERM
-# `overlay health` finds the local node through OVERLAY_DATA_DIR and checks it over the protocol.
-# Once the control API exists (`--api 0.0.0.0:9100`), this one line becomes
-#   CMD ["node", "-e", "fetch('http://127.0.0.1:9100/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-HEALTHCHECK --interval=15s --timeout=30s --start-period=30s --retries=3 \
+# The control API on a fixed loopback port: `overlay health` (and `docker exec … overlay peers`) find it
+# through /data/api.json. Set OVERLAY_API_LISTEN=0.0.0.0:9100 to reach it from outside the container
+# (Kubernetes probes, a published port), OVERLAY_API_ALLOWED_HOSTS for the names clients use; every
+# route but /healthz and /readyz still needs the token in /data/api-token. OVERLAY_API_LISTEN=off disables it.
+ENV OVERLAY_API_LISTEN=127.0.0.1:9100
+# `overlay health` asks the API's /readyz (one HTTP request; the CLI loads no libp2p for it, about
+# 0.3 CPU-s), so checks can be frequent and short.
+HEALTHCHECK --interval=5s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "/app/dist/src/cli/bin.js", "health"]
 ENTRYPOINT ["node", "/app/dist/src/cli/bin.js"]
 CMD ["start", "--config", "/app/config/peer.json"]

@@ -118,6 +118,10 @@ export class SimLink implements Link {
   close (_code: ErrorCode, _message: string): void {
     this.net.hangUp(this, 'disconnect')
   }
+
+  abort (_reason: string): void {
+    this.net.hangUp(this, 'disconnect')
+  }
 }
 
 function prefixLength (bytes: Uint8Array): number {

@@ -1,17 +1,6 @@
 /** The CLI: argv in, exit code out (exit-codes.ts: 0 clean, 1 failed, 2 bad usage or config, 3-5 refusals). */
 import { createRequire } from 'node:module'
 import { parseArgs, usage, UsageError } from './args.ts'
-import { runDemo } from './commands/demo.ts'
-import { runHealth } from './commands/health.ts'
-import { runId } from './commands/id.ts'
-import { runStart } from './commands/start.ts'
-import { runEvents } from './commands/events.ts'
-import { runLeave } from './commands/leave.ts'
-import { runMembers } from './commands/members.ts'
-import { runPeers } from './commands/peers.ts'
-import { runSend } from './commands/send.ts'
-import { runStats } from './commands/stats.ts'
-import { runUi } from './commands/ui.ts'
 import { ExitCode } from './exit-codes.ts'
 
 export interface Io {
@@ -37,20 +26,22 @@ export async function main (argv: string[], io: Io): Promise<number> {
     return ExitCode.usage
   }
   try {
+    // Each command's module loads on use: `overlay health` (a container's health check, run every
+    // few seconds) must not pay for libp2p, which only start, id, demo and the protocol check need.
     switch (args.command) {
       case 'help': io.stdout.write(usage(args.helpFor) + '\n'); return ExitCode.ok
       case 'version': io.stdout.write(version() + '\n'); return ExitCode.ok
-      case 'start': return await runStart(args.values, io)
-      case 'id': return await runId(args.values, io)
-      case 'health': return await runHealth(args.values, io)
-      case 'demo': return await runDemo(args.values, io)
-      case 'members': return await runMembers(args.values, io)
-      case 'peers': return await runPeers(args.values, io)
-      case 'send': return await runSend(args.values, args.positionals ?? [], io)
-      case 'events': return await runEvents(args.values, io)
-      case 'stats': return await runStats(args.values, io)
-      case 'leave': return await runLeave(args.values, io)
-      case 'ui': return await runUi(args.values, io)
+      case 'start': return await (await import('./commands/start.ts')).runStart(args.values, io)
+      case 'id': return await (await import('./commands/id.ts')).runId(args.values, io)
+      case 'health': return await (await import('./commands/health.ts')).runHealth(args.values, io)
+      case 'demo': return await (await import('./commands/demo.ts')).runDemo(args.values, io)
+      case 'members': return await (await import('./commands/members.ts')).runMembers(args.values, io)
+      case 'peers': return await (await import('./commands/peers.ts')).runPeers(args.values, io)
+      case 'send': return await (await import('./commands/send.ts')).runSend(args.values, args.positionals ?? [], io)
+      case 'events': return await (await import('./commands/events.ts')).runEvents(args.values, io)
+      case 'stats': return await (await import('./commands/stats.ts')).runStats(args.values, io)
+      case 'leave': return await (await import('./commands/leave.ts')).runLeave(args.values, io)
+      case 'ui': return await (await import('./commands/ui.ts')).runUi(args.values, io)
     }
   } catch (err) {
     const e = err as Error

@@ -43,13 +43,17 @@ export interface MeshStats {
   /** Rosters sent after a DIGEST mismatch, and those held back because one went to that peer lately (7.12). */
   syncs: number
   syncLimited: number
+  /** Upstream links a leaf dropped after hearing nothing on them for suspectAfterMs + failAfterMs. */
+  upstreamSilent: number
+  /** Links closed because this node declared their peer failed (nothing came; the link is presumed dead). */
+  failedSessions: number
 }
 
 export function newStats (): MeshStats {
   return {
     delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0,
     memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0,
-    probes: 0, indirectProbes: 0, probeFailures: 0, heartbeats: 0, syncs: 0, syncLimited: 0
+    probes: 0, indirectProbes: 0, probeFailures: 0, heartbeats: 0, syncs: 0, syncLimited: 0, upstreamSilent: 0, failedSessions: 0
   }
 }
 

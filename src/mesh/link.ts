@@ -27,6 +27,8 @@ export interface Link {
   send: (frame: Frame | Uint8Array, when?: Urgency) => void
   /** Tells the neighbour why and hangs up. */
   close: (code: ErrorCode, message: string) => void
+  /** Hangs up at once, without a word: the link is dead (a cut network sends no FIN or RST). */
+  abort: (reason: string) => void
 }
 
 /** What a mode does in the mesh (a subset of the node's ModeBehaviour). */

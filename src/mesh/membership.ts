@@ -113,6 +113,17 @@ export class Membership {
     if (from === undefined || (ctx.relays && f.hops < ctx.cfg.hopLimit)) spread(ctx, relayed(f, from === undefined ? f.hops : f.hops + 1), from)
   }
 
+  /**
+   * We declared a member failed that we hold a link with: nothing came over it, so it is dead (a cut
+   * network gives no FIN or RST). Hang it up, or the member's next dial is refused as a duplicate.
+   */
+  private dropDeadLink (m: Member): void {
+    const l = this.ctx.links.get(m.peerId)
+    if (l === undefined || l.wire !== 'json') return
+    this.ctx.stats.failedSessions++
+    l.abort(`${m.name} failed: nothing heard on its session`)
+  }
+
   private report (m: Member, previous: MemberState | undefined, leftReason: 'exit' | 'disconnect' | undefined, local: boolean): void {
     const ctx = this.ctx
     const who = { name: m.name, peerId: m.peerId }
@@ -122,7 +133,10 @@ export class Membership {
       ctx.emit({ type: 'alive', ...who, reason: previous === MemberState.suspect ? 'refuted' : 'rejoined' })
     }
     if (!was && isPresent(m.state)) ctx.emit({ type: 'joined', ...who, reason: previous === undefined ? 'join' : 'rejoin' })
-    if (m.state === MemberState.failed) ctx.emit({ type: 'failed', ...who, reason: local ? 'timeout' : 'reported' })
+    if (m.state === MemberState.failed) {
+      ctx.emit({ type: 'failed', ...who, reason: local ? 'timeout' : 'reported' })
+      if (local) this.dropDeadLink(m)
+    }
     if (was && !isPresent(m.state)) ctx.emit({ type: 'left', ...who, reason: m.state === MemberState.failed ? 'failed' : (leftReason ?? 'exit') })
     if (was !== isPresent(m.state)) {
       ctx.signingNeeded = undefined

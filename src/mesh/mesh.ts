@@ -14,6 +14,7 @@ import { PeerExchange } from './peer-exchange.ts'
 import { AntiEntropy } from './anti-entropy.ts'
 import { every, systemEnv } from './env.ts'
 import type { MeshInit, MeshStats } from './context.ts'
+import { isCore } from './link.ts'
 import type { Link, LinkCloseReason } from './link.ts'
 import type { Roster } from './roster.ts'
 import type { Frame, HeartbeatFrame, MsgFrame } from '../protocol/frames.ts'
@@ -32,6 +33,8 @@ export class Mesh<L extends Link = Link> {
   private readonly exchange: PeerExchange
   private readonly antiEntropy: AntiEntropy
   private stopTimers: Array<() => void> = []
+  /** When each link last brought a frame (a leaf drops an upstream that stays silent: checkUpstream). */
+  private readonly heardOn = new WeakMap<L, number>()
 
   constructor (init: MeshInit) {
     this.ctx = new MeshContext<L>(init, init.env ?? systemEnv)
@@ -78,6 +81,7 @@ export class Mesh<L extends Link = Link> {
 
   linkOpened (l: L): void {
     const ctx = this.ctx
+    this.heardOn.set(l, ctx.now())
     ctx.links.set(l.peer, l) // route() looks here first, so no routes entry for a neighbour
     ctx.signingNeeded = undefined
     ctx.emit({ type: 'session', action: 'open', peerId: l.peer, name: l.name, wire: l.wire, mode: l.mode, encryption: l.encryption })
@@ -102,6 +106,7 @@ export class Mesh<L extends Link = Link> {
   }
 
   onFrame (l: L, frame: Frame): void {
+    this.heardOn.set(l, this.ctx.now())
     switch (frame.type) {
       case 'MEMBER': this.membership.onMember(l, frame); break
       case 'MSG': this.broadcasts.onMsg(l, frame); break
@@ -139,8 +144,29 @@ export class Mesh<L extends Link = Link> {
     return [...this.ctx.routes]
   }
 
+  /**
+   * A leaf does not watch the mesh, but must notice a dead upstream: without a FIN or RST (a cut
+   * network, a frozen hub) TCP keeps the session for many minutes. Its hub probes it at least every
+   * two periods (7.11); silent for suspectAfterMs + failAfterMs, the link is aborted and the
+   * bootstrap loop dials again.
+   */
+  private checkUpstream (now: number): void {
+    const ctx = this.ctx
+    const limit = ctx.cfg.suspectAfterMs + ctx.cfg.failAfterMs
+    for (const l of ctx.links.values()) {
+      if (!isCore(l)) continue
+      const silentMs = now - (this.heardOn.get(l) ?? now)
+      if (silentMs <= limit) continue
+      ctx.stats.upstreamSilent++
+      ctx.emit({ type: 'error', code: 'upstream_silent', message: `no frame from ${l.name} for ${silentMs} ms (mesh.suspectAfterMs + mesh.failAfterMs = ${limit} ms): reconnecting` })
+      this.heardOn.set(l, now) // one report per link, however long the abort takes
+      l.abort(`upstream ${l.name} silent for ${silentMs} ms`)
+    }
+  }
+
   private tick (): void {
     const now = this.ctx.now()
+    if (!this.ctx.init.behaviour.watchesLiveness) this.checkUpstream(now)
     this.detector.tick()
     if (this.ctx.relays) this.antiEntropy.tick()
     this.ctx.roster.reap(now, REAP_AFTER_MS)

@@ -21,7 +21,9 @@ export function linkOf (s: Session): SessionLink {
       get mode () { return s.remoteMode },
       get encryption () { return s.encryption },
       send: (frame, when) => { if (frame instanceof Uint8Array) s.sendEncoded(frame, when); else s.send(frame) },
-      close: (code, message) => { void s.drop(code, message) }
+      close: (code, message) => { void s.drop(code, message) },
+      // The whole connection: a session close alone would leave libp2p reusing the dead connection.
+      abort: reason => { s.connection.abort(new Error(reason)) }
     }
     links.set(s, link)
   }

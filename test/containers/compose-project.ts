@@ -24,7 +24,8 @@ export class ComposeProject {
     OVERLAY_TOKEN: TOKEN,
     OVERLAY_IMAGE: IMAGE,
     // Publish the hub on a free loopback port, not the host's 9000.
-    OVERLAY_HUB_PUBLISH: '127.0.0.1::9000'
+    OVERLAY_HUB_PUBLISH: '127.0.0.1::9000',
+    OVERLAY_HUB_API_PUBLISH: '127.0.0.1::9100'
   }
 
   async compose (args: string[], timeout = 180_000): Promise<RunResult> {

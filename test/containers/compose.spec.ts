@@ -143,6 +143,27 @@ describe('containers - compose: a hub and 5 leaves', { timeout: 480_000 }, () =>
     assert.ok(took <= 6_000, `failed after ${took} ms`)
   })
 
+  // issue 21: "docker network disconnect / connect of one container → failed, then alive again", for
+  // a leaf: it hears nothing from its hub, drops the dead session (upstream_silent) and dials again.
+  it('containers - docker network disconnect of a leaf: failed at the hub, then back on it after connect', async () => {
+    const victim = leaves[2] as string
+    const name = nameOf(p.log(victim))
+    const others = up().filter(c => c !== victim)
+    const marks = new Map(up().map(c => [c, p.log(c).mark()]))
+    await docker(['network', 'disconnect', p.network, victim])
+    try {
+      for (const c of others) await p.log(c).waitFor(gone(name, ['failed']), { since: marks.get(c), timeout: 30_000, message: `${name} failed after losing its network` })
+      await p.log(victim).waitFor(e => e.type === 'error' && e.code === 'upstream_silent', { since: marks.get(victim), timeout: 30_000, message: `${name} drops its silent hub` })
+    } finally {
+      const upMarks = new Map(up().map(c => [c, p.log(c).mark()]))
+      await docker(['network', 'connect', p.network, victim])
+      await p.log(victim).waitFor(e => e.type === 'reconnected', { since: upMarks.get(victim), timeout: WAIT, message: `${name} back on the hub` })
+      for (const c of others) await p.log(c).waitFor(back(name), { since: upMarks.get(c), timeout: WAIT, message: `${name} alive again at ${c}` })
+    }
+    await converged(p, up())
+    await broadcastRound(p, up())
+  })
+
   it('containers - docker restart of the hub: every leaf comes back', async () => {
     const hubName = nameOf(p.log(hub))
     const leafUp = up().filter(c => c !== hub)
@@ -182,8 +203,7 @@ describe('containers - compose: the mesh profile\'s peers', { timeout: 300_000 }
     await broadcastRound(p, peers)
   })
 
-  // A peer, not a leaf: leaves do not watch liveness, so a leaf whose link comes back under a new IP
-  // stays on its dead session to the hub (see the report of issue 21); peers heal by re-dialling.
+  // Peers heal by re-dialling failed members; the compose leaf test above covers a leaf.
   it('containers - docker network disconnect of a peer: failed everywhere, then alive again after connect', async () => {
     const victim = peers[2] as string
     const name = nameOf(p.log(victim))

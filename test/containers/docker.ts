@@ -69,6 +69,8 @@ export type LogEvent =
   | { type: 'left' | 'failed' | 'suspect' | 'alive', name: string, reason: string }
   | { type: 'message', from: string, text: string }
   | { type: 'rejected', peerId: string, code: string }
+  | { type: 'error', code: string, message: string }
+  | { type: 'reconnected', addr: string }
 
 const PATTERNS: Array<[RegExp, (m: RegExpExecArray) => LogEvent]> = [
   [/^listening as (\S+) \((\w+)\), peer id (\S+)$/, m => ({ type: 'listening', name: m[1] ?? '', mode: m[2] ?? '', peerId: m[3] ?? '' })],
@@ -78,6 +80,8 @@ const PATTERNS: Array<[RegExp, (m: RegExpExecArray) => LogEvent]> = [
   [/^\* (\S+) is suspect \((\w+)\)$/, m => ({ type: 'suspect', name: m[1] ?? '', reason: m[2] ?? '' })],
   [/^\* (\S+) is alive again \((\w+)\)$/, m => ({ type: 'alive', name: m[1] ?? '', reason: m[2] ?? '' })],
   [/^! refused (\S+): (\w+) /, m => ({ type: 'rejected', peerId: m[1] ?? '', code: m[2] ?? '' })],
+  [/^! (\w+): (.*)$/, m => ({ type: 'error', code: m[1] ?? '', message: m[2] ?? '' })],
+  [/^\* reconnected to (\S+) after /, m => ({ type: 'reconnected', addr: m[1] ?? '' })],
   [/^<(\S+)> (.*)$/, m => ({ type: 'message', from: m[1] ?? '', text: m[2] ?? '' })]
 ]
 

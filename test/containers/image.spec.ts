@@ -21,7 +21,10 @@ describe('containers - the image', { timeout: 360_000 }, () => {
   })
 
   it('containers - the image holds dist/src, config/ and production deps only, and runs as node', async () => {
-    const devOnly = Object.keys(pkg.devDependencies).filter(d => !(d in pkg.dependencies))
+    // Dev-only by the lockfile: a devDependency that a production package also needs (ajv, through
+    // fastify) is rightly in the image.
+    const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> }
+    const devOnly = Object.keys(pkg.devDependencies).filter(d => !(d in pkg.dependencies) && lock.packages[`node_modules/${d}`]?.dev === true)
     const script = `id -un; echo $OVERLAY_DATA_DIR; ls /app; for d in ${devOnly.join(' ')}; do test -e /app/node_modules/$d && echo "DEV $d"; done; find /app/dist -name "*.ts" ! -name "*.d.ts" | head -3`
     const out = (await docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', IMAGE, '-c', script])).stdout.split('\n')
     assert.equal(out[0], 'node')
@@ -37,6 +40,9 @@ describe('containers - the image', { timeout: 360_000 }, () => {
   it('containers - the image declares its health check, data volume, user and entrypoint', async () => {
     const cfg = JSON.parse((await docker(['image', 'inspect', '-f', '{{json .Config}}', IMAGE])).stdout) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.deepEqual(cfg.Healthcheck.Test, ['CMD', 'node', '/app/dist/src/cli/bin.js', 'health'])
+    // `overlay health` asks the control API (a fixed loopback port in the image), cheap enough for short checks.
+    assert.ok((cfg.Env as string[]).includes('OVERLAY_API_LISTEN=127.0.0.1:9100'), 'the image runs the control API')
+    assert.deepEqual([cfg.Healthcheck.Interval, cfg.Healthcheck.Timeout, cfg.Healthcheck.Retries].map(Number), [5e9, 5e9, 3])
     assert.deepEqual(Object.keys(cfg.Volumes), ['/data'])
     assert.equal(cfg.User, 'node')
     assert.deepEqual(cfg.Entrypoint, ['node', '/app/dist/src/cli/bin.js'])

@@ -1,10 +1,10 @@
-/** `overlay health`: exit 0 when the node answers AUTH + PING over its own protocol, else 1. */
-import { multiaddr } from '@multiformats/multiaddr'
+/**
+ * `overlay health`: exit 0 when the node is ready (its control API's /readyz), or answers AUTH + PING
+ * over its own protocol, else 1. The API path loads no libp2p: container health checks run it often.
+ */
 import { readStatus } from '../../node/data-dir.ts'
-import { checkHealth } from '../../node/health.ts'
 import { ApiClient } from '../../api/client.ts'
 import { readApiInfo, readApiToken } from '../../api/files.ts'
-import { resolveToken } from '../../node/token.ts'
 import { UsageError } from '../args.ts'
 import { configAndDir } from './config.ts'
 import type { ParsedArgs } from '../args.ts'
@@ -41,6 +41,8 @@ export async function runHealth (values: ParsedArgs['values'], io: Io): Promise<
     if (status === undefined) return report(false, { reason: 'not_running', dataDir: dir }, `unhealthy: no node is running from ${dir}`)
     addrs = status.addrs
   }
+  // The protocol check needs libp2p: loaded only here.
+  const [{ multiaddr }, { checkHealth }, { resolveToken }] = await Promise.all([import('@multiformats/multiaddr'), import('../../node/health.ts'), import('../../node/token.ts')])
   const { token } = await resolveToken({ dataDir: dir, generate: false, ...(config.token === undefined ? {} : { token: config.token }), ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }) })
   try {
     const pong = await checkHealth(addrs.map(a => multiaddr(a)), token, AbortSignal.timeout(timeout))

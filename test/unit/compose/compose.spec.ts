@@ -21,6 +21,8 @@ const APP = '/app'
 const DATA = '/data'
 /** Services meant for `--scale`: their replicas must not share an identity. */
 const SCALED = ['leaf', 'peer']
+/** The control API's port in the image (health checks ask its /readyz) and on the hub. */
+const API_PORT = 9100
 
 const dotenv = (file: string): Record<string, string> => Object.fromEntries(readFileSync(join(ROOT, file), 'utf8').split('\n')
   .filter(l => /^[A-Za-z_]\w*=/.test(l)).map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
@@ -119,8 +121,19 @@ describe('compose file', () => {
     const hub = compose.services.hub as model.ComposeService
     const listen = (await effectiveConfig(hub)).listen ?? []
     assert.deepEqual(listen.map(tcpPort), [DEFAULT_HUB_PORT])
-    assert.deepEqual(hub.ports, [`${DEFAULT_HUB_PORT}:${DEFAULT_HUB_PORT}`])
+    assert.deepEqual(hub.ports, [`${DEFAULT_HUB_PORT}:${DEFAULT_HUB_PORT}`, `127.0.0.1:${API_PORT}:${API_PORT}`])
     assert.match(dockerfile, new RegExp(`^EXPOSE ${DEFAULT_HUB_PORT}$`, 'm'))
+  })
+
+  it('compose - every node runs the control API its health check asks; only the hub\'s is published, on host loopback', async () => {
+    assert.equal(image.env.OVERLAY_API_LISTEN, `127.0.0.1:${API_PORT}`, 'the image: a fixed loopback port')
+    for (const [name, svc] of services) {
+      const { api } = await effectiveConfig(svc)
+      assert.notEqual(api.listen, 'off', `${name}: overlay health asks the API's /readyz`)
+      assert.equal(api.listen, name === 'hub' ? `0.0.0.0:${API_PORT}` : `127.0.0.1:${API_PORT}`, name)
+      if (name === 'hub') assert.deepEqual(api.allowedHosts, ['localhost', '127.0.0.1'], 'the published port may differ from 9100')
+      else assert.equal((svc.ports ?? []).some(p => String(p).includes(String(API_PORT))), false, `${name}: API not published`)
+    }
   })
 
   it('compose - every /dns4/<service>/tcp/<port> bootstrap names a listening, healthchecked service it waits for', async () => {

@@ -11,11 +11,12 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { parse, parseAllDocuments } from 'yaml'
-import { parseArgs } from '../../../src/cli/args.ts'
+import { flagsToConfig, parseArgs } from '../../../src/cli/args.ts'
+import { loadConfig } from '../../../src/config/load.ts'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const DIR = join(ROOT, 'deploy/k8s')
-/** The control API address the manifests assume (issue "Operate a running node"). */
+/** The control API port the probes and the hub's Service use. */
 const API_PORT = 9100
 const OVERLAY_PORT = 9000
 
@@ -92,12 +93,18 @@ describe('deploy - Kubernetes manifests (schema-checked, not run)', () => {
     assert.deepEqual(of('Deployment').map(d => d.spec.template.metadata.labels['app.kubernetes.io/component']).sort(), ['leaf', 'peer'])
   })
 
-  it('deploy - probes: liveness /healthz and readiness /readyz on the control API port the args open', () => {
+  it('deploy - probes: liveness /healthz and readiness /readyz on the control API port the container\'s config opens', async () => {
     for (const w of workloads()) {
       const c = w.spec.template.spec.containers[0] as Obj
       const api = (c.ports as Obj[]).find(p => p.name === 'api') as Obj
       assert.equal(api.containerPort, API_PORT)
-      assert.equal(c.args[c.args.indexOf('--api') + 1], `0.0.0.0:${API_PORT}`)
+      // The config the node would run with: its args, its env (OVERLAY_API_LISTEN), the image's config file.
+      // Kubernetes expands $(POD_NAME) and the like from the downward API: a sample pod name stands in.
+      const args = (c.args as string[]).map(a => a.replace(/\$\(\w+\)/g, 'pod-0'))
+      const { path, flags } = flagsToConfig(parseArgs(args).values)
+      const env = Object.fromEntries((c.env as Obj[]).filter(e => e.value !== undefined).map(e => [e.name, e.value]))
+      const config = await loadConfig({ path: join(ROOT, String(path).replace(/^\/app\//, '')), env, flags })
+      assert.equal(config.api.listen, `0.0.0.0:${API_PORT}`, `${String(w.metadata.name)}: the API listens beyond loopback`)
       assert.deepEqual([c.livenessProbe.httpGet.path, c.livenessProbe.httpGet.port], ['/healthz', 'api'])
       assert.deepEqual([c.readinessProbe.httpGet.path, c.readinessProbe.httpGet.port], ['/readyz', 'api'])
     }
@@ -146,9 +153,6 @@ describe('deploy - Kubernetes manifests (schema-checked, not run)', () => {
   it('deploy - every container command parses with the CLI and names a config the image has', () => {
     for (const w of workloads()) {
       const args = [...w.spec.template.spec.containers[0].args as string[]]
-      // --api is the control API's flag (issue "Operate a running node"); it is not in this CLI yet.
-      const i = args.indexOf('--api')
-      if (i >= 0) args.splice(i, 2)
       const parsed = parseArgs(args)
       assert.equal(parsed.command, 'start')
       assert.ok(existsSync(join(ROOT, String(parsed.values.config).replace(/^\/app\//, ''))), String(parsed.values.config))
