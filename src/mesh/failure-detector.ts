@@ -121,6 +121,11 @@ export class FailureDetector {
     for (const h of helpers) h.send(frame, Urgency.now)
     ctx.stats.indirectProbes += helpers.length
     this.probes.set(n, { target, phase: 'indirect', timer: ctx.env.setTimeout(() => { this.failed(n) }, this.timeout()) })
+    // Nobody to ask (a hub that holds only leaves): waiting for answers that cannot come only delays.
+    if (helpers.length === 0) {
+      ctx.env.clearTimeout(this.probes.get(n)?.timer)
+      this.failed(n)
+    }
   }
 
   private failed (n: number): void {
@@ -216,10 +221,16 @@ export class FailureDetector {
     return true
   }
 
-  /** Shortest suspicion: failAfterMs, times log10(N) - 1 from N = 100 on; one accuser waits SUSPICION_MAX_FACTOR times that. */
-  suspicionTimeout (accusers: number): number {
+  /**
+   * Shortest suspicion: failAfterMs, times log10(N) - 1 from N = 100 on; one accuser waits
+   * SUSPICION_MAX_FACTOR times that. Where no confirmation can come, the shortest (memberlist's rule
+   * for small clusters): a leaf or text client is probed by its host alone, and a mesh of fewer than
+   * SUSPICION_CONFIRMATIONS + 2 members has too few others to confirm.
+   */
+  suspicionTimeout (accusers: number, mode?: string): number {
     const n = this.ctx.roster.present().length + 1
     const min = this.ctx.cfg.failAfterMs * Math.max(1, Math.log10(n) - 1)
+    if (mode === 'leaf' || mode === 'text' || n - 2 < SUSPICION_CONFIRMATIONS) return min
     const max = min * SUSPICION_MAX_FACTOR
     const c = Math.max(0, accusers - 1)
     return Math.max(min, max - (max - min) * Math.log(c + 1) / Math.log(SUSPICION_CONFIRMATIONS + 1))
@@ -227,7 +238,7 @@ export class FailureDetector {
 
   private arm (peerId: string, s: Suspicion): void {
     const ctx = this.ctx
-    const due = s.start + this.suspicionTimeout(s.by.size)
+    const due = s.start + this.suspicionTimeout(s.by.size, ctx.roster.get(peerId)?.mode)
     s.timer = ctx.env.setTimeout(() => {
       if (this.suspicions.get(peerId) !== s) return
       this.suspicions.delete(peerId)
