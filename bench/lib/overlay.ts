@@ -23,7 +23,9 @@ export async function createBenchNode (partial: PartialConfig = {}): Promise<Ove
   for (const a of [...(partial.bootstrap ?? []), ...(partial.listen ?? [])]) assertLoopback(a)
   const dataDir = await mkdtemp(path.join(process.env.BENCH_TMP_DIR ?? os.tmpdir(), 'node-'))
   dirs.add(dataDir)
-  const node = await createOverlayNode({ listen: ['/ip4/127.0.0.1/tcp/0'], token: 'bench-token-not-a-secret', ...partial, dataDir })
+  // BENCH_API=off runs without the control API; on (the default, as users run it) or events, with it.
+  const api = process.env.BENCH_API === 'off' ? { api: { listen: 'off' } } : {}
+  const node = await createOverlayNode({ listen: ['/ip4/127.0.0.1/tcp/0'], token: 'bench-token-not-a-secret', ...api, ...partial, dataDir })
   nodes.add(node)
   return node
 }
@@ -31,7 +33,19 @@ export async function createBenchNode (partial: PartialConfig = {}): Promise<Ove
 export async function startBenchNode (partial: PartialConfig = {}): Promise<OverlayNode> {
   const node = await createBenchNode(partial)
   await node.start()
+  if (process.env.BENCH_API === 'events') followEvents(node)
   return node
+}
+
+/** BENCH_API=events: one client follows the node's /v1/events for as long as it runs (issue 19's cost check). */
+function followEvents (node: OverlayNode): void {
+  const url = node.uiUrl === undefined ? undefined : new URL(node.uiUrl)
+  if (url === undefined) throw new Error('BENCH_API=events needs the control API')
+  assertLoopback(`/ip4/${url.hostname}/tcp/${url.port}`)
+  const token = url.searchParams.get('token') ?? ''
+  void fetch(new URL('/v1/events', url), { headers: { authorization: `Bearer ${token}` } })
+    .then(async res => { for await (const _ of res.body ?? []) { /* read and drop, as a follower does */ } })
+    .catch(() => {}) // the node stops at the end of the figure
 }
 
 /** Whether `node` lists `name` as a present (alive or suspect) member. */
