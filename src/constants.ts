@@ -28,8 +28,12 @@ export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1024
 export const DEFAULT_MAX_UNAUTHENTICATED_PER_IP = 512
 /** Failed authentications from one IP within DEFAULT_AUTH_FAILURE_WINDOW_MS before it is refused for the ban time. */
 export const DEFAULT_MAX_AUTH_FAILURES_PER_IP = 32
-/** Bytes waiting to go out on one session (ours and the stream's) before it is cut as a slow consumer. */
-export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024
+/**
+ * Bytes waiting to go out on one session (ours and the stream's) before it is cut as a slow consumer.
+ * A quarter of NATS's 64 MiB max_pending: a hub's memory is shared by all its sessions, and three
+ * stalled readers at 32 MiB each held 96 MiB. Writers that wait for 'drain' (node.send) never get near it.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024
 /** Bytes waiting to go out across all sessions of a node; past it the largest queues are cut first. */
 export const DEFAULT_MAX_QUEUED_BYTES_TOTAL = 256 * 1024 * 1024
 /** Per session: MSG and ACK frames a second (token bucket rate; the 1 KiB benchmark pushes about 22,000). */

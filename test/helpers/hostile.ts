@@ -81,9 +81,11 @@ export async function hubQuery (hub: CliProcess, command: '/peers' | '/members' 
 }
 
 /** The hub's counters (its `/stats` reply): protocol limits (`droppedMsgs`, `rateLimited`, ...), mesh and connections. */
-export async function hubStats (hub: CliProcess): Promise<Record<string, number>> {
-  return (await hubQuery(hub, '/stats')).stats as Record<string, number>
+export async function hubStats (hub: CliProcess): Promise<HubStats> {
+  return (await hubQuery(hub, '/stats')).stats as HubStats
 }
+
+export interface HubStats { droppedMsgs: number, droppedControl: number, rateLimited: number, slowConsumers: number, queuedBytes: number, [key: string]: unknown }
 
 /** Sessions and present members of the hub that belong neither to the honest pair nor to the hub. */
 export async function ghosts (arena: Arena): Promise<string[]> {

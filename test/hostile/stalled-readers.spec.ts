@@ -1,12 +1,13 @@
 /**
  * Hostile peers: stalled readers. Three members from 127.0.0.8 join and stop reading; a fourth
- * broadcasts 60 MB. The hub must cut each stalled reader once its queue passes the limit
+ * broadcasts half again the queue limit plus what a paused reader holds in flight. The hub must cut each stalled reader once its queue passes the limit
  * (`slow_consumer`) and remove its session and member like any disconnect: no crash, no ghost,
  * and its memory back once they are gone.
  */
 import { after, afterEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { pEvent } from 'p-event'
+import { DEFAULT_MAX_QUEUED_BYTES } from '../../src/constants.ts'
 import { CliTracker } from '../helpers/cli-process.ts'
 import { stopAll } from '../helpers/create-nodes.ts'
 import { attackerIp, cameTrue, joinedTextClient, openArena, stopClients, underAttack } from '../helpers/hostile.ts'
@@ -15,14 +16,17 @@ import type { TextClient } from '../helpers/text-client.ts'
 const cli = new CliTracker()
 const STALLED = 3
 /**
- * 1,000 lines of 60,000 bytes: 60 MB (the report saw the crash at about 36 MB), each line under the
- * 64 KiB frame limit, paced at 150 lines a second (a text client's rate limit allows 200). A paused
- * reader holds about 4 MiB in flight, so every stalled queue passes a 32 MiB limit well before the end.
+ * Lines of 60,000 bytes (each under the 64 KiB frame limit), paced at 150 lines a second (a text
+ * client's rate limit allows 200). A paused reader holds up to about IN_FLIGHT bytes outside the
+ * hub's queue (its yamux window, both kernels' socket buffers), so sending half again the queue limit
+ * plus that passes every stalled queue's limit well before the end. (No more: relaying the volume
+ * itself, to the honest pair too, costs the hub CPU and memory that no limit on stalled readers saves.)
  */
-const BIG_LINES = 1_000
+const LINE = new TextEncoder().encode(`MSG:${'x'.repeat(60_000)}\n`)
+const IN_FLIGHT = 8 * 1024 * 1024
+const BIG_LINES = Math.ceil(1.5 * (DEFAULT_MAX_QUEUED_BYTES + IN_FLIGHT) / LINE.length)
 const LINES_PER_TICK = 15
 const TICK_MS = 100
-const LINE = new TextEncoder().encode(`MSG:${'x'.repeat(60_000)}\n`)
 
 describe('hostile stalled readers', () => {
   afterEach(async () => { await stopAll(); await cli.stopAll() })
@@ -42,6 +46,7 @@ describe('hostile stalled readers', () => {
         talker.keepChunks = false
         const mark = arena.hub.mark()
         let sent = 0
+        let allCutAt: number | undefined
         const t0 = Date.now()
         for (; sent < BIG_LINES && !signal.aborted && talker.stream.status === 'open' && arena.hub.running; sent++) {
           // Pacing a sender (not waiting for a condition): line n goes out no earlier than its slot.
@@ -50,7 +55,9 @@ describe('hostile stalled readers', () => {
           let ok: boolean
           try { ok = talker.write(LINE) } catch { break }
           if (!ok) await pEvent(talker.stream, 'drain', { rejectionEvents: ['close'], signal }).catch(() => {})
+          if (allCutAt === undefined && sent % LINES_PER_TICK === 0 && arena.hub.of('left', e => String(e.name).startsWith('stalled-'), mark).length === STALLED) allCutAt = sent
         }
+        t.diagnostic(JSON.stringify({ lines: BIG_LINES, lineBytes: LINE.length, allCutAtLine: allCutAt }))
         expect(sent === BIG_LINES, `the talker, a member that reads, sent all its ${BIG_LINES} lines (sent ${sent}; got ${talker.lines.find(l => l.startsWith('ERR:')) ?? 'no ERR'}; stream ${talker.stream.status})`)
         // Cut: the hub closed each stalled session and announced its member left (a paused stream may not see the close).
         const gone = await cameTrue(() => stalled.every((_, i) => arena.hub.of('left', e => e.name === `stalled-${i}`, mark).length > 0), 15_000)
