@@ -28,8 +28,12 @@ export const DEFAULT_MAX_CONNECTIONS_PER_IP = 1024
 export const DEFAULT_MAX_UNAUTHENTICATED_PER_IP = 512
 /** Failed authentications from one IP within DEFAULT_AUTH_FAILURE_WINDOW_MS before it is refused for the ban time. */
 export const DEFAULT_MAX_AUTH_FAILURES_PER_IP = 32
-/** Bytes waiting to go out on one session (ours and the stream's) before it is cut as a slow consumer. */
-export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024
+/**
+ * Bytes waiting to go out on one session (ours and the stream's) before it is cut as a slow consumer.
+ * A quarter of NATS's 64 MiB max_pending: a hub's memory is shared by all its sessions, and three
+ * stalled readers at 32 MiB each held 96 MiB. Writers that wait for 'drain' (node.send) never get near it.
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024
 /** Bytes waiting to go out across all sessions of a node; past it the largest queues are cut first. */
 export const DEFAULT_MAX_QUEUED_BYTES_TOTAL = 256 * 1024 * 1024
 /** Per session: MSG and ACK frames a second (token bucket rate; the 1 KiB benchmark pushes about 22,000). */
@@ -54,13 +58,13 @@ export const DEFAULT_BAN_MS = 60_000
 /** Budget for one dial (TCP + encryption + muxer + protocol negotiation), in ms. */
 export const DEFAULT_DIAL_TIMEOUT_MS = 5_000
 /**
- * An inbound handshake (encryption + muxer) must finish within this, in ms (libp2p's default). Not
- * shorter: under a 200-leaf fan-in on a loaded 2-core machine handshakes took 5-10 s, and a dial
- * the leaf gave up on still completes and is reused by its retry; cut at 5 s, the retries started
- * over and some leaves ran out of attempts. Against a stalling attacker the length hardly matters:
- * it opens new sockets as soon as the old ones are cut, and the per-IP caps bound what it holds.
+ * An inbound handshake (encryption + muxer) must finish within this, in ms: "a few seconds" (libp2p's
+ * default is 10 s, NATS's TLS timeout 2 s). A handshake on a quiet machine takes milliseconds, and a
+ * 500-leaf fan-in on a quiet 2-core machine passes with it; above the leaves' own 5 s dial timeout,
+ * so a dial a leaf gave up on can still complete and be reused by its retry. On a heavily loaded
+ * machine 200-leaf fan-ins saw 5-10 s handshakes: raise timeouts.upgradeMs there.
  */
-export const DEFAULT_UPGRADE_TIMEOUT_MS = 10_000
+export const DEFAULT_UPGRADE_TIMEOUT_MS = 6_000
 /** The window over which an IP's failed authentications are counted, in ms. */
 export const DEFAULT_AUTH_FAILURE_WINDOW_MS = 60_000
 

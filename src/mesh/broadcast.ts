@@ -136,7 +136,8 @@ export class Broadcast {
    */
   private push (f: MsgFrame, except: Link | undefined, encoded?: Uint8Array): void {
     const json = encoded ?? encodeJsonFrame(f)
-    this.tree.hold(f.id as string, json, this.ctx.now())
+    // Only a tree link can GRAFT it back: a hub serving leaves and text clients alone keeps nothing.
+    if (this.tree.size > 0) this.tree.hold(f.id as string, json, this.ctx.now())
     spread(this.ctx, f, except, { encoded: json, lazy: this.lazy })
   }
 

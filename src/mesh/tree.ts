@@ -50,6 +50,8 @@ export class BroadcastTree {
   }
 
   has (peerId: string): boolean { return this.peers.has(peerId) }
+  /** Tree links (peers and hubs; leaves and text clients are outside the tree). */
+  get size (): number { return this.peers.size }
   isEager (peerId: string): boolean { return this.peers.has(peerId) && !this.lazy.has(peerId) }
 
   /** Makes a link lazy. True when it was eager. */

@@ -73,12 +73,19 @@ export function rssOf (pid: number): number {
   }
 }
 
-/** Sends a stdin command to the hub and returns its JSON reply (`/peers` -> peers, `/members` -> members). */
-export async function hubQuery (hub: CliProcess, command: '/peers' | '/members', timeout = 10_000): Promise<CliEvent> {
+/** Sends a stdin command to the hub and returns its JSON reply (`/peers` -> peers, `/members` -> members, `/stats` -> stats). */
+export async function hubQuery (hub: CliProcess, command: '/peers' | '/members' | '/stats', timeout = 10_000): Promise<CliEvent> {
   const since = hub.mark()
   hub.write(command)
   return await hub.waitEvent(command.slice(1), () => true, { since, timeout })
 }
+
+/** The hub's counters (its `/stats` reply): protocol limits (`droppedMsgs`, `rateLimited`, ...), mesh and connections. */
+export async function hubStats (hub: CliProcess): Promise<HubStats> {
+  return (await hubQuery(hub, '/stats')).stats as HubStats
+}
+
+export interface HubStats { droppedMsgs: number, droppedControl: number, rateLimited: number, slowConsumers: number, queuedBytes: number, [key: string]: unknown }
 
 /** Sessions and present members of the hub that belong neither to the honest pair nor to the hub. */
 export async function ghosts (arena: Arena): Promise<string[]> {

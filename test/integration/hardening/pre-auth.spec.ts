@@ -50,7 +50,7 @@ describe('hardening - before AUTH, as documented', () => {
     client.write('AUTH:letm')
     await client.end()
     const line = await client.waitLine(l => l.startsWith('ERR:'))
-    // A pre-auth failure: the ERR also says how long the peer is now refused (PROTOCOL.md 3.4).
+    // A pre-auth failure on a listener bans, and its ERR says for how long (PROTOCOL.md 3.4 and 4).
     assert.equal(line, 'ERR:truncated:stream ended in the middle of a line (9 bytes); this peer is now refused for 60 s')
     await client.closed
     await waitFor(() => log.of('rejected').length === 1, { timeout: 5_000, message: 'one rejection' })
