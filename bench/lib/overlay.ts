@@ -1,4 +1,5 @@
 /** Worker-side overlay helpers, public API of src/index.ts only; a fresh data dir per node, 127.0.0.1, one shared token. */
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -37,15 +38,16 @@ export async function startBenchNode (partial: PartialConfig = {}): Promise<Over
   return node
 }
 
+/** The follower: its own process, as `overlay events` would be, reading and dropping the stream. */
+const FOLLOWER = 'const [url, token] = process.argv.slice(1); const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } }); for await (const _ of res.body) {}'
+
 /** BENCH_API=events: one client follows the node's /v1/events for as long as it runs (issue 19's cost check). */
 function followEvents (node: OverlayNode): void {
   const url = node.uiUrl === undefined ? undefined : new URL(node.uiUrl)
   if (url === undefined) throw new Error('BENCH_API=events needs the control API')
   assertLoopback(`/ip4/${url.hostname}/tcp/${url.port}`)
-  const token = url.searchParams.get('token') ?? ''
-  void fetch(new URL('/v1/events', url), { headers: { authorization: `Bearer ${token}` } })
-    .then(async res => { for await (const _ of res.body ?? []) { /* read and drop, as a follower does */ } })
-    .catch(() => {}) // the node stops at the end of the figure
+  const child = spawn(process.execPath, ['--input-type=module', '-e', FOLLOWER, new URL('/v1/events', url).href, url.searchParams.get('token') ?? ''], { stdio: 'ignore' })
+  onCleanup(async () => { child.kill('SIGKILL') })
 }
 
 /** Whether `node` lists `name` as a present (alive or suspect) member. */
