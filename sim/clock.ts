@@ -2,6 +2,7 @@
  * Virtual time: a min-heap of timers run in (time, insertion) order, and a seeded PRNG. An Env
  * (src/mesh/env.ts) over it runs the real mesh code with no wall clock involved.
  */
+import { mulberry32 } from '../bench/lib/random.ts'
 import type { Env, TimerHandle } from '../src/mesh/env.ts'
 
 interface Timer { at: number, order: number, fn: () => void, cancelled: boolean }
@@ -89,16 +90,4 @@ export class VirtualClock {
 
 function before (a: Timer, b: Timer): boolean {
   return a.at < b.at || (a.at === b.at && a.order < b.order)
-}
-
-/** A small, fast, seedable PRNG (public domain). */
-export function mulberry32 (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }

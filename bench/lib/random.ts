@@ -1,4 +1,4 @@
-/** mulberry32: a small seeded PRNG returning floats in [0, 1); the benchmarks and the test topologies both use it. */
+/** mulberry32: a small seeded PRNG returning floats in [0, 1); the benchmarks, the simulator and the test topologies all use it. */
 export function mulberry32 (seed: number): () => number {
   let a = seed >>> 0
   return () => {
