@@ -144,17 +144,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       maxSessions: this.config.limits.maxSessions,
       maxStreamsPerPeer: this.config.limits.maxStreamsPerPeer,
       openSessions: () => this.mesh.links.size,
-      limits: {
-        maxQueuedBytes: this.config.limits.maxQueuedBytes,
-        maxQueuedBytesTotal: this.config.limits.maxQueuedBytesTotal,
-        msgPerSecond: this.config.limits.msgPerSecond,
-        msgBurst: this.config.limits.msgBurst,
-        textMsgPerSecond: this.config.limits.textMsgPerSecond,
-        textMsgBurst: this.config.limits.textMsgBurst,
-        controlPerSecond: this.config.limits.controlPerSecond,
-        controlBurst: this.config.limits.controlBurst,
-        rateExcessCutMs: this.config.limits.rateExcessCutMs
-      },
+      // The config's limits section holds every protocol limit (structurally a ProtocolLimits).
+      limits: this.config.limits,
       host: {
         token: this.token.token,
         acceptsJoins: behaviour.acceptsJoins,
