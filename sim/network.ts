@@ -230,7 +230,8 @@ export class SimNet {
     const to = link.to
     if (!link.open || !this.reachable(link.from, to) || this.opts.deliverIf?.(link.from, to, frame) === false) return
     if (to.stalledUntil > this.clock.now()) {
-      this.clock.at(to.stalledUntil - this.clock.now(), () => { this.deliver(link, frame) })
+      // After the timers that came due meanwhile, as a real event loop runs timers before reading sockets.
+      this.clock.at(to.stalledUntil - this.clock.now() + 1, () => { this.deliver(link, frame) })
       return
     }
     if (frame.type === 'MSG' && frame.to === undefined && frame.sig !== undefined) {

@@ -38,6 +38,8 @@ export interface MeshStats {
   probes: number
   indirectProbes: number
   probeFailures: number
+  /** Probe timeouts not judged because our own event loop had stalled (failure-detector.ts STALL_MS). */
+  probeStalls: number
   /** HEARTBEAT frames (the heartbeat design before 7.11) received and ignored. */
   heartbeats: number
   /** Rosters sent after a DIGEST mismatch, and those held back because one went to that peer lately (7.12). */
@@ -53,7 +55,7 @@ export function newStats (): MeshStats {
   return {
     delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0,
     memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0,
-    probes: 0, indirectProbes: 0, probeFailures: 0, heartbeats: 0, syncs: 0, syncLimited: 0, upstreamSilent: 0, failedSessions: 0
+    probes: 0, indirectProbes: 0, probeFailures: 0, probeStalls: 0, heartbeats: 0, syncs: 0, syncLimited: 0, upstreamSilent: 0, failedSessions: 0
   }
 }
 

@@ -33,8 +33,15 @@ export const SUSPICION_MAX_FACTOR = 3
 export const PROBE_EVERY_PERIODS = 2
 /** Members no link reaches, probed by routed PROBEs per period at most. */
 export const ORPHAN_PROBES_PER_PERIOD = 4
+/**
+ * A probe timer that fires this much later than due (ms) says our own event loop stalled: the answer
+ * may sit unread in a socket buffer (timers run before I/O). The phase is waited again, not judged.
+ */
+export const STALL_MS = 250
+/** At most this many stalls excuse one probe phase. */
+const STALL_RETRIES = 2
 
-interface Probe { target: string, timer: TimerHandle, phase: 'direct' | 'indirect' }
+interface Probe { target: string, timer: TimerHandle, phase: 'direct' | 'indirect', stalls: number }
 interface Suspicion { inc: number, start: number, by: Set<string>, timer: TimerHandle }
 
 export class FailureDetector {
@@ -108,7 +115,26 @@ export class FailureDetector {
     if (link === undefined) { this.indirect(n, target); return }
     ctx.stats.probes++
     link.send({ type: 'PROBE', n }, Urgency.now)
-    this.probes.set(n, { target, phase: 'direct', timer: ctx.env.setTimeout(() => { this.indirect(n, target) }, this.timeout()) })
+    const probe: Probe = { target, phase: 'direct', stalls: 0, timer: undefined }
+    this.probes.set(n, probe)
+    this.wait(probe, () => { this.indirect(n, target) })
+  }
+
+  /** Runs `then` when the probe's phase times out, unless our own stall is the likelier cause (STALL_MS). */
+  private wait (probe: Probe, then: () => void): void {
+    const env = this.ctx.env
+    const ms = this.timeout()
+    const due = this.ctx.now() + ms
+    probe.timer = env.setTimeout(() => {
+      if (this.ctx.now() - due > STALL_MS && probe.stalls < STALL_RETRIES) {
+        probe.stalls++
+        this.ctx.stats.probeStalls++
+        this.health = Math.min(MAX_HEALTH_SCORE, this.health + 1)
+        this.wait(probe, then)
+        return
+      }
+      then()
+    }, ms)
   }
 
   /** Asks other neighbours (the route's next hop first) to route a probe to `target`. */
@@ -120,12 +146,11 @@ export class FailureDetector {
     const frame: ProbeFrame = { type: 'PROBE', n, target, origin: ctx.self, hops: 0 }
     for (const h of helpers) h.send(frame, Urgency.now)
     ctx.stats.indirectProbes += helpers.length
-    this.probes.set(n, { target, phase: 'indirect', timer: ctx.env.setTimeout(() => { this.failed(n) }, this.timeout()) })
+    const probe: Probe = { target, phase: 'indirect', stalls: this.probes.get(n)?.stalls ?? 0, timer: undefined }
+    this.probes.set(n, probe)
     // Nobody to ask (a hub that holds only leaves): waiting for answers that cannot come only delays.
-    if (helpers.length === 0) {
-      ctx.env.clearTimeout(this.probes.get(n)?.timer)
-      this.failed(n)
-    }
+    if (helpers.length === 0) { this.failed(n); return }
+    this.wait(probe, () => { this.failed(n) })
   }
 
   private failed (n: number): void {
@@ -134,6 +159,8 @@ export class FailureDetector {
     this.probes.delete(n)
     this.probing.delete(probe.target)
     this.ctx.stats.probeFailures++
+    // Lifeguard: a missed answer is also a hint that we are the slow one (memberlist does the same).
+    this.health = Math.min(MAX_HEALTH_SCORE, this.health + 1)
     const m = this.ctx.roster.get(probe.target)
     if (m !== undefined && isPresent(m.state) && !this.ctx.leaving) this.accuse(m)
     // It is unreachable: so may be those we reached through it (a partition).

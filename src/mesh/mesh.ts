@@ -7,7 +7,7 @@ import { DeliveryError } from '../errors.ts'
 import { syncFrames } from './roster.ts'
 import { MeshContext } from './context.ts'
 import { Membership } from './membership.ts'
-import { FailureDetector } from './failure-detector.ts'
+import { FailureDetector, STALL_MS } from './failure-detector.ts'
 import { Broadcast } from './broadcast.ts'
 import { Direct } from './direct.ts'
 import { PeerExchange } from './peer-exchange.ts'
@@ -35,6 +35,7 @@ export class Mesh<L extends Link = Link> {
   private stopTimers: Array<() => void> = []
   /** When each link last brought a frame (a leaf drops an upstream that stays silent: checkUpstream). */
   private readonly heardOn = new WeakMap<L, number>()
+  private lastTick?: number
 
   constructor (init: MeshInit) {
     this.ctx = new MeshContext<L>(init, init.env ?? systemEnv)
@@ -166,7 +167,14 @@ export class Mesh<L extends Link = Link> {
 
   private tick (): void {
     const now = this.ctx.now()
-    if (!this.ctx.init.behaviour.watchesLiveness) this.checkUpstream(now)
+    // A late tick means our own event loop stalled: what the sockets hold is not read yet, so the
+    // silence we measure is ours. Start counting again instead of hanging up on the hub.
+    const stalled = this.lastTick !== undefined && now - this.lastTick > this.ctx.cfg.heartbeatMs + STALL_MS
+    this.lastTick = now
+    if (!this.ctx.init.behaviour.watchesLiveness) {
+      if (stalled) for (const l of this.ctx.links.values()) this.heardOn.set(l, now)
+      else this.checkUpstream(now)
+    }
     this.detector.tick()
     if (this.ctx.relays) this.antiEntropy.tick()
     this.ctx.roster.reap(now, REAP_AFTER_MS)

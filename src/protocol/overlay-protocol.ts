@@ -459,12 +459,13 @@ export class Session implements QueueOwner {
   private fail (code: ErrorCode, message: string): void {
     if (this.closed) return
     const preAuth = this.preAuth
-    const banned = preAuth && this.role === AuthRole.listener && this.host.banMs !== undefined
+    // A timeout proves nothing against the peer: a slow link or a busy node (ours) times honest clients out.
+    const banned = preAuth && this.role === AuthRole.listener && this.host.banMs !== undefined && code !== ErrorCode.authTimeout
     this.send({ type: 'ERR', code, message: banned ? `${message}; this peer is now refused for ${Math.ceil((this.host.banMs as number) / 1000)} s` : message })
     this.settle.reject(new SessionRejectedError(code, message, { peerId: this.remotePeer }))
     // A listener reports (and so bans) peers that fail AUTH; a dialer only a listener that failed its proof.
     if ((preAuth && this.role === AuthRole.listener) || code === ErrorCode.badToken) {
-      this.host.onRejected(this.remotePeer, code, message)
+      this.host.onRejected(this.remotePeer, code, message, code !== ErrorCode.authTimeout)
       // A refused peer loses the whole connection, not just this stream, once the ERR had its chance.
       void this.end('error', code).finally(() => { this.closeConnectionSoon() })
       return

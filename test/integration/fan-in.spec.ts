@@ -47,7 +47,8 @@ it('fan-in - 200 leaves connecting at the same moment are all listed by the hub'
   const firstJoins = log.of('joined', j => j.reason === 'join')
   assert.equal(firstJoins.length, LEAVES, 'each leaf joined once')
   assert.deepEqual(new Set(firstJoins.map(j => j.peerId)), new Set(pool.peerIds))
-  assert.deepEqual(log.of('rejected'), [])
+  // A handshake that outlived timeouts.authMs on this busy machine is refused (auth_timeout, no ban) and retried.
+  assert.deepEqual(log.of('rejected', r => r.code !== 'auth_timeout'), [])
   assert.deepEqual(log.of('error'), [])
 
   // Under load a leaf may give up on a slow handshake (timeouts.dialMs) and retry; report it, it is not a failure.

@@ -149,6 +149,12 @@ describe('text protocol - rejections', () => {
     assert.equal((await rejected).code, 'auth_timeout')
     await expectClosed(client, true)
     expectNeverListed(client)
+    // A timeout bans nobody: the same peer id, on a new connection, is let in at once.
+    await client.connect(loopbackAddr(hub))
+    client.write(AUTH)
+    await client.waitLine('OK:AUTH')
+    assert.equal(log.of('rejected', r => r.peerId === client.peerId && r.code === 'banned').length, 0)
+    await client.close()
   })
 
   it('text rejection - AUTH but no JOIN within authMs: ERR:auth_timeout, stream closed, not banned', async () => {

@@ -87,6 +87,20 @@ describe('mesh (fake links)', () => {
     assert.equal(sent() - before.frames, 1 + 5 + 5, 'one roster (its claim and the 5 others), and a digest in reply to each')
   })
 
+  it('mesh - a node that stalls 3 s accuses nobody: its late probe timers are waited again (probeStalls), and nobody fails', async () => {
+    const events: Array<{ node: string, e: OverlayEvent }> = []
+    const net = await mesh(8, 5, events)
+    const slow = net.nodes[3] as SimNode
+    for (let i = 0; i < 5; i++) {
+      net.stall(slow, 3_000)
+      net.clock.runUntil(net.clock.now() + 10_000)
+    }
+    assert.ok(slow.mesh.stats.probeStalls > 0, 'the stalled node saw its own stalls')
+    const accusedBySlow = events.filter(x => x.node === slow.name && x.e.type === 'suspect' && x.e.reason === 'silent')
+    assert.deepEqual(accusedBySlow, [], 'it suspected nobody')
+    assert.deepEqual(events.filter(x => x.e.type === 'failed'), [], 'nobody failed')
+  })
+
   it('mesh - a broadcast reaches every node once', async () => {
     const events: Array<{ node: string, e: OverlayEvent }> = []
     const net = await mesh(10, 5, events)

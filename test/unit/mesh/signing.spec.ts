@@ -69,6 +69,14 @@ describe('signing', () => {
     })
   }
 
+  it('signing - a good signature remembered process-wide still binds its bytes and signer', () => {
+    const f = signed({ text: 'remembered' })
+    assert.equal(new Verifier().verify(f), true)
+    assert.equal(new Verifier().verify(f), true, 'a second verifier (another node in this process) agrees')
+    assert.equal(new Verifier().verify({ ...f, text: 'remembered!' }), false, 'same signature, other bytes')
+    assert.equal(new Verifier().verifyBy(f, otherOrigin), false, 'same signature and bytes, another signer')
+  })
+
   it('signing - altering to of a direct message breaks verification', () => {
     const f = signed({ to: otherOrigin })
     const v = new Verifier()
