@@ -113,3 +113,5 @@ export const DEFAULT_API_MAX_BODY_BYTES = 256 * 1024
 export const DEFAULT_API_MAX_EVENT_CLIENTS = 32
 /** Control API: an /v1/events client this far behind, in bytes, is disconnected. */
 export const DEFAULT_API_MAX_EVENT_QUEUE_BYTES = 4 * 1024 * 1024
+/** Control API: message texts longer than this (characters) reach /v1/events cut, whole at /v1/events/{id}. */
+export const DEFAULT_API_EVENT_TEXT_CHARS = 1024

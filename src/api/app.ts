@@ -73,7 +73,7 @@ export async function buildApp (init: AppInit): Promise<{ app: FastifyInstance, 
   }))
 
   registerRoutes(app, { node, version })
-  registerEvents(app, { ring, maxClients: cfg.maxEventClients, maxQueuedBytes: cfg.maxEventQueueBytes, refused: metrics.refused })
+  registerEvents(app, { ring, maxClients: cfg.maxEventClients, maxQueuedBytes: cfg.maxEventQueueBytes, textChars: cfg.eventTextChars, refused: metrics.refused })
   app.get('/metrics', async (_req, reply) => {
     const { contentType, text } = await exposition(prep.registry)
     return await reply.type(contentType).send(text)

@@ -61,11 +61,14 @@ export class ApiClient {
     return (await this.request<T>('POST', path, { body, ...(signal === undefined ? {} : { signal }) })).body
   }
 
-  /** Follows /v1/events until the server ends the stream or `signal` aborts; `lastEventId` resumes. */
-  async * events (options: { signal?: AbortSignal, lastEventId?: string } = {}): AsyncGenerator<StreamedEvent> {
+  /**
+   * Follows /v1/events until the server ends the stream or `signal` aborts; `lastEventId` resumes;
+   * `fullText` asks for message texts whole (else those over api.eventTextChars come cut).
+   */
+  async * events (options: { signal?: AbortSignal, lastEventId?: string, fullText?: boolean } = {}): AsyncGenerator<StreamedEvent> {
     let res: Response
     try {
-      res = await fetch(this.url + '/v1/events', {
+      res = await fetch(this.url + (options.fullText === true ? '/v1/events?text=full' : '/v1/events'), {
         headers: this.headers({ accept: 'text/event-stream', ...(options.lastEventId === undefined ? {} : { 'last-event-id': options.lastEventId }) }),
         ...(options.signal === undefined ? {} : { signal: options.signal })
       })

@@ -11,7 +11,11 @@ export const STREAMED_EVENTS: readonly string[] = Object.keys(NODE_EVENTS)
 /** A rough size, to bound the ring in bytes as well as in count (message texts can be large). */
 const OVERHEAD_BYTES = 256
 
-export interface RingEntry { id: number, event: { type: string } & Record<string, unknown>, bytes: number }
+export interface RingEntry {
+  id: number
+  event: { type: string } & Record<string, unknown>
+  bytes: number
+}
 
 export class EventRing {
   private readonly entries: RingEntry[] = []
@@ -44,6 +48,12 @@ export class EventRing {
    * Entries after `lastId`. An id beyond the newest comes from an earlier run of the node (ids
    * restart at 1): everything kept is sent. Entries that fell off the ring are lost.
    */
+  /** The kept entry with this id, if it is still kept. */
+  get (id: number): RingEntry | undefined {
+    const first = this.entries[0]
+    return first === undefined ? undefined : this.entries[id - first.id]
+  }
+
   since (lastId: number | undefined): RingEntry[] {
     if (lastId === undefined) return []
     if (lastId > this.lastId) return [...this.entries]

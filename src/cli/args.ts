@@ -108,7 +108,8 @@ export const COMMANDS = {
     flags: {
       ...CLIENT_FLAGS,
       json: { type: 'boolean', help: 'one JSON event per line, exactly as `start --json` prints them' },
-      since: { type: 'string', arg: 'ID', help: 'first replay the kept events after this event id (0 = all kept)' }
+      since: { type: 'string', arg: 'ID', help: 'first replay the kept events after this event id (0 = all kept)' },
+      'full-text': { type: 'boolean', help: 'message texts whole (by default those over api.eventTextChars come cut)' }
     }
   },
   stats: {

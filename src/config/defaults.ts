@@ -92,6 +92,8 @@ export interface OverlayConfig {
     maxEventClients: number
     /** An /v1/events client further behind than this many bytes is disconnected. */
     maxEventQueueBytes: number
+    /** Message texts longer than this many characters reach /v1/events cut (whole with ?text=full, or at /v1/events/{id}). */
+    eventTextChars: number
   }
 }
 
@@ -155,7 +157,8 @@ export function defaultConfig (): OverlayConfig {
       eventRingBytes: C.DEFAULT_API_EVENT_RING_BYTES,
       maxBodyBytes: C.DEFAULT_API_MAX_BODY_BYTES,
       maxEventClients: C.DEFAULT_API_MAX_EVENT_CLIENTS,
-      maxEventQueueBytes: C.DEFAULT_API_MAX_EVENT_QUEUE_BYTES
+      maxEventQueueBytes: C.DEFAULT_API_MAX_EVENT_QUEUE_BYTES,
+      eventTextChars: C.DEFAULT_API_EVENT_TEXT_CHARS
     }
   }
 }

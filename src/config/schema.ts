@@ -127,7 +127,8 @@ const schema = section({
     eventRingBytes: int(64 * 1024, 1024 * 1024 * 1024),
     maxBodyBytes: int(1024, 64 * 1024 * 1024),
     maxEventClients: int(1, 10_000),
-    maxEventQueueBytes: int(64 * 1024, 1024 * 1024 * 1024)
+    maxEventQueueBytes: int(64 * 1024, 1024 * 1024 * 1024),
+    eventTextChars: int(64, 64 * 1024 * 1024)
   })
 }).refine(c => c.token === undefined || c.tokenFile === undefined, {
   path: ['token'], error: 'token and tokenFile cannot both be set; use one'

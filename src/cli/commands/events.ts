@@ -21,8 +21,9 @@ export async function runEvents (values: ParsedArgs['values'], io: Io): Promise<
     io.signals.on('SIGINT', onSignal)
     io.signals.on('SIGTERM', onSignal)
     try {
-      const options = { signal: stop.signal, ...(since === undefined ? {} : { lastEventId: since as string }) }
-      for await (const { event } of client.events(options)) {
+      const options = { signal: stop.signal, fullText: values['full-text'] === true, ...(since === undefined ? {} : { lastEventId: since as string }) }
+      for await (const { id, event } of client.events(options)) {
+        if (!json && event.truncated === true) event.text = `${String(event.text)}… [${String(event.textChars)} characters: --full-text, or GET /v1/events/${id}]`
         if (json || PRINTED.has(event.type)) printer.event(event as OverlayEvent)
         else io.stdout.write(`* ${event.type} ${JSON.stringify({ ...event, type: undefined })}\n`)
       }

@@ -54,7 +54,8 @@ describe('api openapi', () => {
   /** Calls the server and checks the answer against the document. */
   async function check (method: string, path: string, opts: Parameters<typeof call>[3] = {}): Promise<Answer> {
     const res = await call(api, method, path, opts)
-    const route = path.split('?', 1)[0] as string
+    const bare = path.split('?', 1)[0] as string
+    const route = Object.keys(doc.paths).find(t => new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(bare)) ?? bare
     const op = doc.paths[route]?.[method.toLowerCase()]
     assert.ok(op !== undefined, `${method} ${route} is not documented`)
     let response = op.responses[String(res.status)]
@@ -81,7 +82,7 @@ describe('api openapi', () => {
     const documented = new Set<string>()
     for (const [path, item] of Object.entries<any>(doc.paths)) for (const m of METHODS) if (item[m] !== undefined) documented.add(`${m.toUpperCase()} ${path}`)
     // With dist/ui built, the static files' wildcard route answers GET /.
-    const served = new Set((await server.routes()).map(r => ({ ...r, url: r.url === '/*' ? '/' : r.url })).filter(r => r.method !== 'HEAD' && !r.url.includes('*')).map(r => `${r.method} ${r.url}`))
+    const served = new Set((await server.routes()).map(r => ({ ...r, url: r.url === '/*' ? '/' : r.url.replace(/:(\w+)/g, '{$1}') })).filter(r => r.method !== 'HEAD' && !r.url.includes('*')).map(r => `${r.method} ${r.url}`))
     assert.deepEqual([...served].sort(), [...documented].sort())
   })
 
@@ -159,6 +160,10 @@ describe('api openapi', () => {
     seen.set('GET /v1/events', new Set([200]))
     await check('GET', '/v1/events', { headers: { accept: 'application/json' } })
     await check('GET', '/v1/events', { auth: false })
+    assert.equal((await check('GET', '/v1/events/1')).body.id, 1)
+    assert.equal((await check('GET', '/v1/events/999999')).status, 404)
+    assert.equal((await check('GET', '/v1/events/0')).status, 400)
+    assert.equal((await check('GET', '/v1/events/1', { auth: false })).status, 401)
   })
 
   it('openapi - leave answers as documented and the node stops', async () => {

@@ -110,7 +110,7 @@ describe('api events (SSE) flow control', () => {
     const refused = new Counter({ name: 'refused_total', help: 'x', labelNames: ['reason'], registers: [new Registry()] })
     const app = Fastify()
     await app.register(fastifySSE)
-    registerEvents(app, { ring, maxClients: 5, maxQueuedBytes: 64 * 1024, refused })
+    registerEvents(app, { ring, maxClients: 5, maxQueuedBytes: 64 * 1024, textChars: 1024, refused })
     await app.listen({ host: '127.0.0.1', port: 0 })
     const port = (app.server.address() as { port: number }).port
     const socket = connect(port, '127.0.0.1')
@@ -123,9 +123,10 @@ describe('api events (SSE) flow control', () => {
       socket.on('data', (b: Buffer) => { tail = (tail + b.toString('latin1')).slice(-16) })
       socket.on('end', () => { ended = true })
       socket.on('error', () => {})
-      const text = 'x'.repeat(60_000)
-      // Bounded: 2,000 events of 60 kB (120 MB) far exceed loopback socket buffers.
-      for (let i = 0; i < 2_000 && (await refused.get()).values.length === 0; i++) {
+      // Under textChars, so every event goes out whole.
+      const text = 'x'.repeat(1_000)
+      // Bounded: 100,000 events of 1 kB (100 MB) far exceed loopback socket buffers.
+      for (let i = 0; i < 100_000 && (await refused.get()).values.length === 0; i++) {
         ring.push({ type: 'message', text })
         if (i % 50 === 0) await new Promise(resolve => setImmediate(resolve))
       }
@@ -138,5 +139,67 @@ describe('api events (SSE) flow control', () => {
       socket.destroy()
       await app.close()
     }
+  })
+})
+
+describe('api events (SSE) message texts and batching', () => {
+  const nodes = new NodeTracker()
+  let hub: OverlayNode
+  let api: NodeApi
+  before(async () => {
+    hub = await nodes.startNode({ mode: 'hub', name: 'hub', api: { eventTextChars: 64 } })
+    api = await apiOf(hub)
+  })
+  after(async () => { await nodes.stopAll() })
+
+  it('events - a text over api.eventTextChars comes cut (truncated, textChars); whole with ?text=full and at /v1/events/{id}', async () => {
+    const cut = follow(api)
+    const whole = (() => {
+      const ac = new AbortController()
+      const events: StreamedEvent[] = []
+      const done = (async () => { for await (const e of api.client.events({ signal: ac.signal, fullText: true })) events.push(e) })()
+      return { events, stop: () => { ac.abort() }, done }
+    })()
+    nodes.onStop(async () => { cut.stop(); whole.stop(); await Promise.all([cut.done, whole.done]) })
+    const leaf = await nodes.startNode({ mode: 'leaf', name: 'leaf', bootstrap: [loopbackAddr(hub)] })
+    const long = `${'é'.repeat(63)}😀${'z'.repeat(100)}` // the cut falls inside the emoji's surrogate pair
+    await leaf.send('short')
+    await leaf.send(long)
+    const got = (s: { events: StreamedEvent[] }, text: string): StreamedEvent | undefined => s.events.find(e => e.type === 'message' && String(e.event.text).startsWith(text.slice(0, 10)) && e.event.from === 'leaf' && (text === 'short') === (e.event.text === 'short'))
+    await waitFor(() => got(cut, long) !== undefined && got(whole, long) !== undefined, { timeout: 10_000, message: 'both streams got the long message' })
+    const c = got(cut, long) as StreamedEvent
+    assert.equal(c.event.text, 'é'.repeat(63), 'cut before the surrogate pair, never inside it')
+    assert.equal(c.event.truncated, true)
+    assert.equal(c.event.textChars, long.length)
+    assert.equal(got(whole, long)?.event.text, long)
+    assert.equal(got(whole, long)?.event.truncated, undefined)
+    assert.equal(got(cut, 'short')?.event.text, 'short', 'a short text comes whole')
+    assert.equal(got(cut, 'short')?.event.truncated, undefined)
+    const byId = await call(api, 'GET', `/v1/events/${c.id}`)
+    assert.equal(byId.status, 200, byId.text)
+    assert.equal(byId.body.event.text, long)
+    assert.equal(byId.body.id, Number(c.id))
+    const gone = await call(api, 'GET', '/v1/events/999999')
+    assert.equal(gone.status, 404)
+    assert.equal(gone.body.error.code, 'gone')
+    assert.equal((await call(api, 'GET', '/v1/events/0')).status, 400)
+    cut.stop()
+    whole.stop()
+  })
+
+  it('events - 5,000 events raised in one turn reach a client all, in order, each once', async () => {
+    const stream = follow(api)
+    nodes.onStop(async () => { stream.stop(); await stream.done })
+    await waitFor(async () => (await call(api, 'GET', '/v1/stats')).status === 200, { timeout: 5_000, message: 'the API answers' })
+    // Let the stream subscribe: its first event is the marker below.
+    await waitFor(() => { hub.dispatchEvent(new CustomEvent('error', { detail: { type: 'error', code: 'marker', message: 'marker' } })); return stream.events.some(e => e.event.code === 'marker') }, { timeout: 10_000, interval: 100, message: 'the stream follows' })
+    const from = stream.events.length
+    for (let i = 0; i < 5_000; i++) hub.dispatchEvent(new CustomEvent('error', { detail: { type: 'error', code: 'burst', message: String(i) } }))
+    await waitFor(() => stream.events.filter(e => e.event.code === 'burst').length >= 5_000, { timeout: 20_000, message: 'all 5,000 arrived' })
+    const burst = stream.events.slice(from).filter(e => e.event.code === 'burst')
+    assert.deepEqual(burst.map(e => e.event.message), Array.from({ length: 5_000 }, (_, i) => String(i)))
+    const ids = burst.map(e => Number(e.id))
+    assert.ok(ids.every((id, i) => i === 0 || id === (ids[i - 1] as number) + 1), 'ids rise by one')
+    stream.stop()
   })
 })

@@ -16,7 +16,8 @@ describe('config api', () => {
       eventRingBytes: 4 * 1024 * 1024,
       maxBodyBytes: 256 * 1024,
       maxEventClients: 32,
-      maxEventQueueBytes: 4 * 1024 * 1024
+      maxEventQueueBytes: 4 * 1024 * 1024,
+      eventTextChars: 1024
     })
   })
 

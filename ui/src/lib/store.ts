@@ -168,7 +168,9 @@ export class Store {
       if (this.seenMessages.has(e.id)) return
       this.seenMessages.add(e.id)
     }
-    this.pushMessage({ id: String(e.id ?? `in-${++this.localIds}`), from, text: String(e.text ?? ''), ts: typeof e.ts === 'number' ? e.ts : e.at, conv, direct, mine: false })
+    // Long texts come cut on the event stream (api.eventTextChars); say so rather than pass off a part as the whole.
+    const text = e.truncated === true ? `${String(e.text ?? '')}… [cut: ${String(e.textChars)} characters]` : String(e.text ?? '')
+    this.pushMessage({ id: String(e.id ?? `in-${++this.localIds}`), from, text, ts: typeof e.ts === 'number' ? e.ts : e.at, conv, direct, mine: false })
     if (conv !== this.activeConv && e.replayed !== true) this.unread.set(conv, (this.unread.get(conv) ?? 0) + 1)
   }
 
