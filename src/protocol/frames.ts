@@ -23,6 +23,10 @@ export const FrameType = {
 } as const
 export type FrameType = typeof FrameType[keyof typeof FrameType]
 
+/** The two wire formats: tagged text lines (clients) and length-prefixed JSON (nodes). */
+export const Wire = { text: 'text', json: 'json' } as const
+export type Wire = typeof Wire[keyof typeof Wire]
+
 /** Machine-readable reasons carried by ERR frames and `rejected`/`error` events. */
 export const ErrorCode = {
   /** Bytes that do not parse: unknown tag, bad JSON, missing field. */
