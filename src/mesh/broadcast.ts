@@ -16,7 +16,7 @@ import { isCore } from './link.ts'
 import type { MeshContext } from './context.ts'
 import type { Direct } from './direct.ts'
 import type { Link } from './link.ts'
-import type { OverlayEvents } from './events.ts'
+import type { OverlayEvents } from '../events.ts'
 import type { GraftFrame, IHaveFrame, MsgFrame, PruneFrame } from '../protocol/frames.ts'
 
 /** Messages stamped further than this from our clock are refused as replays or forgeries. */

@@ -10,7 +10,6 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import type { Libp2pOptions } from 'libp2p'
 import { TypedEventEmitter } from 'main-event'
-import { loadConfig } from '../config/load.ts'
 import { ConfigError, DeliveryError, SessionRejectedError } from '../errors.ts'
 import { Mesh } from '../mesh/mesh.ts'
 import { linkOf } from './session-link.ts'
@@ -26,14 +25,11 @@ import { keepingAlive } from './keep-alive.ts'
 import { Outbox } from './outbox.ts'
 import { loggerFor, unpinPeerId } from './per-connection.ts'
 import { resolveToken } from './token.ts'
-import { prepareApi, startApi } from '../api/index.ts'
-import type { ApiPrep, ApiServer } from '../api/index.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
-import type { PartialConfig } from '../config/load.ts'
 import type { MeshStats } from '../mesh/mesh.ts'
 import type { SessionLink } from './session-link.ts'
 import type { Member } from '../mesh/roster.ts'
-import type { OverlayEvent, OverlayEvents } from '../mesh/events.ts'
+import type { OverlayEvent, OverlayEvents } from '../events.ts'
 import type { PongFrame } from '../protocol/frames.ts'
 import type { ConnGuardStats } from './conn-guard.ts'
 import type { OverlayProtocol, OverlayProtocolInit } from '../protocol/overlay-protocol.ts'
@@ -55,6 +51,28 @@ export interface CreateOptions {
   connectionGater?: ConnectionGater
   /** Environment for OVERLAY_* variables and DEBUG (libp2p logging); the library reads none unless given. */
   env?: Record<string, string | undefined>
+  /** Prepares what runs beside the node (src/create.ts passes the control API); none by default. */
+  companion?: (config: OverlayConfig) => Promise<Companion | undefined>
+}
+
+/**
+ * A server that runs beside the node, such as the control API: prepared before libp2p is created
+ * (libp2p's metrics must be passed in then), started once the node listens, closed when it stops.
+ * The node knows it only through this, so the layer above (src/api/) is never imported here.
+ */
+export interface Companion {
+  /** Passed to createLibp2p when this companion holds the process's libp2p metrics. */
+  libp2pMetrics?: Libp2pOptions['metrics']
+  start: (node: OverlayNode) => Promise<CompanionServer>
+  /** Gives back what prepare took (the libp2p metrics claim), started or not. */
+  release: () => void
+}
+
+export interface CompanionServer {
+  url: string
+  /** url + `/?token=…`: opens the UI and sets its cookie. */
+  uiUrl: string
+  close: () => Promise<void>
 }
 
 export interface SessionInfo { peerId: string, name: string, wire: string, mode: string, encryption: string, remoteAddr: string, queuedBytes: number }
@@ -110,13 +128,13 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   startedAt?: number
   /** Called with each direct message's acknowledgement round trip, in ms (the API's histogram). */
   onAckRtt?: (ms: number) => void
-  private readonly apiPrep: ApiPrep | undefined
-  private api?: ApiServer
+  private readonly companion: Companion | undefined
+  private api?: CompanionServer
   private readonly ackRtt = new Map<string, number>()
 
-  constructor (init: { config: OverlayConfig, libp2p: OverlayLibp2p, token: TokenSource, lock: DataDir, bans: Banlist, guard: ConnGuard, privateKey: PrivateKey, api?: ApiPrep }) {
+  constructor (init: { config: OverlayConfig, libp2p: OverlayLibp2p, token: TokenSource, lock: DataDir, bans: Banlist, guard: ConnGuard, privateKey: PrivateKey, companion?: Companion }) {
     super()
-    this.apiPrep = init.api
+    this.companion = init.companion
     this.config = init.config
     this.libp2p = init.libp2p
     this.token = init.token
@@ -189,7 +207,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     this.mesh.start()
     await writeStatus(this.dataDir, { peerId: this.peerId, name: this.name, mode: this.mode, addrs: this.getMultiaddrs(), pid: process.pid })
     this.startedAt = Date.now()
-    if (this.apiPrep !== undefined) this.api = await startApi(this, this.apiPrep)
+    if (this.companion !== undefined) this.api = await this.companion.start(this)
     this.emitEvent({ type: 'listening', peerId: this.peerId, addrs: this.getMultiaddrs(), name: this.name, mode: this.mode })
     const behaviour = MODES[this.config.mode]
     runBootstrap({
@@ -231,7 +249,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       await this.libp2p.stop()
       this.guard.stop()
       await this.api?.close().catch(() => {})
-      this.apiPrep?.release()
+      this.companion?.release()
       await removeStatus(this.dataDir)
       await this.lock.release()
     })
@@ -469,24 +487,22 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 }
 
-/** Builds a node from a (partial) config: merged over defaults, validated, with identity and token resolved. */
-export async function createOverlayNode (partial: PartialConfig = {}, options: CreateOptions = {}): Promise<OverlayNode> {
-  const config = await loadConfig({ flags: partial, env: options.env ?? {} })
-  return await createOverlayNodeFromConfig(config, options)
-}
-
-export async function createOverlayNodeFromConfig (config: OverlayConfig, options: CreateOptions = {}): Promise<OverlayNode> {
-  // A generated token can never match the hub's, and a leaf takes no JOINs: it would wait forever.
-  if (config.mode === 'leaf' && config.token === undefined && config.tokenFile === undefined) {
+/**
+ * Builds a node from a validated config, with identity and token resolved, and whatever
+ * `options.companion` prepares. src/create.ts adds the control API (the package's createOverlayNode).
+ */
+export async function createNodeCore (config: OverlayConfig, options: CreateOptions = {}): Promise<OverlayNode> {
+  // A generated token can never match the hub's, and a node that takes no JOINs (a leaf) would wait forever.
+  if (!MODES[config.mode].acceptsJoins && config.token === undefined && config.tokenFile === undefined) {
     throw new ConfigError('token', 'a leaf needs the token of the hub it dials (token or tokenFile; it never generates one)')
   }
   const lock = await acquireDataDir(config.dataDir, config.name)
-  let api: ApiPrep | undefined
+  let api: Companion | undefined
   try {
     const privateKey = options.privateKey ?? await loadOrCreateIdentity(lock.path)
     const token = await resolveToken({ dataDir: lock.path, ...(config.token === undefined ? {} : { token: config.token }), ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }) })
     const bans = new Banlist(config.timeouts.banMs)
-    api = await prepareApi(config)
+    api = await options.companion?.(config)
     const limits = config.limits
     const guard = new ConnGuard({
       maxConnectionsPerIp: limits.maxConnectionsPerIp,
@@ -520,7 +536,7 @@ export async function createOverlayNodeFromConfig (config: OverlayConfig, option
       },
       ...(api?.libp2pMetrics === undefined ? {} : { metrics: api.libp2pMetrics })
     })
-    return new OverlayNode({ config, libp2p, token, lock, bans, guard, privateKey, ...(api === undefined ? {} : { api }) })
+    return new OverlayNode({ config, libp2p, token, lock, bans, guard, privateKey, ...(api === undefined ? {} : { companion: api }) })
   } catch (err) {
     api?.release()
     await lock.release()

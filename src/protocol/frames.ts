@@ -27,37 +27,9 @@ export type FrameType = typeof FrameType[keyof typeof FrameType]
 export const Wire = { text: 'text', json: 'json' } as const
 export type Wire = typeof Wire[keyof typeof Wire]
 
-/** Machine-readable reasons carried by ERR frames and `rejected`/`error` events. */
-export const ErrorCode = {
-  /** Bytes that do not parse: unknown tag, bad JSON, missing field. */
-  badFrame: 'bad_frame',
-  badUtf8: 'bad_utf8',
-  frameTooLarge: 'frame_too_large',
-  /** The stream ended in the middle of a line or frame. */
-  truncated: 'truncated',
-  authTimeout: 'auth_timeout',
-  authRequired: 'auth_required',
-  badToken: 'bad_token',
-  alreadyAuthenticated: 'already_authenticated',
-  joinRequired: 'join_required',
-  alreadyJoined: 'already_joined',
-  badName: 'bad_name',
-  nameTaken: 'name_taken',
-  badExit: 'bad_exit',
-  unexpectedFrame: 'unexpected_frame',
-  /** This node takes no JOINs (a leaf answers only PING). */
-  notAccepting: 'not_accepting',
-  tooManySessions: 'too_many_sessions',
-  duplicateSession: 'duplicate_session',
-  shuttingDown: 'shutting_down',
-  /** This peer failed AUTH here recently; the message says for how many more seconds it is refused. */
-  banned: 'banned',
-  /** More bytes wait to go to the peer than limits.maxQueuedBytes (or the node-wide cap) allows. */
-  slowConsumer: 'slow_consumer',
-  /** The peer kept sending over its per-session rate for limits.rateExcessCutMs. */
-  rateLimited: 'rate_limited'
-} as const
-export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
+/** ERR frames' codes live with the errors that carry them (src/errors.ts); the protocol re-exports them. */
+export { ErrorCode } from '../errors.ts'
+import type { ErrorCode } from '../errors.ts'
 
 export const MemberState = {
   alive: 'alive',
