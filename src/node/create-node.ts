@@ -272,7 +272,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     let full: Session[] | undefined
     for (const { session: s } of this.mesh.links.values()) if (s.needsDrain) (full ??= []).push(s)
     if (full !== undefined) await Promise.all(full.map(async s => { await s.writable(options.signal) }))
-    return { id: frame.id as string }
+    return { id: frame.id }
   }
 
   /** Sends to one member by name; resolves when it acknowledges. Refuses only by rejecting (DeliveryError, or TypeError for a bad text). */
