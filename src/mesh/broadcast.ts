@@ -6,7 +6,7 @@ import { nanoid } from 'nanoid'
 import * as varint from 'uint8-varint'
 import { InvalidFrameError } from '../errors.ts'
 import { encodeJsonFrame, splitList } from '../protocol/json-codec.ts'
-import { ErrorCode } from '../protocol/frames.ts'
+import { ErrorCode, Wire } from '../protocol/frames.ts'
 import { isPresent } from './roster.ts'
 import { BroadcastTree } from './tree.ts'
 import { wireBytes } from './unsigned.ts'
@@ -95,7 +95,7 @@ export class Broadcast {
     }
     if (f.to !== undefined && f.to !== ctx.self) {
       const hosted = ctx.links.get(f.to)
-      if (hosted?.wire === 'text') { deliverTo(hosted, f); this.direct.ack(f, hosted.name); return }
+      if (hosted?.wire === Wire.text) { deliverTo(hosted, f); this.direct.ack(f, hosted.name); return }
       this.direct.route(f.to, { ...f, hops: f.hops + 1 }, l)
       return
     }

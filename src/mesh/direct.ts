@@ -4,7 +4,7 @@
  */
 import { nanoid } from 'nanoid'
 import { DeliveryError, InvalidFrameError } from '../errors.ts'
-import { ErrorCode } from '../protocol/frames.ts'
+import { ErrorCode, Wire } from '../protocol/frames.ts'
 import { isPresent } from './roster.ts'
 import { AckOutcome, PendingAcks } from './pending.ts'
 import { wireBytes } from './unsigned.ts'
@@ -37,11 +37,11 @@ export class Direct {
       const id = f.id
       const client = ctx.links.get(target.peerId)
       // A direct neighbour knows who sent it from the link itself; only relayed frames need a signature.
-      if (client?.wire !== 'json') f.sig = ctx.signer.sign(f)
+      if (client?.wire !== Wire.json) f.sig = ctx.signer.sign(f)
       const bytes = this.fitted(f)
       if (bytes === undefined) throw new InvalidFrameError(ErrorCode.frameTooLarge, `the message does not fit in limits.maxFrameBytes (${ctx.init.maxFrameBytes}) with its envelope`)
       if (f.sig !== undefined) ctx.seen.add(id, ctx.now())
-      if (client?.wire === 'text') { deliverTo(client, f); return Promise.resolve({ id }) } // our own text client: handed over here
+      if (client?.wire === Wire.text) { deliverTo(client, f); return Promise.resolve({ id }) } // our own text client: handed over here
       signal?.throwIfAborted()
       const acked = this.acks.wait(id, target.host ?? target.peerId, { timeoutMs: ctx.cfg.directTimeoutMs, name, signal }, { id })
       this.route(target.peerId, f, undefined, bytes)
@@ -56,7 +56,7 @@ export class Direct {
     const ctx = this.ctx
     const to = f.origin
     const ack: MeshAck = { type: 'ACK', id: f.id, from: name, origin: ctx.self, to, hops: 0 }
-    if (ctx.links.get(to)?.wire !== 'json') {
+    if (ctx.links.get(to)?.wire !== Wire.json) {
       ack.sig = ctx.signer.sign(ack)
       ctx.seen.add(`ack:${ack.id}`, ctx.now())
     }
@@ -83,7 +83,7 @@ export class Direct {
     const ctx = this.ctx
     if (f.hops > ctx.cfg.hopLimit) return
     const via = ctx.links.get(to) ?? ctx.links.get(ctx.routes.get(to) ?? '')
-    if (via !== undefined && via !== from && via.wire === 'json') { via.send(encoded ?? wireBytes(f), Urgency.now); ctx.stats.relayed++; return }
+    if (via !== undefined && via !== from && via.wire === Wire.json) { via.send(encoded ?? wireBytes(f), Urgency.now); ctx.stats.relayed++; return }
     spread(ctx, f, from, { coreOnly: true, ...(encoded === undefined ? {} : { encoded }) })
   }
 
