@@ -40,7 +40,7 @@ export class Mesh<L extends Link = Link> {
 
   constructor (init: MeshInit) {
     this.ctx = new MeshContext<L>(init, init.env ?? systemEnv)
-    const ctx = this.ctx as unknown as MeshContext
+    const ctx: MeshContext = this.ctx
     this.membership = new Membership(ctx, {
       stateChanged: (m, by) => { this.detector.stateChanged(m, by) },
       confirm: (peerId, inc, by) => this.detector.confirm(peerId, inc, by),
