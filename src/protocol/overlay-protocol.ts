@@ -148,6 +148,10 @@ export class OverlayProtocol implements Startable {
     signal.throwIfAborted()
     const connection = await this.components.connectionManager.openConnection(target, { signal })
     const stream = await connection.newStream(JSON_PROTOCOL, { signal })
+    if (signal.aborted) { // no 'abort' event will come for this
+      stream.abort(signal.reason as Error)
+      throw signal.reason
+    }
     const onAbort = (): void => {
       stream.abort(signal.reason as Error)
       waiter.failed(signal.reason as Error)
