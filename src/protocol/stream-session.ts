@@ -1,6 +1,6 @@
 /**
- * One session's life on one stream: input decoded in bounded turns (so one flooding peer cannot
- * hold the event loop) -> codec -> the state machine (session.ts) -> actions; output through its
+ * One session's life on one stream: input decoded in bounded turns (input.ts, so one flooding peer
+ * cannot hold the event loop) -> codec -> the state machine (session.ts) -> actions; output through its
  * WriteQueue (write-queue.ts), bounded per session and per node; the auth deadline, rate limits,
  * and a clean or cut ending. Registration and dialling live in overlay-protocol.ts.
  */
@@ -9,6 +9,7 @@ import { DEFAULT_CONTROL_BURST, DEFAULT_CONTROL_PER_SECOND, DEFAULT_MAX_QUEUED_B
 import { InvalidFrameError, ProtocolViolationError, SessionRejectedError } from '../errors.ts'
 import { AuthRole } from './auth.ts'
 import { ErrorCode, Wire } from './frames.ts'
+import { InputBacklog, INPUT_SLICE_BYTES } from './input.ts'
 import { decodeJsonFrame, encodeJsonFrame, LengthPrefixDecoder } from './json-codec.ts'
 import { FrameLimiter, Verdict } from './rate-limit.ts'
 import { startSession, step } from './session.ts'
@@ -17,24 +18,12 @@ import { QueueBudget, SendWhen, WriteQueue } from './write-queue.ts'
 import type { Frame, MeshFrame, PongFrame } from './frames.ts'
 import type { CloseReason, ProtocolLimits, ProtocolStats, SessionEvents, SessionPolicy, SessionSettings } from './port.ts'
 import type { Purpose, SessionAction, SessionContext, SessionState } from './session.ts'
+import type { InputOwner } from './input.ts'
 import type { QueueOwner } from './write-queue.ts'
 import type { Connection, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 const CLOSE_GRACE_MS = 1_000
-/** Input is decoded in slices of at most this many bytes, so a turn can stop between them. */
-export const INPUT_SLICE_BYTES = 16 * 1024
-/** One session decodes for at most this long in one turn of the event loop, in ms. */
-export const INPUT_TURN_MS = 4
-/** ...or at most this many frames, then it continues on the next turn. */
-export const INPUT_TURN_FRAMES = 1_000
-/**
- * Input held over for later turns is capped: past this many bytes a session decodes all it holds at
- * once (as a node did before turns), so a sender faster than the node costs no unbounded memory.
- * (Pausing the stream instead, so yamux would hold the sender back, reset busy sessions: a 40 MB
- * broadcast lost its leaf's session in one run of three.)
- */
-export const INPUT_BACKLOG_BYTES = 16 * 1024 * 1024
 const encoder = new TextEncoder()
 
 /** What all sessions of one node share: settings, the policy and events ports, limits and counters. */
@@ -64,7 +53,7 @@ export interface Waiter {
 /** Inbound sessions have nobody waiting on them: one shared no-op instead of closures per session. */
 const NO_WAITER: Waiter = { opened: () => {}, ponged: () => {}, failed: () => {} }
 
-export class Session implements QueueOwner {
+export class Session implements QueueOwner, InputOwner {
   readonly wire: Wire
   readonly role: AuthRole
   readonly remotePeer: string
@@ -85,12 +74,8 @@ export class Session implements QueueOwner {
   private readonly out: WriteQueue
   /** Created when the session opens: only open sessions carry rate-limited frames. */
   private limiter: FrameLimiter | undefined
-  /** Input left over when a turn's budget ran out. */
-  private backlog: Uint8Array[] | undefined
-  private backlogBytes = 0
-  /** The remote ended its side while input was still waiting. */
-  private endPending = false
-  private pumpScheduled = false
+  /** Input left over when a turn's budget ran out (input.ts). */
+  private backlog: InputBacklog | undefined
   private framesIn = 0
   private authTimer: ReturnType<typeof setTimeout> | undefined
   /** No more input is read and no more frames are queued. */
@@ -146,7 +131,7 @@ export class Session implements QueueOwner {
     switch (evt.type) {
       case 'message': this.receive((evt as StreamMessageEvent).data); break
       case 'remoteCloseWrite':
-        if (this.backlog !== undefined) this.endPending = true
+        if (this.backlog !== undefined) this.backlog.end()
         else this.remoteEnded()
         break
       case 'close': this.finish(this.opened ? 'disconnect' : 'error', undefined, (evt as StreamCloseEvent).error); break
@@ -244,7 +229,7 @@ export class Session implements QueueOwner {
   /** Ends the session at once: nothing more is read or written, the stream is reset. */
   private cut (code: ErrorCode, message: string): void {
     this.closed = true
-    this.backlog = undefined
+    this.dropInput()
     this.out.close()
     this.finish('error', code, new SessionRejectedError(code, message, { peerId: this.remotePeer }))
     this.stream.abort(new SessionRejectedError(code, message, { peerId: this.remotePeer }))
@@ -253,11 +238,7 @@ export class Session implements QueueOwner {
   private receive (data: Uint8Array | Uint8ArrayList): void {
     if (this.closed) return
     if (this.backlog !== undefined) {
-      // Input that arrives while earlier input waits for its turn.
-      if (data instanceof Uint8Array) this.backlog.push(data)
-      else for (const piece of data) this.backlog.push(piece)
-      this.backlogBytes += data.byteLength
-      this.schedulePump()
+      this.backlog.add(data)
       return
     }
     // The common case: one small chunk, decoded at once with nothing allocated.
@@ -265,56 +246,28 @@ export class Session implements QueueOwner {
       this.decode(data)
       return
     }
-    this.backlog = data instanceof Uint8Array ? [data] : [...data]
-    this.backlogBytes = data.byteLength
-    this.pump()
+    this.backlog = new InputBacklog(this, data)
+    this.backlog.run()
   }
 
-  /** Decodes the backlog, slice by slice, until it is empty or the turn's budget is spent. */
-  private pump (): void {
-    const started = performance.now()
-    const framesBefore = this.framesIn
-    while (!this.closed) {
-      const backlog = this.backlog
-      const piece = backlog?.[0]
-      if (backlog === undefined || piece === undefined) break
-      let slice = piece
-      if (piece.byteLength > INPUT_SLICE_BYTES) {
-        slice = piece.subarray(0, INPUT_SLICE_BYTES)
-        backlog[0] = piece.subarray(INPUT_SLICE_BYTES)
-      } else {
-        backlog.shift()
-      }
-      this.backlogBytes -= slice.byteLength
-      this.decode(slice)
-      if (backlog.length > 0 && this.backlogBytes <= INPUT_BACKLOG_BYTES && (this.framesIn - framesBefore >= INPUT_TURN_FRAMES || performance.now() - started >= INPUT_TURN_MS)) {
-        // Go on in a later turn of the event loop, so other sessions and timers run first.
-        this.shared.stats.inputYields++
-        this.schedulePump()
-        return
-      }
-    }
+  /** @internal InputOwner */
+  decodeSlice (bytes: Uint8Array): void { this.decode(bytes) }
+  /** @internal InputOwner */
+  get framesDecoded (): number { return this.framesIn }
+  /** @internal InputOwner */
+  get inputClosed (): boolean { return this.closed }
+  /** @internal InputOwner */
+  inputYielded (): void { this.shared.stats.inputYields++ }
+  /** @internal InputOwner: the backlog is decoded; the remote's end, held back meanwhile, comes now. */
+  backlogDone (backlog: InputBacklog, ended: boolean): void {
+    if (this.backlog === backlog) this.backlog = undefined
+    if (ended) this.remoteEnded()
+  }
+
+  /** Forgets held input: nothing more is read. */
+  private dropInput (): void {
+    this.backlog?.drop()
     this.backlog = undefined
-    this.backlogBytes = 0
-    if (this.closed) return
-    if (this.endPending && this.backlog === undefined && !this.closed) {
-      this.endPending = false
-      this.remoteEnded()
-    }
-  }
-
-  /** Continues the backlog on a later turn (once, however often asked). */
-  private schedulePump (): void {
-    if (this.pumpScheduled) return
-    this.pumpScheduled = true
-    setImmediate(Session.continuePump, this)
-  }
-
-  /** Static, with the session as the argument: no closure kept per session. */
-  private static continuePump (s: Session): void {
-    s.pumpScheduled = false
-    if (s.closed) { s.backlog = undefined; return }
-    if (s.backlog !== undefined) s.pump()
   }
 
   private decode (bytes: Uint8Array): void {
@@ -445,7 +398,7 @@ export class Session implements QueueOwner {
   private async end (reason: CloseReason, code?: ErrorCode): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.backlog = undefined
+    this.dropInput()
     this.clearAuthTimer()
     this.out.flush() // may find the remote too slow, and cut it instead
     this.out.close()
