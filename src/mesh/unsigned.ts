@@ -34,12 +34,16 @@ export function inboundMsg (f: MsgFrame, link: SessionFacts, self: string): Mesh
   const origin = f.origin ?? (unsigned ? link.peer : undefined)
   const from = f.from ?? (unsigned ? link.name : undefined)
   const hops = f.hops ?? (unsigned ? 0 : undefined)
-  const { id, ts, text, sig } = f
+  const { id, ts, text, to } = f
   if (id === undefined || origin === undefined || from === undefined || ts === undefined || hops === undefined) return undefined
-  const base = { type: 'MSG' as const, id, origin, from, ts, hops, text, ...(sig === undefined ? {} : { sig }) }
-  if (f.to === undefined) return base
-  if (f.to === '') return unsigned ? { ...base, to: self } : undefined
-  return { ...base, to: f.to }
+  // One object per message, built whole (no spread temporaries on the per-message path).
+  let msg: MeshMsg
+  if (to === undefined) msg = { type: 'MSG', id, origin, from, ts, hops, text }
+  else if (to !== '') msg = { type: 'MSG', id, origin, from, ts, hops, text, to }
+  else if (unsigned) msg = { type: 'MSG', id, origin, from, ts, hops, text, to: self }
+  else return undefined
+  if (!unsigned) msg.sig = f.sig
+  return msg
 }
 
 /** The ACK as the mesh handles it: an unsigned one filled in from the session; undefined when a field is missing. */
@@ -50,5 +54,8 @@ export function inboundAck (f: AckFrame, link: SessionFacts, self: string): Mesh
   const hops = f.hops ?? (unsigned ? 0 : undefined)
   // A signed ACK's `from` is part of what its signature vouches for.
   if (origin === undefined || to === undefined || hops === undefined || (!unsigned && f.from === undefined)) return undefined
-  return { type: 'ACK', id: f.id, origin, to, hops, ...(f.from === undefined ? {} : { from: f.from }), ...(f.sig === undefined ? {} : { sig: f.sig }) }
+  const ack: MeshAck = { type: 'ACK', id: f.id, origin, to, hops }
+  if (f.from !== undefined) ack.from = f.from
+  if (!unsigned) ack.sig = f.sig
+  return ack
 }
