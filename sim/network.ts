@@ -10,11 +10,12 @@ import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeJsonFrame, encodeJsonFrame } from '../src/protocol/json-codec.ts'
 import { Mesh } from '../src/mesh/mesh.ts'
+import { MODES } from '../src/node/modes.ts'
 import { signedBytes, Verifier } from '../src/mesh/signing.ts'
 import { VirtualClock } from './clock.ts'
 import type { Link, Urgency } from '../src/mesh/link.ts'
 import type { Signable } from '../src/mesh/signing.ts'
-import type { OverlayEvent } from '../src/mesh/events.ts'
+import type { OverlayEvent } from '../src/events.ts'
 import type { OverlayConfig } from '../src/config/defaults.ts'
 import type { Frame } from '../src/protocol/frames.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -193,7 +194,7 @@ export class SimNet {
       name: node.name,
       mode: 'peer',
       privateKey: key,
-      behaviour: { relays: true, watchesLiveness: true, keepsDegree: true },
+      behaviour: { relays: true, watchesLiveness: true, keepsDegree: true, dials: MODES.peer.dials },
       config: this.opts.config,
       maxFrameBytes: this.opts.maxFrameBytes ?? 1_048_576,
       addrs: () => [`/sim/${node.name}`],

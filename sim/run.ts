@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 import { defaultConfig } from '../src/config/defaults.ts'
 import { SimNet } from './network.ts'
 import type { SimNode } from './network.ts'
-import type { OverlayEvent } from '../src/mesh/events.ts'
+import type { OverlayEvent } from '../src/events.ts'
 
 export interface SimOptions {
   nodes: number

@@ -2,7 +2,37 @@
  * Every error this package throws. Match on `.name`, never on instanceof or message text.
  * InvalidFrameError = bytes that do not parse; ProtocolViolationError = a well-formed frame at the wrong time.
  */
-import type { ErrorCode } from './protocol/frames.ts'
+/** Machine-readable reasons carried by ERR frames and `rejected`/`error` events. */
+export const ErrorCode = {
+  /** Bytes that do not parse: unknown tag, bad JSON, missing field. */
+  badFrame: 'bad_frame',
+  badUtf8: 'bad_utf8',
+  frameTooLarge: 'frame_too_large',
+  /** The stream ended in the middle of a line or frame. */
+  truncated: 'truncated',
+  authTimeout: 'auth_timeout',
+  authRequired: 'auth_required',
+  badToken: 'bad_token',
+  alreadyAuthenticated: 'already_authenticated',
+  joinRequired: 'join_required',
+  alreadyJoined: 'already_joined',
+  badName: 'bad_name',
+  nameTaken: 'name_taken',
+  badExit: 'bad_exit',
+  unexpectedFrame: 'unexpected_frame',
+  /** This node takes no JOINs (a leaf answers only PING). */
+  notAccepting: 'not_accepting',
+  tooManySessions: 'too_many_sessions',
+  duplicateSession: 'duplicate_session',
+  shuttingDown: 'shutting_down',
+  /** This peer failed AUTH here recently; the message says for how many more seconds it is refused. */
+  banned: 'banned',
+  /** More bytes wait to go to the peer than limits.maxQueuedBytes (or the node-wide cap) allows. */
+  slowConsumer: 'slow_consumer',
+  /** The peer kept sending over its per-session rate for limits.rateExcessCutMs. */
+  rateLimited: 'rate_limited'
+} as const
+export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
 
 /** Bytes that are not a frame: bad UTF-8, unknown tag, bad JSON, too long, cut off. */
 export class InvalidFrameError extends Error {

@@ -12,9 +12,12 @@
  * ```
  * @packageDocumentation
  */
-export { createOverlayNode, createOverlayNodeFromConfig, OverlayNode, MODES } from './node/index.ts'
+export { createOverlayNode, createOverlayNodeFromConfig } from './create.ts'
+export { OverlayNode, MODES } from './node/index.ts'
 export type { CreateOptions, SessionInfo, MemberInfo, OverlayEventMap } from './node/index.ts'
-export type { OverlayEvents, OverlayEvent, OverlayEventType, LeftReason, MeshStats } from './mesh/index.ts'
+export type { MeshStats } from './mesh/index.ts'
+export type { OverlayEvents, OverlayEvent, OverlayEventType, LeftReason } from './events.ts'
+export { OverlayEventTypes, OVERLAY_EVENT_TYPES } from './events.ts'
 export { defaultConfig, loadConfig, validateConfig, Mode, Encryption, ENV_VARS } from './config/index.ts'
 export type { OverlayConfig, PartialConfig } from './config/index.ts'
 export { TEXT_PROTOCOL, JSON_PROTOCOL } from './constants.ts'

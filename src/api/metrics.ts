@@ -6,7 +6,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { STREAMED_EVENTS } from './ring.ts'
-import type { OverlayEventType } from '../mesh/events.ts'
+import type { OverlayEventType } from '../events.ts'
 import type { OverlayNode } from '../node/create-node.ts'
 
 /** Seconds: 1 ms to 10 s. */

@@ -1,12 +1,9 @@
 /** The events /v1/events streams: numbered from 1 per node run, the latest kept for resumption (Last-Event-ID). */
-import type { OverlayEventType } from '../mesh/events.ts'
+import { OVERLAY_EVENT_TYPES } from '../events.ts'
 import type { OverlayNode } from '../node/create-node.ts'
 
-// Every event type the node emits; the `satisfies` makes a new type fail to compile until listed.
-const NODE_EVENTS = {
-  listening: true, session: true, joined: true, left: true, suspect: true, failed: true, alive: true, message: true, rejected: true, error: true, bootstrap: true, reconnecting: true, reconnected: true
-} as const satisfies Record<OverlayEventType, true>
-export const STREAMED_EVENTS: readonly string[] = Object.keys(NODE_EVENTS)
+/** Every event type the node emits is streamed. */
+export const STREAMED_EVENTS = OVERLAY_EVENT_TYPES
 
 /** A rough size, to bound the ring in bytes as well as in count (message texts can be large). */
 const OVERHEAD_BYTES = 256
@@ -70,8 +67,8 @@ export class EventRing {
 export function recordEvents (node: OverlayNode, ring: EventRing): () => void {
   const listeners = STREAMED_EVENTS.map(type => {
     const fn = (evt: Event): void => { ring.push({ type, ...(evt as CustomEvent<Record<string, unknown>>).detail }) }
-    node.addEventListener(type as OverlayEventType, fn)
-    return () => { node.removeEventListener(type as OverlayEventType, fn) }
+    node.addEventListener(type, fn)
+    return () => { node.removeEventListener(type, fn) }
   })
   return () => { for (const off of listeners) off() }
 }

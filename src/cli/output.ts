@@ -1,5 +1,5 @@
 /** Turns node events into what a person reads, or into one JSON object per line. */
-import type { OverlayEvent } from '../mesh/events.ts'
+import type { OverlayEvent } from '../events.ts'
 
 export interface Printer {
   event: (event: OverlayEvent) => void

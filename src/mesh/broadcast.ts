@@ -6,18 +6,18 @@ import { nanoid } from 'nanoid'
 import * as varint from 'uint8-varint'
 import { InvalidFrameError } from '../errors.ts'
 import { encodeJsonFrame, splitList } from '../protocol/json-codec.ts'
-import { ErrorCode } from '../protocol/frames.ts'
+import { ErrorCode, Wire } from '../protocol/frames.ts'
 import { isPresent } from './roster.ts'
 import { BroadcastTree } from './tree.ts'
-import { fillMsg, wireBytes } from './unsigned.ts'
+import { wireBytes } from './unsigned.ts'
 import { spread } from './dissemination.ts'
 import { deliverTo } from './direct.ts'
 import { isCore } from './link.ts'
 import type { MeshContext } from './context.ts'
 import type { Direct } from './direct.ts'
 import type { Link } from './link.ts'
-import type { OverlayEvents } from './events.ts'
-import type { GraftFrame, IHaveFrame, MsgFrame, PruneFrame } from '../protocol/frames.ts'
+import type { OverlayEvents } from '../events.ts'
+import type { BroadcastMsg, GraftFrame, IHaveFrame, MeshMsg, PruneFrame } from '../protocol/frames.ts'
 
 /** Messages stamped further than this from our clock are refused as replays or forgeries. */
 const MAX_CLOCK_SKEW_MS = 60_000
@@ -50,9 +50,9 @@ export class Broadcast {
   }
 
   /** Broadcasts text from this node (or from a text client it hosts). */
-  originate (text: string, client: Link | undefined): MsgFrame {
+  originate (text: string, client: Link | undefined): BroadcastMsg {
     const ctx = this.ctx
-    const f: MsgFrame = { type: 'MSG', id: nanoid(), origin: ctx.self, from: client?.name ?? ctx.init.name, ts: ctx.now(), hops: 0, text }
+    const f: BroadcastMsg = { type: 'MSG', id: nanoid(), origin: ctx.self, from: client?.name ?? ctx.init.name, ts: ctx.now(), hops: 0, text }
     if (client !== undefined || this.needsSignature()) f.sig = ctx.signer.sign(f)
     const bytes = this.fitted(f)
     if (bytes === undefined) {
@@ -60,7 +60,7 @@ export class Broadcast {
       client.close(ErrorCode.frameTooLarge, `the message does not fit in ${ctx.init.maxFrameBytes} bytes with its envelope`)
       return f
     }
-    if (f.sig !== undefined) ctx.seen.add(f.id as string, ctx.now()) // unsigned ones never come back
+    if (f.sig !== undefined) ctx.seen.add(f.id, ctx.now()) // unsigned ones never come back
     if (client !== undefined) this.deliver(f)
     // Unsigned means every member is our neighbour and nobody relays: it must go to all of them.
     if (f.sig === undefined) spread(ctx, f, client, { encoded: bytes })
@@ -69,17 +69,15 @@ export class Broadcast {
   }
 
   /** The frame's wire bytes, or undefined when they exceed what peers accept. */
-  readonly fitted = (f: MsgFrame): Uint8Array | undefined => {
+  readonly fitted = (f: MeshMsg): Uint8Array | undefined => {
     const bytes = wireBytes(f)
     return bytes.length - varint.encodingLength(bytes.length) > this.ctx.init.maxFrameBytes ? undefined : bytes
   }
 
-  onMsg (l: Link, f: MsgFrame): void {
+  /** A MSG from a node, decoded and filled in at the mesh's edge (Mesh.onFrame, unsigned.ts). */
+  onMsg (l: Link, f: MeshMsg): void {
     const ctx = this.ctx
-    if (l.wire === 'text') { this.originate(f.text, l); return }
-    if (f.sig === undefined) fillMsg(f, l, ctx.self)
     if (l.mode === 'leaf' && f.origin !== l.peer) { ctx.stats.leafOther++; return }
-    if (f.id === undefined || f.origin === undefined || f.from === undefined || f.ts === undefined || f.hops === undefined || f.to === '') { ctx.stats.malformed++; return }
     if (f.hops > ctx.cfg.hopLimit) { ctx.stats.hopLimit++; return }
     // Unsigned frames come once, straight from their origin, and are never passed on: no dedup needed.
     const signed = f.sig !== undefined
@@ -97,7 +95,7 @@ export class Broadcast {
     }
     if (f.to !== undefined && f.to !== ctx.self) {
       const hosted = ctx.links.get(f.to)
-      if (hosted?.wire === 'text') { deliverTo(hosted, f); this.direct.ack(f, hosted.name); return }
+      if (hosted?.wire === Wire.text) { deliverTo(hosted, f); this.direct.ack(f, hosted.name); return }
       this.direct.route(f.to, { ...f, hops: f.hops + 1 }, l)
       return
     }
@@ -108,9 +106,9 @@ export class Broadcast {
   }
 
   /** A broadcast we already have: the link that brought it is redundant, so prune it (relaying nodes only). */
-  private duplicate (l: Link, f: MsgFrame): void {
+  private duplicate (l: Link, f: MeshMsg): void {
     this.ctx.stats.duplicate++
-    if (f.to === undefined && this.ctx.relays && this.tree.duplicate(f.id as string, l.peer)) l.send({ type: 'PRUNE' })
+    if (f.to === undefined && this.ctx.relays && this.tree.duplicate(f.id, l.peer)) l.send({ type: 'PRUNE' })
   }
 
   onTreeFrame (l: Link, f: IHaveFrame | GraftFrame | PruneFrame): void {
@@ -134,16 +132,16 @@ export class Broadcast {
    * Sends a signed broadcast down the tree: to eager links, leaves and text clients; lazy links get
    * its id in the next IHAVE. Keeps the frame for GRAFTs.
    */
-  private push (f: MsgFrame, except: Link | undefined, encoded?: Uint8Array): void {
+  private push (f: BroadcastMsg, except: Link | undefined, encoded?: Uint8Array): void {
     const json = encoded ?? encodeJsonFrame(f)
     // Only a tree link can GRAFT it back: a hub serving leaves and text clients alone keeps nothing.
-    if (this.tree.size > 0) this.tree.hold(f.id as string, json, this.ctx.now())
+    if (this.tree.size > 0) this.tree.hold(f.id, json, this.ctx.now())
     spread(this.ctx, f, except, { encoded: json, lazy: this.lazy })
   }
 
-  private readonly lazy = (l: Link, f: MsgFrame): boolean => {
+  private readonly lazy = (l: Link, f: MeshMsg): boolean => {
     if (!this.tree.has(l.peer) || this.tree.isEager(l.peer)) return false
-    this.tree.announce(l.peer, f.id as string)
+    this.tree.announce(l.peer, f.id)
     return true
   }
 
@@ -170,9 +168,9 @@ export class Broadcast {
     this.tree.expire(now)
   }
 
-  private deliver (f: MsgFrame): void {
+  private deliver (f: MeshMsg): void {
     this.ctx.stats.delivered++
-    const event: OverlayEvents['message'] = { id: f.id as string, from: f.from as string, origin: f.origin as string, text: f.text, ts: f.ts as number }
+    const event: OverlayEvents['message'] = { id: f.id, from: f.from, origin: f.origin, text: f.text, ts: f.ts }
     if (f.to !== undefined) event.to = f.to
     this.ctx.emit({ type: 'message', ...event })
   }

@@ -9,7 +9,7 @@ import { Signer, Verifier } from './signing.ts'
 import type { Env } from './env.ts'
 import type { Link, MeshBehaviour } from './link.ts'
 import type { Member } from './roster.ts'
-import type { OverlayEvent } from './events.ts'
+import type { OverlayEvent } from '../events.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
 import type { PrivateKey } from '@libp2p/interface'
 

@@ -4,22 +4,22 @@
  */
 import { nanoid } from 'nanoid'
 import { DeliveryError, InvalidFrameError } from '../errors.ts'
-import { ErrorCode } from '../protocol/frames.ts'
+import { ErrorCode, Wire } from '../protocol/frames.ts'
 import { isPresent } from './roster.ts'
 import { AckOutcome, PendingAcks } from './pending.ts'
-import { fillAck, wireBytes } from './unsigned.ts'
+import { wireBytes } from './unsigned.ts'
 import { spread } from './dissemination.ts'
 import { Urgency } from './link.ts'
 import type { MeshContext } from './context.ts'
 import type { Link } from './link.ts'
-import type { AckFrame, MsgFrame } from '../protocol/frames.ts'
+import type { DirectMsg, MeshAck, MeshMsg } from '../protocol/frames.ts'
 
 export class Direct {
   private readonly ctx: MeshContext
   private readonly acks = new PendingAcks()
-  private readonly fitted: (f: MsgFrame) => Uint8Array | undefined
+  private readonly fitted: (f: MeshMsg) => Uint8Array | undefined
 
-  constructor (ctx: MeshContext, fitted: (f: MsgFrame) => Uint8Array | undefined) {
+  constructor (ctx: MeshContext, fitted: (f: MeshMsg) => Uint8Array | undefined) {
     this.ctx = ctx
     this.fitted = fitted
   }
@@ -33,15 +33,15 @@ export class Direct {
     try {
       const target = ctx.roster.byName(name)
       if (target === undefined || !isPresent(target.state)) throw new DeliveryError('unknown_member', `no member named "${name}"`)
-      const f: MsgFrame = { type: 'MSG', id: nanoid(), origin: ctx.self, from: ctx.init.name, to: target.peerId, ts: ctx.now(), hops: 0, text }
-      const id = f.id as string
+      const f: DirectMsg = { type: 'MSG', id: nanoid(), origin: ctx.self, from: ctx.init.name, to: target.peerId, ts: ctx.now(), hops: 0, text }
+      const id = f.id
       const client = ctx.links.get(target.peerId)
       // A direct neighbour knows who sent it from the link itself; only relayed frames need a signature.
-      if (client?.wire !== 'json') f.sig = ctx.signer.sign(f)
+      if (client?.wire !== Wire.json) f.sig = ctx.signer.sign(f)
       const bytes = this.fitted(f)
       if (bytes === undefined) throw new InvalidFrameError(ErrorCode.frameTooLarge, `the message does not fit in limits.maxFrameBytes (${ctx.init.maxFrameBytes}) with its envelope`)
       if (f.sig !== undefined) ctx.seen.add(id, ctx.now())
-      if (client?.wire === 'text') { deliverTo(client, f); return Promise.resolve({ id }) } // our own text client: handed over here
+      if (client?.wire === Wire.text) { deliverTo(client, f); return Promise.resolve({ id }) } // our own text client: handed over here
       signal?.throwIfAborted()
       const acked = this.acks.wait(id, target.host ?? target.peerId, { timeoutMs: ctx.cfg.directTimeoutMs, name, signal }, { id })
       this.route(target.peerId, f, undefined, bytes)
@@ -52,22 +52,21 @@ export class Direct {
   }
 
   /** Acknowledges a direct message delivered here (or to a text client we host, named `name`). */
-  ack (f: MsgFrame, name: string): void {
+  ack (f: DirectMsg, name: string): void {
     const ctx = this.ctx
-    const to = f.origin as string
-    const ack: AckFrame = { type: 'ACK', id: f.id as string, from: name, origin: ctx.self, to, hops: 0 }
-    if (ctx.links.get(to)?.wire !== 'json') {
+    const to = f.origin
+    const ack: MeshAck = { type: 'ACK', id: f.id, from: name, origin: ctx.self, to, hops: 0 }
+    if (ctx.links.get(to)?.wire !== Wire.json) {
       ack.sig = ctx.signer.sign(ack)
       ctx.seen.add(`ack:${ack.id}`, ctx.now())
     }
     this.route(to, ack, undefined)
   }
 
-  onAck (l: Link, f: AckFrame): void {
+  /** An ACK from a node, decoded and filled in at the mesh's edge (Mesh.onFrame, unsigned.ts). */
+  onAck (l: Link, f: MeshAck): void {
     const ctx = this.ctx
-    if (f.sig === undefined) fillAck(f, l, ctx.self)
     if (l.mode === 'leaf' && f.origin !== l.peer) { ctx.stats.leafOther++; return }
-    if (f.origin === undefined || f.to === undefined || f.hops === undefined || (f.sig !== undefined && f.from === undefined)) { ctx.stats.malformed++; return }
     if (f.hops > ctx.cfg.hopLimit) { ctx.stats.hopLimit++; return }
     if (f.sig !== undefined && !ctx.seen.add(`ack:${f.id}`, ctx.now())) { ctx.stats.duplicate++; return }
     if (f.to === ctx.self) {
@@ -80,11 +79,11 @@ export class Direct {
   }
 
   /** Sends toward one peer: its own link, the neighbour we last heard it through, or a flood. */
-  route (to: string, f: MsgFrame | AckFrame, from: Link | undefined, encoded?: Uint8Array): void {
+  route (to: string, f: MeshMsg | MeshAck, from: Link | undefined, encoded?: Uint8Array): void {
     const ctx = this.ctx
-    if ((f.hops ?? 0) > ctx.cfg.hopLimit) return
+    if (f.hops > ctx.cfg.hopLimit) return
     const via = ctx.links.get(to) ?? ctx.links.get(ctx.routes.get(to) ?? '')
-    if (via !== undefined && via !== from && via.wire === 'json') { via.send(encoded ?? wireBytes(f), Urgency.now); ctx.stats.relayed++; return }
+    if (via !== undefined && via !== from && via.wire === Wire.json) { via.send(encoded ?? wireBytes(f), Urgency.now); ctx.stats.relayed++; return }
     spread(ctx, f, from, { coreOnly: true, ...(encoded === undefined ? {} : { encoded }) })
   }
 
@@ -98,6 +97,6 @@ export class Direct {
 }
 
 /** A message for a text client we host, as its line. */
-export function deliverTo (client: Link, f: MsgFrame): void {
-  client.send({ type: 'MSG', from: f.from ?? '', text: f.text })
+export function deliverTo (client: Link, f: MeshMsg): void {
+  client.send({ type: 'MSG', from: f.from, text: f.text })
 }

@@ -3,12 +3,13 @@
  * the one it came from, encoded once per wire; text clients get only broadcasts, as MSG lines.
  */
 import { encodeTextLine } from '../protocol/text-codec.ts'
+import { Wire } from '../protocol/frames.ts'
 import { wireBytes } from './unsigned.ts'
 import { isClaim } from './trust.ts'
 import { Urgency } from './link.ts'
 import type { MeshContext } from './context.ts'
 import type { Link } from './link.ts'
-import type { AckFrame, MemberFrame, MsgFrame } from '../protocol/frames.ts'
+import type { MemberFrame, MeshAck, MeshMsg } from '../protocol/frames.ts'
 
 const encoder = new TextEncoder()
 
@@ -18,17 +19,17 @@ export interface SpreadOptions {
   /** The frame's JSON wire bytes, when already encoded. */
   encoded?: Uint8Array
   /** A link gets the broadcast's id instead of it (lazy tree links); returns true when it did. */
-  lazy?: (link: Link, f: MsgFrame) => boolean
+  lazy?: (link: Link, f: MeshMsg) => boolean
 }
 
-export function spread (ctx: MeshContext, f: MemberFrame | MsgFrame | AckFrame, except: Link | undefined, opts: SpreadOptions = {}): void {
+export function spread (ctx: MeshContext, f: MemberFrame | MeshMsg | MeshAck, except: Link | undefined, opts: SpreadOptions = {}): void {
   let json = opts.encoded
   let text: Uint8Array | undefined
   for (const l of ctx.links.values()) {
     if (l === except) continue
-    if (l.wire === 'text') {
+    if (l.wire === Wire.text) {
       if (opts.coreOnly === true || f.type !== 'MSG' || f.to !== undefined) continue
-      text ??= encoder.encode(encodeTextLine({ type: 'MSG', from: f.from ?? '', text: f.text }))
+      text ??= encoder.encode(encodeTextLine({ type: 'MSG', from: f.from, text: f.text }))
       l.send(text)
       continue
     }

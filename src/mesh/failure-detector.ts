@@ -10,7 +10,7 @@
  * incarnation, or fails when the timer runs out. A node whose own probes keep failing doubts itself
  * first: its local health score stretches its probe timeouts (Lifeguard).
  */
-import { MemberState } from '../protocol/frames.ts'
+import { MemberState, Wire } from '../protocol/frames.ts'
 import { isPresent, toFrame } from './roster.ts'
 import { isCore, Urgency } from './link.ts'
 import { shuffle } from './env.ts'
@@ -94,7 +94,7 @@ export class FailureDetector {
         const peer = this.order[this.next++] as string
         const l = ctx.links.get(peer)
         const m = ctx.roster.get(peer)
-        if (l?.wire === 'json' && m !== undefined && isPresent(m.state) && !this.probing.has(peer)) return peer
+        if (l?.wire === Wire.json && m !== undefined && isPresent(m.state) && !this.probing.has(peer)) return peer
       }
       this.order = shuffle(ctx.env, [...ctx.links.keys()])
       this.next = 0
@@ -179,7 +179,7 @@ export class FailureDetector {
   onProbe (l: Link, f: ProbeFrame): void {
     const ctx = this.ctx
     if (f.target === undefined) { l.send({ type: 'PROBEACK', n: f.n }, Urgency.now); return }
-    if (l.mode === 'leaf' || l.wire !== 'json') { ctx.stats.leafOther++; return }
+    if (l.mode === 'leaf' || l.wire !== Wire.json) { ctx.stats.leafOther++; return }
     if (f.origin === undefined) { ctx.stats.malformed++; return }
     ctx.learnRoute(f.origin, l.peer)
     if (f.target === ctx.self) {
@@ -192,7 +192,7 @@ export class FailureDetector {
   onProbeAck (l: Link, f: ProbeAckFrame): void {
     const ctx = this.ctx
     if (f.target !== undefined && f.target !== ctx.self) {
-      if (l.mode === 'leaf' || l.wire !== 'json') { ctx.stats.leafOther++; return }
+      if (l.mode === 'leaf' || l.wire !== Wire.json) { ctx.stats.leafOther++; return }
       this.forward(l, f)
       return
     }
@@ -213,7 +213,7 @@ export class FailureDetector {
     if (!ctx.relays || hops >= ctx.cfg.hopLimit) { ctx.stats.hopLimit++; return }
     const target = f.target as string
     const next = ctx.links.get(target) ?? ctx.links.get(ctx.routes.get(target) ?? '')
-    if (next === undefined || next === from || next.wire !== 'json') return
+    if (next === undefined || next === from || next.wire !== Wire.json) return
     next.send({ ...f, hops: hops + 1 }, Urgency.now)
     ctx.stats.relayed++
   }
@@ -257,7 +257,7 @@ export class FailureDetector {
   suspicionTimeout (accusers: number, mode?: string): number {
     const n = this.ctx.roster.present().length + 1
     const min = this.ctx.cfg.failAfterMs * Math.max(1, Math.log10(n) - 1)
-    if (mode === 'leaf' || mode === 'text' || n - 2 < SUSPICION_CONFIRMATIONS) return min
+    if (mode === 'leaf' || mode === Wire.text || n - 2 < SUSPICION_CONFIRMATIONS) return min
     const max = min * SUSPICION_MAX_FACTOR
     const c = Math.max(0, accusers - 1)
     return Math.max(min, max - (max - min) * Math.log(c + 1) / Math.log(SUSPICION_CONFIRMATIONS + 1))

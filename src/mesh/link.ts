@@ -3,6 +3,7 @@
  * its protocol sessions to this (src/node/create-node.ts); the simulator and unit tests use their
  * own. The mesh never imports the protocol's session or the node.
  */
+import { Wire } from '../protocol/frames.ts'
 import type { ErrorCode, Frame } from '../protocol/frames.ts'
 
 /** How soon a frame must leave: at once, with the next write, or when something else goes anyway. */
@@ -18,7 +19,7 @@ export interface Link {
   /** The member name it joined with. */
   readonly name: string
   /** `json` for nodes, `text` for text clients. */
-  readonly wire: 'json' | 'text'
+  readonly wire: Wire
   /** Its mode: peer, hub or leaf (text clients: whatever the session says). */
   readonly mode: string
   /** For the `session` event only. */
@@ -39,9 +40,11 @@ export interface MeshBehaviour {
   watchesLiveness: boolean
   /** Dials known members until it holds the target degree, and retries failed ones (healing). */
   keepsDegree: boolean
+  /** The modes of the members it dials to keep its degree (a member without one counts as a peer). */
+  dials: readonly string[]
 }
 
 /** Links that relay broadcasts and membership: JSON links with peers and hubs (leaves and text clients only listen). */
 export function isCore (l: Link): boolean {
-  return l.wire === 'json' && l.mode !== 'leaf'
+  return l.wire === Wire.json && l.mode !== 'leaf'
 }

@@ -2,7 +2,7 @@
  * Membership: member states and incarnations, who may say what (trust.ts), refutation of reports
  * about ourselves, and the events each change raises. Failure detection and dissemination feed it.
  */
-import { MemberState } from '../protocol/frames.ts'
+import { MemberState, Wire } from '../protocol/frames.ts'
 import { isPresent, toFrame } from './roster.ts'
 import { checkMember, isClaim, MemberDrop, nextInc } from './trust.ts'
 import { relayed, spread } from './dissemination.ts'
@@ -119,7 +119,7 @@ export class Membership {
    */
   private dropDeadLink (m: Member): void {
     const l = this.ctx.links.get(m.peerId)
-    if (l === undefined || l.wire !== 'json') return
+    if (l === undefined || l.wire !== Wire.json) return
     this.ctx.stats.failedSessions++
     l.abort(`${m.name} failed: nothing heard on its session`)
   }
@@ -170,7 +170,7 @@ export class Membership {
   /** Text clients see presence changes as JOIN/EXIT lines. */
   private tellTextClients (m: Member, present: boolean): void {
     for (const l of this.ctx.links.values()) {
-      if (l.wire === 'text' && l.peer !== m.peerId) l.send({ type: present ? 'JOIN' : 'EXIT', name: m.name })
+      if (l.wire === Wire.text && l.peer !== m.peerId) l.send({ type: present ? 'JOIN' : 'EXIT', name: m.name })
     }
   }
 
@@ -179,7 +179,7 @@ export class Membership {
     const ctx = this.ctx
     for (const m of ctx.roster.present()) if (m.peerId !== l.peer) l.send({ type: 'JOIN', name: m.name })
     l.send({ type: 'JOIN', name: ctx.init.name })
-    const frame: MemberFrame = { type: 'MEMBER', peerId: l.peer, name: l.name, state: MemberState.alive, inc: ctx.now(), seq: 0, addrs: [], mode: 'text', host: ctx.self, hops: 0 }
+    const frame: MemberFrame = { type: 'MEMBER', peerId: l.peer, name: l.name, state: MemberState.alive, inc: ctx.now(), seq: 0, addrs: [], mode: Wire.text, host: ctx.self, hops: 0 }
     this.accept(this.signed(frame), undefined)
   }
 
@@ -188,7 +188,7 @@ export class Membership {
     const ctx = this.ctx
     spread(ctx, this.selfFrame(MemberState.left, 'exit'), undefined)
     for (const l of ctx.links.values()) {
-      const client = l.wire === 'text' ? ctx.roster.get(l.peer) : undefined
+      const client = l.wire === Wire.text ? ctx.roster.get(l.peer) : undefined
       if (client !== undefined) spread(ctx, this.signed({ ...toFrame(client, MemberState.left), reason: 'exit' }), l)
     }
   }

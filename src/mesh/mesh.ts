@@ -17,7 +17,9 @@ import type { MeshInit, MeshStats } from './context.ts'
 import { isCore } from './link.ts'
 import type { Link, LinkCloseReason } from './link.ts'
 import type { Roster } from './roster.ts'
-import type { Frame, HeartbeatFrame, MsgFrame } from '../protocol/frames.ts'
+import { Wire } from '../protocol/frames.ts'
+import { inboundAck, inboundMsg } from './unsigned.ts'
+import type { BroadcastMsg, Frame, HeartbeatFrame } from '../protocol/frames.ts'
 
 export type { MeshInit, MeshStats } from './context.ts'
 
@@ -39,7 +41,7 @@ export class Mesh<L extends Link = Link> {
 
   constructor (init: MeshInit) {
     this.ctx = new MeshContext<L>(init, init.env ?? systemEnv)
-    const ctx = this.ctx as unknown as MeshContext
+    const ctx: MeshContext = this.ctx
     this.membership = new Membership(ctx, {
       stateChanged: (m, by) => { this.detector.stateChanged(m, by) },
       confirm: (peerId, inc, by) => this.detector.confirm(peerId, inc, by),
@@ -86,7 +88,7 @@ export class Mesh<L extends Link = Link> {
     ctx.links.set(l.peer, l) // route() looks here first, so no routes entry for a neighbour
     ctx.signingNeeded = undefined
     ctx.emit({ type: 'session', action: 'open', peerId: l.peer, name: l.name, wire: l.wire, mode: l.mode, encryption: l.encryption })
-    if (l.wire === 'text') { this.membership.hostClient(l); return }
+    if (l.wire === Wire.text) { this.membership.hostClient(l); return }
     this.broadcasts.linkOpened(l)
     this.membership.greet(l, ctx.roster.all().flatMap(syncFrames))
   }
@@ -106,12 +108,29 @@ export class Mesh<L extends Link = Link> {
     this.membership.linkClosed(l, reason)
   }
 
+  /**
+   * The mesh's edge: a MSG or ACK becomes a MeshMsg or MeshAck here, with what an unsigned one left
+   * out filled in from the link (PROTOCOL.md 8.3), so nothing past this point checks or casts.
+   * Frames that are no mesh frames (a session hands over none) do nothing.
+   */
   onFrame (l: L, frame: Frame): void {
     this.heardOn.set(l, this.ctx.now())
     switch (frame.type) {
       case 'MEMBER': this.membership.onMember(l, frame); break
-      case 'MSG': this.broadcasts.onMsg(l, frame); break
-      case 'ACK': this.direct.onAck(l, frame); break
+      case 'MSG': {
+        // A text client's line is its text alone: this node signs and sends it as the client's.
+        if (l.wire === Wire.text) { this.broadcasts.originate(frame.text, l); break }
+        const msg = inboundMsg(frame, l, this.ctx.self)
+        if (msg === undefined) this.ctx.stats.malformed++
+        else this.broadcasts.onMsg(l, msg)
+        break
+      }
+      case 'ACK': {
+        const ack = inboundAck(frame, l, this.ctx.self)
+        if (ack === undefined) this.ctx.stats.malformed++
+        else this.direct.onAck(l, ack)
+        break
+      }
       case 'PROBE': this.detector.onProbe(l, frame); break
       case 'PROBEACK': this.detector.onProbeAck(l, frame); break
       case 'DIGEST': this.antiEntropy.onDigest(l, frame); break
@@ -127,7 +146,7 @@ export class Mesh<L extends Link = Link> {
   }
 
   /** Broadcasts text from this node. Returns the frame sent. */
-  broadcast (text: string): MsgFrame {
+  broadcast (text: string): BroadcastMsg {
     return this.broadcasts.originate(text, undefined)
   }
 

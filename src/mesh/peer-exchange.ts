@@ -2,7 +2,7 @@
  * Peer exchange: a node dials known members until it holds `degree` core links, and now and then
  * re-dials a failed member (that is how a healed partition finds its way back).
  */
-import { MemberState } from '../protocol/frames.ts'
+import { MemberState, Wire } from '../protocol/frames.ts'
 import type { MeshContext } from './context.ts'
 import type { Member } from './roster.ts'
 
@@ -20,9 +20,9 @@ export class PeerExchange {
   tick (): void {
     const ctx = this.ctx
     this.ticks++
-    const core = [...ctx.links.values()].filter(l => l.wire === 'json' && l.mode !== 'leaf').length
-    // Hubs mesh with hubs; peers with peers and hubs; nobody dials a leaf or a hosted client.
-    const wanted = ctx.init.mode === 'hub' ? ['hub'] : ['hub', 'peer']
+    const core = [...ctx.links.values()].filter(l => l.wire === Wire.json && l.mode !== 'leaf').length
+    // Which modes: node/modes.ts decides. Nobody dials a hosted client (it has a host).
+    const wanted = ctx.init.behaviour.dials
     const dialable = (m: Member): boolean => m.peerId !== ctx.self && m.host === undefined && m.addrs.length > 0 &&
       wanted.includes(m.mode ?? 'peer') && !ctx.links.has(m.peerId)
     if (core + ctx.init.pendingDials() < ctx.cfg.degree) {

@@ -6,7 +6,7 @@
  * signature check and the roster entry are passed in.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { MemberState } from '../protocol/frames.ts'
+import { MemberState, Wire } from '../protocol/frames.ts'
 import type { MemberFrame } from '../protocol/frames.ts'
 import type { Member } from './roster.ts'
 
@@ -85,7 +85,7 @@ export function checkMember (f: MemberFrame, ctx: MemberCheck): MemberDrop | und
   // A name changes only with a new incarnation (else each heartbeat would need verifying anew).
   if (known !== undefined && f.inc === known.inc && f.name !== known.name) return MemberDrop.forged
   // A host speaks for text clients only, and never for a member that speaks for itself.
-  if (f.host !== undefined && (f.mode !== 'text' || (known !== undefined && known.host === undefined))) return MemberDrop.forged
+  if (f.host !== undefined && (f.mode !== Wire.text || (known !== undefined && known.host === undefined))) return MemberDrop.forged
   return ctx.verify(f, signerOf(f)) ? undefined : MemberDrop.forged
 }
 

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { BootstrapFailedError, SessionRejectedError } from '../errors.ts'
 import { describeDialError } from './dial-errors.ts'
-import type { OverlayEvent } from '../mesh/events.ts'
+import type { OverlayEvent } from '../events.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
 import type { Multiaddr } from '@multiformats/multiaddr'
 

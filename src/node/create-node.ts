@@ -8,14 +8,13 @@ import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import type { Libp2pOptions } from 'libp2p'
 import { TypedEventEmitter } from 'main-event'
-import { loadConfig } from '../config/load.ts'
 import { ConfigError, DeliveryError, SessionRejectedError } from '../errors.ts'
 import { Mesh } from '../mesh/mesh.ts'
 import { linkOf } from './session-link.ts'
-import { OverlayProtocol, Session } from '../protocol/overlay-protocol.ts'
-import { ErrorCode } from '../protocol/frames.ts'
-import { Purpose } from '../protocol/session.ts'
+import { overlayProtocol } from '../protocol/index.ts'
+import { ErrorCode, Wire } from '../protocol/frames.ts'
 import { runBootstrap } from './bootstrap.ts'
 import { ConnGuard } from './conn-guard.ts'
 import { acquireDataDir, removeStatus, writeStatus } from './data-dir.ts'
@@ -26,17 +25,16 @@ import { keepingAlive } from './keep-alive.ts'
 import { Outbox } from './outbox.ts'
 import { loggerFor, unpinPeerId } from './per-connection.ts'
 import { resolveToken } from './token.ts'
-import { prepareApi, startApi } from '../api/index.ts'
-import type { ApiPrep, ApiServer } from '../api/index.ts'
 import type { OverlayConfig } from '../config/defaults.ts'
-import type { PartialConfig } from '../config/load.ts'
 import type { MeshStats } from '../mesh/mesh.ts'
 import type { SessionLink } from './session-link.ts'
 import type { Member } from '../mesh/roster.ts'
-import type { OverlayEvent, OverlayEvents } from '../mesh/events.ts'
+import type { OverlayEvent, OverlayEvents } from '../events.ts'
 import type { PongFrame } from '../protocol/frames.ts'
 import type { ConnGuardStats } from './conn-guard.ts'
-import type { ProtocolStats } from '../protocol/overlay-protocol.ts'
+import type { OverlayProtocol, OverlayProtocolInit } from '../protocol/overlay-protocol.ts'
+import type { ProtocolStats } from '../protocol/port.ts'
+import type { Session } from '../protocol/stream-session.ts'
 import type { DataDir } from './data-dir.ts'
 import type { TokenSource } from './token.ts'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
@@ -53,6 +51,28 @@ export interface CreateOptions {
   connectionGater?: ConnectionGater
   /** Environment for OVERLAY_* variables and DEBUG (libp2p logging); the library reads none unless given. */
   env?: Record<string, string | undefined>
+  /** Prepares what runs beside the node (src/create.ts passes the control API); none by default. */
+  companion?: (config: OverlayConfig) => Promise<Companion | undefined>
+}
+
+/**
+ * A server that runs beside the node, such as the control API: prepared before libp2p is created
+ * (libp2p's metrics must be passed in then), started once the node listens, closed when it stops.
+ * The node knows it only through this, so the layer above (src/api/) is never imported here.
+ */
+export interface Companion {
+  /** Passed to createLibp2p when this companion holds the process's libp2p metrics. */
+  libp2pMetrics?: Libp2pOptions['metrics']
+  start: (node: OverlayNode) => Promise<CompanionServer>
+  /** Gives back what prepare took (the libp2p metrics claim), started or not. */
+  release: () => void
+}
+
+export interface CompanionServer {
+  url: string
+  /** url + `/?token=…`: opens the UI and sets its cookie. */
+  uiUrl: string
+  close: () => Promise<void>
 }
 
 export interface SessionInfo { peerId: string, name: string, wire: string, mode: string, encryption: string, remoteAddr: string, queuedBytes: number }
@@ -80,7 +100,7 @@ const RTT_ALPHA = 0.25
 
 export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   readonly config: OverlayConfig
-  readonly libp2p: Libp2p
+  readonly libp2p: OverlayLibp2p
   readonly token: TokenSource
   readonly dataDir: string
   readonly name: string
@@ -108,13 +128,13 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   startedAt?: number
   /** Called with each direct message's acknowledgement round trip, in ms (the API's histogram). */
   onAckRtt?: (ms: number) => void
-  private readonly apiPrep: ApiPrep | undefined
-  private api?: ApiServer
+  private readonly companion: Companion | undefined
+  private api?: CompanionServer
   private readonly ackRtt = new Map<string, number>()
 
-  constructor (init: { config: OverlayConfig, libp2p: Libp2p, token: TokenSource, lock: DataDir, bans: Banlist, guard: ConnGuard, privateKey: PrivateKey, api?: ApiPrep }) {
+  constructor (init: { config: OverlayConfig, libp2p: OverlayLibp2p, token: TokenSource, lock: DataDir, bans: Banlist, guard: ConnGuard, privateKey: PrivateKey, companion?: Companion }) {
     super()
-    this.apiPrep = init.api
+    this.companion = init.companion
     this.config = init.config
     this.libp2p = init.libp2p
     this.token = init.token
@@ -140,37 +160,26 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       dialMember: member => { this.dialMember(member) },
       pendingDials: () => this.inFlight
     })
-    this.protocol = new OverlayProtocol(this.libp2p, {
-      maxSessions: this.config.limits.maxSessions,
-      maxStreamsPerPeer: this.config.limits.maxStreamsPerPeer,
-      openSessions: () => this.mesh.links.size,
-      // The config's limits section holds every protocol limit (structurally a ProtocolLimits).
-      limits: this.config.limits,
-      host: {
-        token: this.token.token,
-        acceptsJoins: behaviour.acceptsJoins,
-        acceptText: this.config.acceptText,
-        authTimeoutMs: this.config.timeouts.authMs,
-        banMs: this.config.timeouts.banMs,
-        maxFrameBytes: this.config.limits.maxFrameBytes,
-        localMode: this.config.mode,
-        localName: () => this.name,
-        nameAvailable: (name, peer) => name !== this.name && this.mesh.roster.nameAvailable(name, peer),
-        onOpen: session => this.admit(session),
-        onFrame: (session, frame) => { this.mesh.onFrame(linkOf(session), frame) },
-        onClose: (session, reason, code) => {
-          this.mesh.linkClosed(linkOf(session), reason, code)
-          this.closed.dispatchEvent(new Event(session.remotePeer))
-        },
-        onPing: () => this.pong(),
-        onRejected: (peer, code, message, ban = true) => {
-          if (ban) {
-            this.bans.ban(peer)
-            this.guard.authFailed(peer, code)
-          }
-          this.emitEvent({ type: 'rejected', peerId: peer, code, message })
-        },
-        bannedMs: peer => this.bans.remainingMs(peer)
+    this.protocol = this.libp2p.services.overlay
+    this.protocol.bind({
+      localName: () => this.name,
+      nameAvailable: (name, peer) => name !== this.name && this.mesh.roster.nameAvailable(name, peer),
+      bannedMs: peer => this.bans.remainingMs(peer),
+      sessions: () => this.mesh.links.size,
+      admit: session => this.admit(session),
+      pong: () => this.pong()
+    }, {
+      frame: (session, frame) => { this.mesh.onFrame(linkOf(session), frame) },
+      closed: (session, reason, code) => {
+        this.mesh.linkClosed(linkOf(session), reason, code)
+        this.closed.dispatchEvent(new Event(session.remotePeer))
+      },
+      rejected: (peer, code, message, ban) => {
+        if (ban) {
+          this.bans.ban(peer)
+          this.guard.authFailed(peer, code)
+        }
+        this.emitEvent({ type: 'rejected', peerId: peer, code, message })
       }
     })
   }
@@ -193,13 +202,12 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   private starting?: Promise<void>
   private async startServices (): Promise<void> {
     this.guard.start(this.libp2p)
-    await this.libp2p.start()
-    await this.protocol.start()
+    await this.libp2p.start() // starts the protocol service too: its handlers are registered
     if (this.stopping.signal.aborted) return // stop() was called meanwhile; it finishes the teardown
     this.mesh.start()
     await writeStatus(this.dataDir, { peerId: this.peerId, name: this.name, mode: this.mode, addrs: this.getMultiaddrs(), pid: process.pid })
     this.startedAt = Date.now()
-    if (this.apiPrep !== undefined) this.api = await startApi(this, this.apiPrep)
+    if (this.companion !== undefined) this.api = await this.companion.start(this)
     this.emitEvent({ type: 'listening', peerId: this.peerId, addrs: this.getMultiaddrs(), name: this.name, mode: this.mode })
     const behaviour = MODES[this.config.mode]
     runBootstrap({
@@ -241,7 +249,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       await this.libp2p.stop()
       this.guard.stop()
       await this.api?.close().catch(() => {})
-      this.apiPrep?.release()
+      this.companion?.release()
       await removeStatus(this.dataDir)
       await this.lock.release()
     })
@@ -264,7 +272,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     let full: Session[] | undefined
     for (const { session: s } of this.mesh.links.values()) if (s.needsDrain) (full ??= []).push(s)
     if (full !== undefined) await Promise.all(full.map(async s => { await s.writable(options.signal) }))
-    return { id: frame.id as string }
+    return { id: frame.id }
   }
 
   /** Sends to one member by name; resolves when it acknowledges. Refuses only by rejecting (DeliveryError, or TypeError for a bad text). */
@@ -382,7 +390,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   async openSession (target: Multiaddr | Multiaddr[], signal: AbortSignal): Promise<string> {
     this.inFlight++
     try {
-      const session = await this.protocol.open(target, Purpose.join, signal) as Session
+      const session = await this.protocol.join(target, { signal })
       return session.remotePeer
     } catch (err) {
       const e = err as SessionRejectedError
@@ -392,11 +400,6 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     } finally {
       this.inFlight--
     }
-  }
-
-  /** Asks a node for its health over the protocol (AUTH, then PING -> PONG). */
-  async ping (target: Multiaddr | Multiaddr[], signal: AbortSignal): Promise<PongFrame> {
-    return await this.protocol.open(target, Purpose.health, signal) as PongFrame
   }
 
   private admit (session: Session): boolean {
@@ -416,7 +419,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     }
     // Two sessions to one peer: both ends keep the one dialled by the smaller peer id.
     const dialer = (s: Session): string => s.role === 'dialer' ? this.peerId : s.remotePeer
-    const keepNew = old.wire === 'json' && session.wire === 'json' && dialer(session) !== dialer(old) && dialer(session) < dialer(old)
+    const keepNew = old.wire === Wire.json && session.wire === Wire.json && dialer(session) !== dialer(old) && dialer(session) < dialer(old)
     if (!keepNew) {
       void session.drop(ErrorCode.duplicateSession, 'a session with this peer is already open')
       return false
@@ -484,24 +487,22 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   }
 }
 
-/** Builds a node from a (partial) config: merged over defaults, validated, with identity and token resolved. */
-export async function createOverlayNode (partial: PartialConfig = {}, options: CreateOptions = {}): Promise<OverlayNode> {
-  const config = await loadConfig({ flags: partial, env: options.env ?? {} })
-  return await createOverlayNodeFromConfig(config, options)
-}
-
-export async function createOverlayNodeFromConfig (config: OverlayConfig, options: CreateOptions = {}): Promise<OverlayNode> {
-  // A generated token can never match the hub's, and a leaf takes no JOINs: it would wait forever.
-  if (config.mode === 'leaf' && config.token === undefined && config.tokenFile === undefined) {
+/**
+ * Builds a node from a validated config, with identity and token resolved, and whatever
+ * `options.companion` prepares. src/create.ts adds the control API (the package's createOverlayNode).
+ */
+export async function createNodeCore (config: OverlayConfig, options: CreateOptions = {}): Promise<OverlayNode> {
+  // A generated token can never match the hub's, and a node that takes no JOINs (a leaf) would wait forever.
+  if (!MODES[config.mode].acceptsJoins && config.token === undefined && config.tokenFile === undefined) {
     throw new ConfigError('token', 'a leaf needs the token of the hub it dials (token or tokenFile; it never generates one)')
   }
   const lock = await acquireDataDir(config.dataDir, config.name)
-  let api: ApiPrep | undefined
+  let api: Companion | undefined
   try {
     const privateKey = options.privateKey ?? await loadOrCreateIdentity(lock.path)
     const token = await resolveToken({ dataDir: lock.path, ...(config.token === undefined ? {} : { token: config.token }), ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }) })
     const bans = new Banlist(config.timeouts.banMs)
-    api = await prepareApi(config)
+    api = await options.companion?.(config)
     const limits = config.limits
     const guard = new ConnGuard({
       maxConnectionsPerIp: limits.maxConnectionsPerIp,
@@ -513,33 +514,87 @@ export async function createOverlayNodeFromConfig (config: OverlayConfig, option
       upgradeMs: config.timeouts.upgradeMs,
       maxPendingConnections: limits.maxPendingConnections
     })
-    const encrypters = config.encryption === 'tls' ? [tls(), noise()] : [noise(), tls()]
-    const libp2p = await createLibp2p({
+    const libp2p = await createOverlayLibp2p(config, {
       start: false,
       privateKey,
-      ...loggerFor(options.env ?? {}),
-      addresses: { listen: config.listen ?? MODES[config.mode].defaultListen },
-      transports: [tcp()],
-      connectionEncrypters: encrypters,
-      streamMuxers: [yamux()],
+      env: options.env ?? {},
+      listen: config.listen ?? MODES[config.mode].defaultListen,
       connectionGater: bans.gater(guard.gater(options.connectionGater)),
-      connectionManager: {
-        // Room for every session even while one address holds its whole unauthenticated allowance.
-        maxConnections: limits.maxSessions + limits.maxUnauthenticatedPerIp + 64,
-        inboundConnectionThreshold: limits.inboundPerIpPerSecond,
-        maxIncomingPendingConnections: limits.maxPendingConnections,
-        inboundUpgradeTimeout: config.timeouts.upgradeMs,
-        dialTimeout: config.timeouts.dialMs
+      guard,
+      protocol: {
+        token: token.token,
+        localMode: config.mode,
+        acceptsJoins: MODES[config.mode].acceptsJoins,
+        acceptText: config.acceptText,
+        authTimeoutMs: config.timeouts.authMs,
+        banMs: config.timeouts.banMs,
+        maxFrameBytes: limits.maxFrameBytes,
+        maxSessions: limits.maxSessions,
+        maxStreamsPerPeer: limits.maxStreamsPerPeer,
+        // The config's limits section holds every protocol limit (structurally a ProtocolLimits).
+        limits
       },
-      services: { connGuard: guard.service() },
-      // Our own heartbeats judge liveness; one slow ping must not kill a busy connection.
-      connectionMonitor: { abortConnectionOnPingFailure: false },
       ...(api?.libp2pMetrics === undefined ? {} : { metrics: api.libp2pMetrics })
     })
-    return new OverlayNode({ config, libp2p, token, lock, bans, guard, privateKey, ...(api === undefined ? {} : { api }) })
+    return new OverlayNode({ config, libp2p, token, lock, bans, guard, privateKey, ...(api === undefined ? {} : { companion: api }) })
   } catch (err) {
     api?.release()
     await lock.release()
     throw err
   }
+}
+
+/** A libp2p node with the overlay protocol as its `overlay` service. */
+export type OverlayLibp2p = Libp2p<{ overlay: OverlayProtocol }>
+
+export interface OverlayLibp2pOptions {
+  /** The protocol service's settings (its policy and events are bound by the node). */
+  protocol: OverlayProtocolInit
+  /** Default: a fresh Ed25519 key (a throwaway identity, as the health probe uses). */
+  privateKey?: PrivateKey
+  /** Multiaddrs to listen on; none for a node that only dials. */
+  listen: string[]
+  /** Start at once (the default), or leave it to the caller. */
+  start?: boolean
+  env?: Record<string, string | undefined>
+  connectionGater?: ConnectionGater
+  /** Counts what the connection manager refuses (a listening node's). */
+  guard?: ConnGuard
+  metrics?: Libp2pOptions['metrics']
+}
+
+/**
+ * The package's one createLibp2p call: TCP, Noise and TLS (the config's first), yamux, the
+ * config's connection limits, and the overlay protocol as a service. The node and the health
+ * probe both build theirs here.
+ */
+export async function createOverlayLibp2p (config: OverlayConfig, options: OverlayLibp2pOptions): Promise<OverlayLibp2p> {
+  const limits = config.limits
+  const encrypters = config.encryption === 'tls' ? [tls(), noise()] : [noise(), tls()]
+  const guard = options.guard
+  return await createLibp2p({
+    start: options.start ?? true,
+    ...(options.privateKey === undefined ? {} : { privateKey: options.privateKey }),
+    ...loggerFor(options.env ?? {}),
+    addresses: { listen: options.listen },
+    transports: [tcp()],
+    connectionEncrypters: encrypters,
+    streamMuxers: [yamux()],
+    ...(options.connectionGater === undefined ? {} : { connectionGater: options.connectionGater }),
+    connectionManager: {
+      // Room for every session even while one address holds its whole unauthenticated allowance.
+      maxConnections: limits.maxSessions + limits.maxUnauthenticatedPerIp + 64,
+      inboundConnectionThreshold: limits.inboundPerIpPerSecond,
+      maxIncomingPendingConnections: limits.maxPendingConnections,
+      inboundUpgradeTimeout: config.timeouts.upgradeMs,
+      dialTimeout: config.timeouts.dialMs
+    },
+    services: {
+      overlay: overlayProtocol(options.protocol),
+      ...(guard === undefined ? {} : { connGuard: guard.service() })
+    },
+    // Our own heartbeats judge liveness; one slow ping must not kill a busy connection.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics })
+  })
 }

@@ -1,5 +1,5 @@
-export { createOverlayNode, createOverlayNodeFromConfig, OverlayNode } from './create-node.ts'
-export type { CreateOptions, SessionInfo, MemberInfo, OverlayEventMap } from './create-node.ts'
+export { createNodeCore, createOverlayLibp2p, OverlayNode } from './create-node.ts'
+export type { CreateOptions, Companion, CompanionServer, SessionInfo, MemberInfo, OverlayEventMap, OverlayLibp2p } from './create-node.ts'
 export { MODES } from './modes.ts'
 export type { ModeBehaviour } from './modes.ts'
 export { resolveAddr } from './bootstrap.ts'

@@ -1,4 +1,8 @@
-/** The one place that decides what each mode does. Everything else reads these flags. */
+/**
+ * The one place that decides what this node does in each mode; the node and the mesh read these
+ * flags, never the mode itself. (How a node treats a neighbour by the mode that neighbour announced,
+ * such as not believing a leaf's news about others, is the mesh's rule about that neighbour.)
+ */
 import { DEFAULT_HUB_PORT } from '../constants.ts'
 import type { Mode } from '../config/defaults.ts'
 
@@ -15,6 +19,8 @@ export interface ModeBehaviour {
   keepsDegree: boolean
   /** Holds one bootstrap session at a time, fails over to the next, and exits when none answers (a leaf). */
   oneUpstream: boolean
+  /** The modes of the members it dials to keep its degree: hubs mesh with hubs, peers with peers and hubs; nobody dials a leaf. */
+  dials: readonly Mode[]
 }
 
 export const MODES: Record<Mode, ModeBehaviour> = {
@@ -24,7 +30,8 @@ export const MODES: Record<Mode, ModeBehaviour> = {
     relays: true,
     watchesLiveness: true,
     keepsDegree: true,
-    oneUpstream: false
+    oneUpstream: false,
+    dials: ['hub', 'peer']
   },
   hub: {
     defaultListen: [`/ip4/0.0.0.0/tcp/${DEFAULT_HUB_PORT}`],
@@ -32,7 +39,8 @@ export const MODES: Record<Mode, ModeBehaviour> = {
     relays: true,
     watchesLiveness: true,
     keepsDegree: true,
-    oneUpstream: false
+    oneUpstream: false,
+    dials: ['hub']
   },
   leaf: {
     // Loopback only, and only for `overlay health`: a leaf refuses every JOIN.
@@ -41,6 +49,7 @@ export const MODES: Record<Mode, ModeBehaviour> = {
     relays: false,
     watchesLiveness: false,
     keepsDegree: false,
-    oneUpstream: true
+    oneUpstream: true,
+    dials: []
   }
 }

@@ -1,6 +1,6 @@
 /** The one place a protocol Session becomes the mesh's Link (src/mesh/link.ts). */
 import type { Link } from '../mesh/link.ts'
-import type { Session } from '../protocol/overlay-protocol.ts'
+import type { Session } from '../protocol/stream-session.ts'
 
 /** A Link that keeps its Session, for what only the node does with it (EXIT, backpressure, listing). */
 export interface SessionLink extends Link {

@@ -23,37 +23,13 @@ export const FrameType = {
 } as const
 export type FrameType = typeof FrameType[keyof typeof FrameType]
 
-/** Machine-readable reasons carried by ERR frames and `rejected`/`error` events. */
-export const ErrorCode = {
-  /** Bytes that do not parse: unknown tag, bad JSON, missing field. */
-  badFrame: 'bad_frame',
-  badUtf8: 'bad_utf8',
-  frameTooLarge: 'frame_too_large',
-  /** The stream ended in the middle of a line or frame. */
-  truncated: 'truncated',
-  authTimeout: 'auth_timeout',
-  authRequired: 'auth_required',
-  badToken: 'bad_token',
-  alreadyAuthenticated: 'already_authenticated',
-  joinRequired: 'join_required',
-  alreadyJoined: 'already_joined',
-  badName: 'bad_name',
-  nameTaken: 'name_taken',
-  badExit: 'bad_exit',
-  unexpectedFrame: 'unexpected_frame',
-  /** This node takes no JOINs (a leaf answers only PING). */
-  notAccepting: 'not_accepting',
-  tooManySessions: 'too_many_sessions',
-  duplicateSession: 'duplicate_session',
-  shuttingDown: 'shutting_down',
-  /** This peer failed AUTH here recently; the message says for how many more seconds it is refused. */
-  banned: 'banned',
-  /** More bytes wait to go to the peer than limits.maxQueuedBytes (or the node-wide cap) allows. */
-  slowConsumer: 'slow_consumer',
-  /** The peer kept sending over its per-session rate for limits.rateExcessCutMs. */
-  rateLimited: 'rate_limited'
-} as const
-export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
+/** The two wire formats: tagged text lines (clients) and length-prefixed JSON (nodes). */
+export const Wire = { text: 'text', json: 'json' } as const
+export type Wire = typeof Wire[keyof typeof Wire]
+
+/** ERR frames' codes live with the errors that carry them (src/errors.ts); the protocol re-exports them. */
+export { ErrorCode } from '../errors.ts'
+import type { ErrorCode } from '../errors.ts'
 
 export const MemberState = {
   alive: 'alive',
@@ -76,10 +52,11 @@ export interface JoinFrame { type: 'JOIN', name: string, mode?: string }
 /** EXIT: the sender leaves with the name it joined as. Node to text client: another member left. */
 export interface ExitFrame { type: 'EXIT', name: string }
 /**
- * MSG. From a text client only `text` is set. Between nodes: id, origin (the signer's peer id),
- * from (member name), ts (ms since epoch), hops (relays so far), to (a peer id, for direct messages),
- * sig (base64url Ed25519 signature by origin; absent only when sent straight from origin to a neighbour,
- * which then leaves out origin, from and hops, and sends `to` as "": the receiver).
+ * MSG as it travels on the JSON wire. Between nodes: id, origin (the signer's peer id), from (member
+ * name), ts (ms since epoch), hops (relays so far), to (a peer id, for direct messages), sig
+ * (base64url Ed25519 signature by origin; absent only when sent straight from origin to a neighbour,
+ * which then leaves out origin, from and hops, and sends `to` as "": the receiver). Only the codecs
+ * and src/mesh/unsigned.ts see this shape; the mesh handles a MeshMsg, where every field is known.
  */
 export interface MsgFrame {
   type: 'MSG'
@@ -92,6 +69,27 @@ export interface MsgFrame {
   to?: string
   sig?: string
 }
+/** A MSG from a text client: a line of text and nothing more. */
+export interface ClientMsg { type: 'MSG', text: string }
+/** A text line to a client: who said it, and what. */
+export interface ClientLineMsg { type: 'MSG', from: string, text: string }
+/** A broadcast as the mesh handles it: every field known (filled in from the session if unsigned). */
+export interface BroadcastMsg {
+  type: 'MSG'
+  id: string
+  origin: string
+  from: string
+  ts: number
+  hops: number
+  text: string
+  sig?: string
+  to?: undefined
+}
+/** A direct message as the mesh handles it: `to` is the peer id it is for (never the wire's ""). */
+export interface DirectMsg extends Omit<BroadcastMsg, 'to'> { to: string }
+export type MeshMsg = BroadcastMsg | DirectMsg
+/** An ACK as the mesh handles it; an unsigned one has no `from`, as it comes straight from its sender. */
+export interface MeshAck { type: 'ACK', id: string, origin: string, to: string, hops: number, from?: string, sig?: string }
 /** A MSG but its text: what goes in its JSON (the text follows it on the wire). */
 export type MsgHeader = Omit<MsgFrame, 'text'>
 /** ACK: a direct message `id` was delivered to `from`; routed back to `to` (the message's origin), signed by `origin`. */

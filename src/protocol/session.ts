@@ -6,10 +6,10 @@ import { NAME_PATTERN } from '../constants.ts'
 import { ProtocolViolationError } from '../errors.ts'
 import { authProof, newNonce, proofValid, tokensEqual, AuthRole } from './auth.ts'
 import { ErrorCode } from './frames.ts'
-import type { ErrorCode as Code, Frame, MeshFrame } from './frames.ts'
+import { Wire } from './frames.ts'
+import type { ErrorCode as Code, Frame, MeshFrame, PongFrame } from './frames.ts'
 
-export const Wire = { text: 'text', json: 'json' } as const
-export type Wire = typeof Wire[keyof typeof Wire]
+export { Wire } from './frames.ts'
 
 /** What the dialer opens the session for. */
 export const Purpose = { join: 'join', health: 'health' } as const
@@ -40,7 +40,10 @@ export type SessionState =
 
 export type SessionAction =
   | { type: 'send', frame: Frame }
-  /** AUTH succeeded: stop the auth deadline. */
+  /**
+   * The remote proved the token: failures from here on are no failed AUTH (no ban). The auth
+   * deadline runs on until the session opens, as it covers JOIN too.
+   */
   | { type: 'authenticated' }
   /** Both sides joined: the remote is a session member named `name`. */
   | { type: 'open', name: string, mode?: string }
@@ -48,7 +51,7 @@ export type SessionAction =
   | { type: 'frame', frame: MeshFrame }
   /** The remote asked for health: answer PONG and close. */
   | { type: 'ping' }
-  | { type: 'pong', frame: Frame }
+  | { type: 'pong', frame: PongFrame }
   /** End the session. `exit`: clean EXIT; `rejected`: the remote sent ERR. */
   | { type: 'close', reason: 'exit' | 'rejected', code?: Code, message?: string }
 
@@ -156,7 +159,7 @@ function join (frame: Frame, ctx: SessionContext): Step {
       checkName(frame.name)
       if (!ctx.nameAvailable(frame.name, ctx.remotePeerId)) throw violation(ErrorCode.nameTaken, `the name "${frame.name}" is in use`)
       const reply: Frame = ctx.wire === Wire.text ? { type: 'OK', of: 'JOIN' } : { type: 'JOIN', name: ctx.localName, mode: ctx.localMode }
-      const mode = ctx.wire === Wire.text ? 'text' : frame.mode
+      const mode = ctx.wire === Wire.text ? Wire.text : frame.mode
       return { state: { phase: 'open', remoteName: frame.name }, actions: [{ type: 'send', frame: reply }, { type: 'open', name: frame.name, ...(mode === undefined ? {} : { mode }) }] }
     }
     default: throw violation(ErrorCode.joinRequired, `${frame.type} before JOIN`)

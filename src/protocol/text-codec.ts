@@ -4,15 +4,15 @@
  */
 import { InvalidFrameError } from '../errors.ts'
 import { ErrorCode, FrameType } from './frames.ts'
-import type { AuthFrame, ErrFrame, ExitFrame, Frame, JoinFrame, MsgFrame, OkFrame } from './frames.ts'
+import type { AuthFrame, ClientLineMsg, ClientMsg, ErrFrame, ExitFrame, Frame, JoinFrame, OkFrame } from './frames.ts'
 
 const LF = 0x0a
 const CR = 0x0d
 
 /** Frames a text client may send. */
-export type TextClientFrame = AuthFrame | JoinFrame | MsgFrame | ExitFrame
+export type TextClientFrame = AuthFrame | JoinFrame | ClientMsg | ExitFrame
 /** Frames a node sends to a text client. MSG carries `from`. */
-export type TextNodeFrame = OkFrame | ErrFrame | JoinFrame | ExitFrame | MsgFrame
+export type TextNodeFrame = OkFrame | ErrFrame | JoinFrame | ExitFrame | ClientLineMsg
 
 /** Splits bytes into complete lines; each line must be valid UTF-8 and at most `maxLineBytes` long. */
 export class LineDecoder {

@@ -56,7 +56,7 @@ describe('conn-guard - auth deadline', () => {
     await waitFor(() => performance.now() - t0 > 2_000, { timeout: 5_000, message: 'time passes' })
     assert.ok(hasSession(hub, leaf) && hasSession(leaf, hub), 'the leaf keeps its session')
     assert.equal(leaf.stats().connections.cut.authDeadline, 0)
-    const pong = await leaf.ping([multiaddr(loopbackAddr(hub))], AbortSignal.timeout(5_000))
+    const pong = await leaf.libp2p.services.overlay.health([multiaddr(loopbackAddr(hub))], { signal: AbortSignal.timeout(5_000) })
     assert.equal(pong.name, 'hub')
     assert.equal(hub.stats().connections.cut.authDeadline, 1)
   })

@@ -3,7 +3,7 @@ import { connect, runClient } from './connect.ts'
 import { UsageError } from '../args.ts'
 import { createPrinter } from '../output.ts'
 import { STREAMED_EVENTS } from '../../api/ring.ts'
-import type { OverlayEvent } from '../../mesh/events.ts'
+import type { OverlayEvent } from '../../events.ts'
 import type { ParsedArgs } from '../args.ts'
 import type { Io } from '../main.ts'
 

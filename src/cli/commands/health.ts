@@ -45,7 +45,7 @@ export async function runHealth (values: ParsedArgs['values'], io: Io): Promise<
   const [{ multiaddr }, { checkHealth }, { resolveToken }] = await Promise.all([import('@multiformats/multiaddr'), import('../../node/health.ts'), import('../../node/token.ts')])
   const { token } = await resolveToken({ dataDir: dir, generate: false, ...(config.token === undefined ? {} : { token: config.token }), ...(config.tokenFile === undefined ? {} : { tokenFile: config.tokenFile }) })
   try {
-    const pong = await checkHealth(addrs.map(a => multiaddr(a)), token, AbortSignal.timeout(timeout))
+    const pong = await checkHealth(addrs.map(a => multiaddr(a)), token, AbortSignal.timeout(timeout), config)
     return report(true, { name: pong.name, mode: pong.mode, sessions: pong.sessions, members: pong.members }, `healthy: ${pong.name} (${pong.mode}), ${pong.sessions} sessions, ${pong.members} members`)
   } catch (err) {
     const e = err as Error & { code?: string }

@@ -1,6 +1,6 @@
 /** `overlay start`: one node in the foreground; stdin lines are messages, /commands act on the node. */
 import { fstatSync } from 'node:fs'
-import { createOverlayNodeFromConfig } from '../../node/create-node.ts'
+import { createOverlayNodeFromConfig } from '../../create.ts'
 import { UsageError } from '../args.ts'
 import { ExitCode, exitCodeFor } from '../exit-codes.ts'
 import { createPrinter, useColor } from '../output.ts'
@@ -8,12 +8,12 @@ import { openTerminal } from '../terminal.ts'
 import { loadCliConfig } from './config.ts'
 import { describeListenError } from './listen-errors.ts'
 import type { OverlayNode } from '../../node/create-node.ts'
-import type { OverlayEventType } from '../../mesh/events.ts'
+import { OVERLAY_EVENT_TYPES } from '../../events.ts'
 import type { ParsedArgs } from '../args.ts'
 import type { Io } from '../main.ts'
 import type { Printer } from '../output.ts'
 
-export const EVENT_TYPES: OverlayEventType[] = ['listening', 'session', 'joined', 'left', 'suspect', 'failed', 'alive', 'message', 'rejected', 'error', 'bootstrap', 'reconnecting', 'reconnected']
+export const EVENT_TYPES = OVERLAY_EVENT_TYPES
 
 export const STDIN_COMMANDS = {
   '/peers': 'list the current sessions',

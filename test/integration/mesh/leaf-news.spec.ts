@@ -2,7 +2,7 @@
  * Membership news for leaves lingers up to LINGER_MS so bursts share a write (a hub taking 500
  * joins at once spent a third of its CPU in socket writes). Lingering must never reorder frames or
  * lose them: a later frame that leaves sooner takes them along, and so does the session's end.
- * test/unit/protocol/overlay-protocol.spec.ts checks the same rules with mocked timers.
+ * test/unit/protocol/stream-session.spec.ts checks the same rules with mocked timers.
  */
 import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream'
 import { describe, it } from 'node:test'
 import { createPrinter, useColor } from '../../../src/cli/output.ts'
 import { EVENT_TYPES } from '../../../src/cli/commands/start.ts'
-import type { OverlayEvent, OverlayEventType } from '../../../src/mesh/events.ts'
+import type { OverlayEvent, OverlayEventType } from '../../../src/events.ts'
 
 const PEER = '12D3KooWHbLkxJt3JsDrMYHNZxeSqb7vwmgjBvsmfDsvXf6nD7pq'
 const OTHER = '12D3KooWRhY6GkfBpN6oT3aQ1sdWvc6sMZyLkkxQ6nrJ4aGv1xYz'

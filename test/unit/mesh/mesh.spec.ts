@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { SimNet } from '../../../sim/network.ts'
 import type { SimNode } from '../../../sim/network.ts'
-import type { OverlayEvent } from '../../../src/mesh/events.ts'
+import type { OverlayEvent } from '../../../src/events.ts'
 
 const CONFIG = { degree: 3, heartbeatMs: 1_000, suspectAfterMs: 2_500, failAfterMs: 1_500, hopLimit: 16, directTimeoutMs: 5_000, seenTtlMs: 120_000 }
 

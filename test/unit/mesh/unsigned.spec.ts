@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { fillAck, fillMsg, wireBytes } from '../../../src/mesh/unsigned.ts'
+import { inboundAck, inboundMsg, wireBytes } from '../../../src/mesh/unsigned.ts'
 import { decodeJsonFrame, LengthPrefixDecoder } from '../../../src/protocol/index.ts'
-import type { AckFrame, Frame, MemberFrame, MsgFrame } from '../../../src/protocol/frames.ts'
+import type { AckFrame, DirectMsg, Frame, MemberFrame, MsgFrame } from '../../../src/protocol/frames.ts'
 
 const SENDER = '12D3KooWSenderSenderSenderSenderSenderSenderSender1'
 const RECEIVER = '12D3KooWReceiverReceiverReceiverReceiverReceiver12'
@@ -19,37 +19,52 @@ function received (bytes: Uint8Array): Frame {
   return decodeJsonFrame(bodies[0] as Uint8Array)
 }
 
-const direct: MsgFrame = { type: 'MSG', id: 'V1StGXR8_Z5jdHi6B-myT', origin: SENDER, from: 'alice', to: RECEIVER, ts: 1700000000000, hops: 0, text: 'hi bob' }
+const direct: DirectMsg = { type: 'MSG', id: 'V1StGXR8_Z5jdHi6B-myT', origin: SENDER, from: 'alice', to: RECEIVER, ts: 1700000000000, hops: 0, text: 'hi bob' }
 
 describe('unsigned frames', () => {
   it('unsigned - a direct MSG goes as id, ts, to "" and its text, and is filled back to what was sent', () => {
     const got = received(wireBytes(direct)) as MsgFrame
     assert.deepEqual(got, { type: 'MSG', id: direct.id, ts: direct.ts, to: '', text: 'hi bob' })
-    fillMsg(got, session, RECEIVER)
-    assert.deepEqual(got, direct)
+    assert.deepEqual(inboundMsg(got, session, RECEIVER), direct)
   })
 
   it('unsigned - a broadcast MSG goes without to, and stays a broadcast', () => {
     const { to: _to, ...broadcast } = direct
     const got = received(wireBytes(broadcast)) as MsgFrame
     assert.equal('to' in got, false)
-    fillMsg(got, session, RECEIVER)
-    assert.deepEqual(got, broadcast)
+    const filled = inboundMsg(got, session, RECEIVER)
+    assert.deepEqual(filled, broadcast)
+    assert.equal(filled !== undefined && 'to' in filled, false)
   })
 
   it('unsigned - an ACK goes as its id alone, and is filled with the session peer, the receiver and hops 0', () => {
-    const ack: AckFrame = { type: 'ACK', id: direct.id as string, from: 'bob', origin: SENDER, to: RECEIVER, hops: 0 }
+    const ack: AckFrame = { type: 'ACK', id: direct.id, from: 'bob', origin: SENDER, to: RECEIVER, hops: 0 }
     const got = received(wireBytes(ack)) as AckFrame
     assert.deepEqual(got, { type: 'ACK', id: direct.id })
-    fillAck(got, session, RECEIVER)
     const { from: _from, ...filled } = ack
-    assert.deepEqual(got, filled)
+    assert.deepEqual(inboundAck(got, session, RECEIVER), filled)
   })
 
   it('unsigned - the fill-in keeps what a frame did carry', () => {
     const relayed: MsgFrame = { ...direct, origin: 'someone-else', from: 'carol', hops: 2, to: 'a-third-peer' }
-    fillMsg(relayed, session, RECEIVER)
-    assert.deepEqual([relayed.origin, relayed.from, relayed.hops, relayed.to], ['someone-else', 'carol', 2, 'a-third-peer'])
+    const got = inboundMsg(relayed, session, RECEIVER)
+    assert.deepEqual([got?.origin, got?.from, got?.hops, got?.to], ['someone-else', 'carol', 2, 'a-third-peer'])
+  })
+
+  it('unsigned - a signed frame gets nothing filled in: a missing field, or to "", makes it malformed (undefined)', () => {
+    const signed: MsgFrame = { ...direct, sig: 'c2lnbmF0dXJl' }
+    assert.deepEqual(inboundMsg(signed, session, RECEIVER), signed)
+    assert.equal(inboundMsg({ ...signed, to: '' }, session, RECEIVER), undefined)
+    const { origin: _o, ...noOrigin } = signed
+    assert.equal(inboundMsg(noOrigin, session, RECEIVER), undefined)
+    const { id: _i, ...noId } = direct
+    assert.equal(inboundMsg(noId, session, RECEIVER), undefined, 'an unsigned MSG needs its id')
+    const signedAck: AckFrame = { type: 'ACK', id: 'x', from: 'bob', origin: SENDER, to: RECEIVER, hops: 1, sig: 'c2ln' }
+    assert.deepEqual(inboundAck(signedAck, session, RECEIVER), signedAck)
+    const { from: _f, ...noFrom } = signedAck
+    const { hops: _h, ...noHops } = signedAck
+    assert.equal(inboundAck(noFrom, session, RECEIVER), undefined)
+    assert.equal(inboundAck(noHops, session, RECEIVER), undefined)
   })
 
   it('unsigned - signed frames and MEMBER frames go whole', () => {

@@ -1,4 +1,7 @@
-/** The typed events a node emits; the CLI's --json output is exactly these, one per line. */
+/**
+ * The typed events a node emits; the CLI's --json output is exactly these, one per line. The
+ * bottom layer: the mesh, the node, the API and the CLI all speak these.
+ */
 export type LeftReason = 'exit' | 'disconnect' | 'failed'
 
 export interface OverlayEvents {
@@ -26,5 +29,28 @@ export interface OverlayEvents {
 }
 
 export type OverlayEventType = keyof OverlayEvents
+
+/**
+ * Every event type, once: the `satisfies` makes a type added to OverlayEvents fail to compile until
+ * it is listed here. Lists of event types (the API's stream, the CLI's printer) derive from this.
+ */
+export const OverlayEventTypes = {
+  listening: 'listening',
+  session: 'session',
+  joined: 'joined',
+  left: 'left',
+  suspect: 'suspect',
+  failed: 'failed',
+  alive: 'alive',
+  message: 'message',
+  rejected: 'rejected',
+  error: 'error',
+  bootstrap: 'bootstrap',
+  reconnecting: 'reconnecting',
+  reconnected: 'reconnected'
+} as const satisfies { [K in OverlayEventType]: K }
+
+/** The event types in OverlayEventTypes' order. */
+export const OVERLAY_EVENT_TYPES: readonly OverlayEventType[] = Object.values(OverlayEventTypes)
 /** One event as a plain object: what --json prints. */
 export type OverlayEvent = { [K in OverlayEventType]: { type: K } & OverlayEvents[K] }[OverlayEventType]
