@@ -14,8 +14,6 @@ export interface Io {
   exit?: (code: number) => void
 }
 
-export { ExitCode }
-
 export async function main (argv: string[], io: Io): Promise<number> {
   let args
   try {

@@ -144,7 +144,6 @@ export class CliProcess {
 
   private async until<T> (find: () => T | undefined, opts: WaitOptions, what: string): Promise<T> {
     return await new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined
       const done = (): void => {
         clearTimeout(timer)
         this.changed.off('change', check)
@@ -157,7 +156,7 @@ export class CliProcess {
           reject(new Error(`${opts.message ?? `waiting for ${what}`}: ${this.label} exited (${JSON.stringify(this.exit)}) first\n${this.describe()}`))
         }
       }
-      timer = setTimeout(() => {
+      const timer = setTimeout(() => {
         done()
         reject(new Error(`${opts.message ?? `waiting for ${what}`}: not seen from ${this.label} within ${opts.timeout} ms\n${this.describe()}`))
       }, opts.timeout)

@@ -35,7 +35,7 @@ async function runOpen (label: string, args: string[]): Promise<CliProcess> {
 }
 
 const noTrace = (p: CliProcess): void => {
-  assert.doesNotMatch(p.stderr + p.stdout, /undefined|    at |Error:|faultTolerance/, p.describe())
+  assert.doesNotMatch(p.stderr + p.stdout, /undefined| {4}at |Error:|faultTolerance/, p.describe())
 }
 
 for (const encryption of ['noise', 'tls']) {

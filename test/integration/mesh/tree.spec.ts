@@ -18,7 +18,7 @@ import type { BuiltTopology, Topology } from '../../helpers/topology.ts'
 import type { OverlayNode } from '../../../src/index.ts'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import type { BroadcastTree } from '../../../src/mesh/tree.ts'
-import type { Frame, GraftFrame, HeartbeatFrame, IHaveFrame, MsgFrame } from '../../../src/protocol/frames.ts'
+import type { Frame, GraftFrame, IHaveFrame, MsgFrame } from '../../../src/protocol/frames.ts'
 
 const fakes = new FakeTracker()
 
