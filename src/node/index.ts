@@ -1,8 +1,3 @@
 export { createOverlayNode, createOverlayNodeFromConfig, OverlayNode } from './create-node.ts'
 export type { CreateOptions, SessionInfo, MemberInfo, OverlayEventMap } from './create-node.ts'
 export { MODES } from './modes.ts'
-export type { ModeBehaviour } from './modes.ts'
-export { resolveAddr } from './bootstrap.ts'
-export { dataHome } from './data-dir.ts'
-export { IDENTITY_FILE } from './identity.ts'
-export { TOKEN_FILE } from './token.ts'

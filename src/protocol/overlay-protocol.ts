@@ -26,18 +26,18 @@ export { LINGER_MS, SendWhen } from './write-queue.ts'
 
 const CLOSE_GRACE_MS = 1_000
 /** Input is decoded in slices of at most this many bytes, so a turn can stop between them. */
-export const INPUT_SLICE_BYTES = 16 * 1024
+const INPUT_SLICE_BYTES = 16 * 1024
 /** One session decodes for at most this long in one turn of the event loop, in ms. */
-export const INPUT_TURN_MS = 4
+const INPUT_TURN_MS = 4
 /** ...or at most this many frames, then it continues on the next turn. */
-export const INPUT_TURN_FRAMES = 1_000
+const INPUT_TURN_FRAMES = 1_000
 /**
  * Input held over for later turns is capped: past this many bytes a session decodes all it holds at
  * once (as a node did before turns), so a sender faster than the node costs no unbounded memory.
  * (Pausing the stream instead, so yamux would hold the sender back, reset busy sessions: a 40 MB
  * broadcast lost its leaf's session in one run of three.)
  */
-export const INPUT_BACKLOG_BYTES = 16 * 1024 * 1024
+const INPUT_BACKLOG_BYTES = 16 * 1024 * 1024
 const encoder = new TextEncoder()
 
 export type CloseReason = 'exit' | 'disconnect' | 'rejected' | 'error' | 'duplicate'
@@ -514,10 +514,10 @@ export class Session implements QueueOwner {
 /** Shared state for sessions made without a protocol (unit tests): the default limits. */
 let fallbackShared: SessionShared | undefined
 function defaultShared (): SessionShared {
-  return fallbackShared ??= new SessionShared(defaultLimits())
+  return (fallbackShared ??= new SessionShared(defaultLimits()))
 }
 
-export function defaultLimits (): ProtocolLimits {
+function defaultLimits (): ProtocolLimits {
   return {
     maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
     maxQueuedBytesTotal: DEFAULT_MAX_QUEUED_BYTES_TOTAL,
