@@ -1,6 +1,6 @@
 /**
  * The hostile-peer suite's arena: one hub as its own process (the built CLI with --json, so its RSS
- * can be read from /proc), an honest pair pinging through it 10 times a second (honest-pair.ts),
+ * can be read from /proc), an honest pair pinging through it 10 times a second (node-process.ts),
  * and `underAttack`, which measures the quiet round trip, runs one bounded attack and then checks
  * what every attack must leave intact:
  *   - the hub process is alive;
@@ -16,12 +16,12 @@
 import { readFileSync, appendFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TEST_TOKEN, tracker } from './create-nodes.ts'
-import { HonestPair } from './honest-pair.ts'
+import { TEST_TOKEN } from './create-nodes.ts'
+import { HonestPair } from './node-process.ts'
 import { createTextClient } from './text-client.ts'
 import { waitFor } from './wait-for.ts'
 import type { CliEvent, CliProcess, CliTracker } from './cli-process.ts'
-import type { PairReport } from './honest-pair.ts'
+import type { PairReport } from './node-process.ts'
 import type { TextClient } from './text-client.ts'
 import type { Socket } from 'node:net'
 
@@ -59,7 +59,6 @@ export async function openArena (cli: CliTracker, env: Record<string, string> = 
   const addr = (listening.addrs as string[]).find(a => a.startsWith('/ip4/127.0.0.1/'))
   if (addr === undefined) throw new Error(`the hub listens on no 127.0.0.1 address: ${JSON.stringify(listening.addrs)}`)
   const pair = await HonestPair.start({ hubAddr: addr, hubName: name, token: TEST_TOKEN })
-  tracker.onStop(async () => { await pair.stop() })
   return { hub, addr, port: Number(/\/tcp\/(\d+)/.exec(addr)?.[1]), peerId: listening.peerId as string, name, pair }
 }
 
