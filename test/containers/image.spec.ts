@@ -6,7 +6,7 @@ import { describe, it, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BASE_IMAGE, buildImage, docker, IMAGE, imageSize, REPO_ROOT } from './docker.ts'
+import { BASE_IMAGE, buildImage, docker, IMAGE, imageSize, REPO_ROOT } from '../helpers/containers/docker.ts'
 
 const MB = 1024 * 1024
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>, dependencies: Record<string, string> }

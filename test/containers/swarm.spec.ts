@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildImage, ContainerLog, docker, IMAGE, REPO_ROOT, TOKEN, typeLine, uniqueName, type LogEvent } from './docker.ts'
+import { buildImage, ContainerLog, docker, IMAGE, REPO_ROOT, TOKEN, typeLine, uniqueName, type LogEvent } from '../helpers/containers/docker.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 
 const STACK_FILE = join(REPO_ROOT, 'deploy/swarm/stack.yml')

@@ -19,7 +19,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { TEST_TOKEN } from './create-nodes.ts'
 import { HonestPair } from './node-process.ts'
 import { createTextClient } from './text-client.ts'
-import { waitFor } from './wait-for.ts'
+import { cameTrue, waitFor } from './wait-for.ts'
 import type { CliEvent, CliProcess, CliTracker } from './cli-process.ts'
 import type { PairReport } from './node-process.ts'
 import type { TextClient } from './text-client.ts'
@@ -98,16 +98,6 @@ export async function ghosts (arena: Arena): Promise<string[]> {
   ]
 }
 
-/** Whether `predicate` came true within `timeout` (a failed wait is a finding here, not an exception). */
-export async function cameTrue (predicate: () => boolean | Promise<boolean>, timeout: number): Promise<boolean> {
-  try {
-    await waitFor(predicate, { timeout, interval: 200, message: 'condition' })
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** An error's message, whatever was thrown (libp2p sometimes rejects with non-Errors). */
 export function why (err: unknown, max = 120): string {
   const message = (err as { message?: unknown } | undefined)?.message
@@ -176,13 +166,13 @@ export async function underAttack (arena: Arena, label: string, attack: Attack, 
   const noGhosts = hub.running && await cameTrue(async () => {
     lastGhosts = await ghosts(arena).catch((err: unknown) => [`no answer to /peers or /members (${why(err, 80)})`])
     return lastGhosts.length === 0
-  }, SETTLE_MS)
-  const rssSettled = hub.running && await cameTrue(() => rssOf(hub.pid) <= rssBefore + RSS_SLACK, SETTLE_MS)
+  }, { timeout: SETTLE_MS })
+  const rssSettled = hub.running && await cameTrue(() => rssOf(hub.pid) <= rssBefore + RSS_SLACK, { timeout: SETTLE_MS })
   clearInterval(sampler)
   const rssAfter = rssOf(hub.pid)
   // Every ping of the attack and the settling gets its answer, or counts as lost after 2 s.
   const settleEnd = Date.now()
-  await cameTrue(async () => (await pair.report(attackStart, settleEnd)).pending.length === 0, 3_000)
+  await cameTrue(async () => (await pair.report(attackStart, settleEnd)).pending.length === 0, { timeout: 3_000 })
   const during = await pair.report(attackStart, attackEnd)
   const whole = await pair.report(attackStart, settleEnd)
   const afterWindow = await pair.report(attackEnd, settleEnd)

@@ -32,7 +32,7 @@ it('fan-in - 200 leaves connecting at the same moment are all listed by the hub'
   await waitFor(() => hub.sessions().length === LEAVES, {
     timeout: 120_000,
     interval: 50,
-    message: `the hub lists ${LEAVES} sessions (has ${hub.sessions().length})`
+    message: () => `the hub lists ${LEAVES} sessions (has ${hub.sessions().length})`
   })
   const tookMs = performance.now() - t0
 
