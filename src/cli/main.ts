@@ -20,7 +20,7 @@ export async function main (argv: string[], io: Io): Promise<number> {
     args = parseArgs(argv)
   } catch (err) {
     if ((err as Error).name !== UsageError.name) throw err
-    io.stderr.write(`overlay: ${(err as Error).message}\n\n${usage((err as UsageError).command as never)}\n`)
+    io.stderr.write(`overlay: ${(err as Error).message}\n\n${usage((err as UsageError).command)}\n`)
     return ExitCode.usage
   }
   try {
