@@ -22,7 +22,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { ErrorCode } from '../src/protocol/frames.ts'
 
 /** A dead peer's link closes this long after it died (a TCP connection timing out). */
-export const LINK_TIMEOUT_MS = 10_000
+const LINK_TIMEOUT_MS = 10_000
 /** TCP's minimum retransmission timeout (Linux): what one lost segment costs. */
 const RTO_MS = 200
 
@@ -30,7 +30,7 @@ const RTO_MS = 200
  * Verifies each distinct (signer, claim, signature) once for the whole simulation: every node in
  * one process would otherwise check the same signatures N times over. Still a real Ed25519 check.
  */
-export class SharedVerifier extends Verifier {
+class SharedVerifier extends Verifier {
   private readonly cache = new Map<string, boolean>()
   checks = 0
 

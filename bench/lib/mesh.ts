@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, type Msg, type WorkerHandle } from './proc.ts'
 import { degrees, type Topology } from './topology.ts'
 
-export const workersFor = (n: number): number => n <= 10 ? 2 : n <= 25 ? 3 : 4
+const workersFor = (n: number): number => n <= 10 ? 2 : n <= 25 ? 3 : 4
 
 export interface NodeStatus { index: number, [k: string]: number }
 

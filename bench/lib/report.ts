@@ -7,7 +7,7 @@ import { machineLine, sourceLine } from './machine.ts'
 import { targetsMarkdown } from './targets.ts'
 
 const ROOT = path.join(import.meta.dirname, '..', '..')
-export const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench', 'results')
+const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? path.join(ROOT, 'bench', 'results')
 export const PUBLISHED = path.join(ROOT, 'bench', 'results', 'published.json')
 export const DOC_FILE = path.join(ROOT, 'docs', 'BENCHMARKS.md')
 export const START = '<!-- results:start -->'

@@ -54,7 +54,7 @@ runPairWorker({
       let unanswered = 0
       return (data) => {
         try {
-          if (shape === undefined) return void stream.send(data as Uint8Array)
+          if (shape === undefined) { stream.send(data as Uint8Array); return }
           for (unanswered += data.byteLength; unanswered >= shape.request; unanswered -= shape.request) stream.send(shape.reply)
         } catch { /* closed */ }
       }

@@ -8,14 +8,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
-export const COOKIE_PREFIX = 'overlay_api_token_'
+const COOKIE_PREFIX = 'overlay_api_token_'
 /** Cookies are per host, not per port: each node's cookie carries its port, so two UIs in one browser do not clash. */
-export const cookieName = (port: number): string => `${COOKIE_PREFIX}${port}`
+const cookieName = (port: number): string => `${COOKIE_PREFIX}${port}`
 
-export const OPEN_PATHS = new Set(['/healthz', '/readyz'])
+const OPEN_PATHS = new Set(['/healthz', '/readyz'])
 
-export const Refusal = { host: 'bad_host', origin: 'bad_origin', token: 'unauthorized' } as const
-export type Refusal = typeof Refusal[keyof typeof Refusal]
+const Refusal = { host: 'bad_host', origin: 'bad_origin', token: 'unauthorized' } as const
+type Refusal = typeof Refusal[keyof typeof Refusal]
 
 export interface AuthInit {
   token: string

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
-export const API_FILE = 'api.json'
+const API_FILE = 'api.json'
 export const API_TOKEN_FILE = 'api-token'
 const TOKEN_BYTES = 24
 

@@ -9,9 +9,6 @@ import type { OverlayNode } from '../node/create-node.ts'
 import type { Metrics } from '@libp2p/interface'
 import type { Registry } from 'prom-client'
 
-export { API_FILE, API_TOKEN_FILE, readApiInfo, readApiToken } from './files.ts'
-export type { ApiInfo } from './files.ts'
-
 export interface ApiPrep {
   config: OverlayConfig['api']
   /** This node's own registry: overlay metrics, process defaults and (if claimed) libp2p's. */

@@ -37,6 +37,7 @@ export async function exposition (registry: Registry): Promise<{ contentType: st
   return { contentType: registry.contentType, text: await merged.metrics() }
 }
 
+/* eslint-disable no-new -- prom-client metrics register themselves (`registers`); nothing else holds them */
 export function createMetrics (node: OverlayNode, registry: Registry, version: string): ApiMetrics {
   const registers = [registry]
 

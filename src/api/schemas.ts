@@ -30,7 +30,7 @@ export const nodeSchema = {
   }
 } as const
 
-export const memberSchema = {
+const memberSchema = {
   type: 'object',
   required: ['name', 'peerId', 'state', 'inc', 'self', 'since', 'lastHeard', 'rttMs', 'addrs'],
   properties: {
@@ -60,7 +60,7 @@ export const membersQuery = {
 
 export const membersSchema = { type: 'object', required: ['members'], properties: { members: { type: 'array', items: memberSchema } } } as const
 
-export const sessionSchema = {
+const sessionSchema = {
   type: 'object',
   required: ['peerId', 'name', 'wire', 'mode', 'encryption', 'remoteAddr', 'queuedBytes'],
   properties: { peerId: str, name: str, wire: str, mode: str, encryption: str, remoteAddr: str, queuedBytes: int }

@@ -6,7 +6,6 @@
 import { createRequire } from 'node:module'
 import { createServer } from 'node:http'
 import { parseListen } from '../config/schema.ts'
-import { cookieName } from './auth.ts'
 import { loadOrCreateApiToken, removeApiInfo, writeApiInfo } from './files.ts'
 import { createMetrics } from './metrics.ts'
 import { EventRing, recordEvents } from './ring.ts'
@@ -68,9 +67,6 @@ export async function startServer (node: OverlayNode, prep: ApiPrep): Promise<Ap
     }
   }
 }
-
-/** The cookie the UI gets (exported for tests and docs). */
-export { cookieName }
 
 function packageVersion (): string {
   const require = createRequire(import.meta.url)

@@ -12,7 +12,7 @@ import type { Counter } from 'prom-client'
 import type { EventRing, RingEntry } from './ring.ts'
 
 /** Events wait at most this long (ms) to leave together. */
-export const FLUSH_MS = 10
+const FLUSH_MS = 10
 
 export interface EventsInit {
   ring: EventRing
@@ -24,7 +24,7 @@ export interface EventsInit {
 }
 
 /** `id`, `event` and `data` lines of an entry; message texts cut to `textChars` unless undefined. */
-export function sseFrame (e: RingEntry, textChars?: number): string {
+function sseFrame (e: RingEntry, textChars?: number): string {
   const text = e.event.text
   let data: Record<string, unknown> = e.event
   if (textChars !== undefined && typeof text === 'string' && text.length > textChars) {

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { RouteContext } from './routes.ts'
 
 /** dist/ui/, seen from src/api (running the .ts sources) or from dist/src/api (the build). */
-export function uiDir (): string | undefined {
+function uiDir (): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url))
   const root = here.split(sep).slice(-3).join('/') === 'dist/src/api' ? resolve(here, '../../ui') : resolve(here, '../../dist/ui')
   return existsSync(join(root, 'index.html')) ? root : undefined

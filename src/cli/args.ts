@@ -7,15 +7,16 @@ import type { PartialConfig } from '../config/load.ts'
 
 export class UsageError extends Error {
   static override readonly name = 'UsageError'
-  readonly command: string | undefined
-  constructor (message: string, command?: string) {
+  /** The command whose usage to show with the message, if one was named. */
+  readonly command: CommandName | undefined
+  constructor (message: string, command?: CommandName) {
     super(message)
     this.name = 'UsageError'
     this.command = command
   }
 }
 
-interface Flag { type: 'string' | 'boolean', multiple?: boolean, short?: string, arg?: string, help: string }
+interface Flag { type: 'string' | 'boolean', multiple?: boolean, arg?: string, help: string }
 
 const CONFIG_FLAGS: Record<string, Flag> = {
   config: { type: 'string', arg: 'FILE', help: 'JSON config file (also OVERLAY_CONFIG)' },
@@ -154,7 +155,7 @@ export function parseArgs (argv: string[]): ParsedArgs {
   if (first === '--version' || first === '-v') return { command: 'version', values: {} }
   if (!isCommand(first)) throw new UsageError(`unknown command "${first}"`)
   const flags = COMMANDS[first].flags as Record<string, Flag>
-  const positionals = (COMMANDS[first] as { positionals: string }).positionals
+  const positionals: string = COMMANDS[first].positionals
   const options = Object.fromEntries(Object.entries(flags).map(([k, f]) => [k, { type: f.type, multiple: f.multiple ?? false }]))
   let parsed
   try {
@@ -210,11 +211,11 @@ export function usage (command?: CommandName): string {
   const spec = COMMANDS[command]
   const rows = Object.entries(spec.flags as Record<string, Flag>).map(([name, f]) => {
     const left = `--${name}${f.arg === undefined ? '' : ` ${f.arg}`}`
-    return [left, f.help + (f.multiple === true ? '' : '')] as const
+    return [left, f.help] as const
   })
   const width = Math.max(...rows.map(([l]) => l.length))
   return [
-    `usage: overlay ${command} [flags]${(spec as { positionals: string }).positionals === '' ? '' : ` ${(spec as { positionals: string }).positionals}`}`,
+    `usage: overlay ${command} [flags]${spec.positionals === '' ? '' : ` ${spec.positionals}`}`,
     '',
     spec.summary,
     '',

@@ -14,15 +14,13 @@ export interface Io {
   exit?: (code: number) => void
 }
 
-export { ExitCode }
-
 export async function main (argv: string[], io: Io): Promise<number> {
   let args
   try {
     args = parseArgs(argv)
   } catch (err) {
     if ((err as Error).name !== UsageError.name) throw err
-    io.stderr.write(`overlay: ${(err as Error).message}\n\n${usage((err as UsageError).command as never)}\n`)
+    io.stderr.write(`overlay: ${(err as Error).message}\n\n${usage((err as UsageError).command)}\n`)
     return ExitCode.usage
   }
   try {

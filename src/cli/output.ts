@@ -62,7 +62,7 @@ export function createPrinter (out: NodeJS.WritableStream, json: boolean, opts: 
 }
 
 /** The line a person reads for an event; undefined for what is not worth a line (later failed attempts of a round). */
-export function humanLine (e: OverlayEvent): string | undefined {
+function humanLine (e: OverlayEvent): string | undefined {
   switch (e.type) {
     case 'listening': return `listening as ${e.name} (${e.mode}), peer id ${e.peerId}${e.addrs.map(a => `\n  ${a}`).join('')}`
     case 'session': return `* session ${e.action === 'open' ? 'with' : 'closed with'} ${e.name} (${e.mode}, ${e.wire}, ${e.encryption})${e.reason === undefined ? '' : `: ${e.reason}`}`

@@ -14,7 +14,7 @@ import type { Link } from './link.ts'
 import type { DigestFrame } from '../protocol/frames.ts'
 
 /** Periods between two digests from one node. */
-export const ANTI_ENTROPY_PERIODS = 30
+const ANTI_ENTROPY_PERIODS = 30
 
 export class AntiEntropy {
   private readonly ctx: MeshContext

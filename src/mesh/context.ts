@@ -51,7 +51,7 @@ export interface MeshStats {
   failedSessions: number
 }
 
-export function newStats (): MeshStats {
+function newStats (): MeshStats {
   return {
     delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0,
     memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0,

@@ -22,17 +22,17 @@ import type { Member } from './roster.ts'
 import type { ProbeAckFrame, ProbeFrame } from '../protocol/frames.ts'
 
 /** Neighbours asked to route an indirect probe. */
-export const PROBE_HELPERS = 3
+const PROBE_HELPERS = 3
 /** Lifeguard: the local health score's ceiling; probe timeouts stretch by (1 + score). */
-export const MAX_HEALTH_SCORE = 8
+const MAX_HEALTH_SCORE = 8
 /** Independent accusers that bring a suspicion down to its shortest timeout. */
-export const SUSPICION_CONFIRMATIONS = 3
+const SUSPICION_CONFIRMATIONS = 3
 /** A suspicion with one accuser lasts this many times the shortest timeout. */
-export const SUSPICION_MAX_FACTOR = 3
+const SUSPICION_MAX_FACTOR = 3
 /** Every neighbour is probed at least once in this many periods (a node with more links probes more a period). */
-export const PROBE_EVERY_PERIODS = 2
+const PROBE_EVERY_PERIODS = 2
 /** Members no link reaches, probed by routed PROBEs per period at most. */
-export const ORPHAN_PROBES_PER_PERIOD = 4
+const ORPHAN_PROBES_PER_PERIOD = 4
 /**
  * A probe timer that fires this much later than due (ms) says our own event loop stalled: the answer
  * may sit unread in a socket buffer (timers run before I/O). The phase is waited again, not judged.

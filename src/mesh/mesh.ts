@@ -202,4 +202,3 @@ export class Mesh<L extends Link = Link> {
     if (this.ctx.init.behaviour.keepsDegree) this.exchange.tick()
   }
 }
-

@@ -25,7 +25,7 @@ export interface Member {
   claim?: Claim
 }
 
-export interface Claim {
+interface Claim {
   inc: number
   state: MemberState
   sig: string

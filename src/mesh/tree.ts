@@ -99,8 +99,7 @@ export class BroadcastTree {
       const m = this.missing.get(id)
       if (m === undefined) {
         if (this.missing.size < this.opts.maxMissing) this.missing.set(id, { announcers: [peerId], since: now })
-      }
-      else if (!m.announcers.includes(peerId)) m.announcers.push(peerId)
+      } else if (!m.announcers.includes(peerId)) m.announcers.push(peerId)
     }
   }
 

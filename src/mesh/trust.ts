@@ -31,7 +31,7 @@ export function isClaim (state: MemberState): boolean {
 }
 
 /** Whose signature a claim needs: the host's for a hosted text client, else the member's own. */
-export function signerOf (f: Pick<MemberFrame, 'peerId' | 'host'>): string {
+function signerOf (f: Pick<MemberFrame, 'peerId' | 'host'>): string {
   return f.host ?? f.peerId
 }
 
@@ -90,7 +90,7 @@ export function checkMember (f: MemberFrame, ctx: MemberCheck): MemberDrop | und
 }
 
 /** The frame repeats the member's stored (already verified) claim; only seq and hops may differ. */
-export function sameClaim (f: MemberFrame, m: Member): boolean {
+function sameClaim (f: MemberFrame, m: Member): boolean {
   const c = m.claim
   return c !== undefined && f.sig === c.sig && f.inc === c.inc && f.state === c.state && f.reason === c.reason &&
     f.name === m.name && f.host === m.host && f.mode === m.mode && sameList(f.addrs, m.addrs)

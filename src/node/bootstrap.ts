@@ -37,7 +37,7 @@ export interface BootstrapInit {
 }
 
 /** Resolves /dns4, /dns6 and /dns names with the OS resolver, so /etc/hosts (and compose DNS) apply. */
-export async function resolveAddr (addr: string): Promise<Multiaddr> {
+async function resolveAddr (addr: string): Promise<Multiaddr> {
   const ma = multiaddr(addr)
   const [first, ...rest] = ma.getComponents()
   if (first === undefined || !['dns4', 'dns6', 'dns'].includes(first.name)) return ma

@@ -82,7 +82,7 @@ interface AcceptingManager {
 }
 
 /** The remote IP of a TCP multiaddr and an ip+port key that names the socket; undefined if not IP. */
-export function remoteIp (ma: Multiaddr): { ip: string, key: string } | undefined {
+function remoteIp (ma: Multiaddr): { ip: string, key: string } | undefined {
   let ip: string | undefined
   let port = ''
   for (const c of ma.getComponents()) {

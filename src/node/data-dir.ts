@@ -9,7 +9,7 @@ import { DataDirLockedError } from '../errors.ts'
 
 const LOCK_FILE = 'lock'
 /** Written while a node runs, so `overlay health` and `overlay id` can find it. */
-export const STATUS_FILE = 'node.json'
+const STATUS_FILE = 'node.json'
 
 export interface NodeStatus { peerId: string, name: string, mode: string, addrs: string[], pid: number }
 

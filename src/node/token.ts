@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { ConfigError } from '../errors.ts'
 import { generateToken } from '../protocol/auth.ts'
 
-export const TOKEN_FILE = 'token'
+const TOKEN_FILE = 'token'
 
 export interface TokenSource { token: string, generated: boolean, file?: string }
 

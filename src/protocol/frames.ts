@@ -130,7 +130,7 @@ export interface MemberFrame {
 export interface OkFrame { type: 'OK', of: FrameType }
 export interface ErrFrame { type: 'ERR', code: ErrorCode, message: string }
 /** PING/PONG: the health check, answered right after AUTH without joining. */
-export interface PingFrame { type: 'PING' }
+interface PingFrame { type: 'PING' }
 export interface PongFrame { type: 'PONG', name: string, mode: string, sessions: number, members: number }
 
 /** HEARTBEAT: heartbeats relayed in a batch, each `[peerId, inc, seq]` of an alive member. */

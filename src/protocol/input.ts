@@ -8,7 +8,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 /** Input is decoded in slices of at most this many bytes, so a turn can stop between them. */
 export const INPUT_SLICE_BYTES = 16 * 1024
 /** One session decodes for at most this long in one turn of the event loop, in ms. */
-export const INPUT_TURN_MS = 4
+const INPUT_TURN_MS = 4
 /** ...or at most this many frames, then it continues on the next turn. */
 export const INPUT_TURN_FRAMES = 1_000
 /**
@@ -17,7 +17,7 @@ export const INPUT_TURN_FRAMES = 1_000
  * (Pausing the stream instead, so yamux would hold the sender back, reset busy sessions: a 40 MB
  * broadcast lost its leaf's session in one run of three.)
  */
-export const INPUT_BACKLOG_BYTES = 16 * 1024 * 1024
+const INPUT_BACKLOG_BYTES = 16 * 1024 * 1024
 
 /** What a backlog decodes for: its session. */
 export interface InputOwner {

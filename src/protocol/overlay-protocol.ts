@@ -179,4 +179,3 @@ export class OverlayProtocol implements Startable {
     if (this.shared.policy.sessions() >= this.maxSessions) void session.drop(ErrorCode.tooManySessions, `this node holds ${this.maxSessions} sessions`)
   }
 }
-

@@ -436,4 +436,3 @@ export function defaultLimits (): ProtocolLimits {
     rateExcessCutMs: DEFAULT_RATE_EXCESS_CUT_MS
   }
 }
-

@@ -7,8 +7,8 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { buildImage, docker, health, typeLine, type ContainerLog, type LogEvent } from './docker.ts'
-import { ComposeProject } from './compose-project.ts'
+import { buildImage, docker, health, typeLine, type ContainerLog, type LogEvent } from '../helpers/containers/docker.ts'
+import { ComposeProject } from '../helpers/containers/compose-project.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 
 const WAIT = 60_000

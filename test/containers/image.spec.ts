@@ -6,7 +6,7 @@ import { describe, it, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BASE_IMAGE, buildImage, docker, IMAGE, imageSize, REPO_ROOT } from './docker.ts'
+import { BASE_IMAGE, buildImage, docker, IMAGE, imageSize, REPO_ROOT } from '../helpers/containers/docker.ts'
 
 const MB = 1024 * 1024
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>, dependencies: Record<string, string> }
@@ -38,7 +38,7 @@ describe('containers - the image', { timeout: 360_000 }, () => {
   })
 
   it('containers - the image declares its health check, data volume, user and entrypoint', async () => {
-    const cfg = JSON.parse((await docker(['image', 'inspect', '-f', '{{json .Config}}', IMAGE])).stdout) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+    const cfg = JSON.parse((await docker(['image', 'inspect', '-f', '{{json .Config}}', IMAGE])).stdout) as Record<string, any>
     assert.deepEqual(cfg.Healthcheck.Test, ['CMD', 'node', '/app/dist/src/cli/bin.js', 'health'])
     // `overlay health` asks the control API (a fixed loopback port in the image), cheap enough for short checks.
     assert.ok((cfg.Env as string[]).includes('OVERLAY_API_LISTEN=127.0.0.1:9100'), 'the image runs the control API')

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildImage, ContainerLog, docker, IMAGE, REPO_ROOT, TOKEN, typeLine, uniqueName, type LogEvent } from './docker.ts'
+import { buildImage, ContainerLog, docker, IMAGE, REPO_ROOT, TOKEN, typeLine, uniqueName, type LogEvent } from '../helpers/containers/docker.ts'
 import { waitFor } from '../helpers/wait-for.ts'
 
 const STACK_FILE = join(REPO_ROOT, 'deploy/swarm/stack.yml')
@@ -180,6 +180,7 @@ describe('containers - swarm: deploy/swarm/stack.yml on a single-node swarm', { 
     void update.then(() => { done = true }, () => { done = true })
     const sent: Array<[string, string]> = []
     // Bounded: one round every 2 s until the update ends (the update itself is bounded by its timeout).
+    // eslint-disable-next-line no-unmodified-loop-condition -- `done` is set by the update's promise above
     for (let n = 0; !done && n < 400; n++) {
       for (const c of core) {
         const text = `upd ${stack} ${n} from ${c}`

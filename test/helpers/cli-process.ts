@@ -7,7 +7,6 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -144,7 +143,6 @@ export class CliProcess {
 
   private async until<T> (find: () => T | undefined, opts: WaitOptions, what: string): Promise<T> {
     return await new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined
       const done = (): void => {
         clearTimeout(timer)
         this.changed.off('change', check)
@@ -157,7 +155,7 @@ export class CliProcess {
           reject(new Error(`${opts.message ?? `waiting for ${what}`}: ${this.label} exited (${JSON.stringify(this.exit)}) first\n${this.describe()}`))
         }
       }
-      timer = setTimeout(() => {
+      const timer = setTimeout(() => {
         done()
         reject(new Error(`${opts.message ?? `waiting for ${what}`}: not seen from ${this.label} within ${opts.timeout} ms\n${this.describe()}`))
       }, opts.timeout)
@@ -240,16 +238,4 @@ export function pidAlive (pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => { resolve(port) })
-    })
-  })
 }

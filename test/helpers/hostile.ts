@@ -1,6 +1,6 @@
 /**
  * The hostile-peer suite's arena: one hub as its own process (the built CLI with --json, so its RSS
- * can be read from /proc), an honest pair pinging through it 10 times a second (honest-pair.ts),
+ * can be read from /proc), an honest pair pinging through it 10 times a second (node-process.ts),
  * and `underAttack`, which measures the quiet round trip, runs one bounded attack and then checks
  * what every attack must leave intact:
  *   - the hub process is alive;
@@ -16,12 +16,12 @@
 import { readFileSync, appendFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TEST_TOKEN, tracker } from './create-nodes.ts'
-import { HonestPair } from './honest-pair.ts'
+import { TEST_TOKEN } from './create-nodes.ts'
+import { HonestPair } from './node-process.ts'
 import { createTextClient } from './text-client.ts'
-import { waitFor } from './wait-for.ts'
+import { cameTrue, waitFor } from './wait-for.ts'
 import type { CliEvent, CliProcess, CliTracker } from './cli-process.ts'
-import type { PairReport } from './honest-pair.ts'
+import type { PairReport } from './node-process.ts'
 import type { TextClient } from './text-client.ts'
 import type { Socket } from 'node:net'
 
@@ -59,7 +59,6 @@ export async function openArena (cli: CliTracker, env: Record<string, string> = 
   const addr = (listening.addrs as string[]).find(a => a.startsWith('/ip4/127.0.0.1/'))
   if (addr === undefined) throw new Error(`the hub listens on no 127.0.0.1 address: ${JSON.stringify(listening.addrs)}`)
   const pair = await HonestPair.start({ hubAddr: addr, hubName: name, token: TEST_TOKEN })
-  tracker.onStop(async () => { await pair.stop() })
   return { hub, addr, port: Number(/\/tcp\/(\d+)/.exec(addr)?.[1]), peerId: listening.peerId as string, name, pair }
 }
 
@@ -97,16 +96,6 @@ export async function ghosts (arena: Arena): Promise<string[]> {
     ...sessions.filter(s => !honest.has(s.peerId)).map(s => `session ${s.name} ${s.peerId}`),
     ...members.filter(m => !m.self && !names.has(m.name) && (m.state === 'alive' || m.state === 'suspect')).map(m => `member ${m.name} (${m.state}) ${m.peerId}`)
   ]
-}
-
-/** Whether `predicate` came true within `timeout` (a failed wait is a finding here, not an exception). */
-export async function cameTrue (predicate: () => boolean | Promise<boolean>, timeout: number): Promise<boolean> {
-  try {
-    await waitFor(predicate, { timeout, interval: 200, message: 'condition' })
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** An error's message, whatever was thrown (libp2p sometimes rejects with non-Errors). */
@@ -177,13 +166,13 @@ export async function underAttack (arena: Arena, label: string, attack: Attack, 
   const noGhosts = hub.running && await cameTrue(async () => {
     lastGhosts = await ghosts(arena).catch((err: unknown) => [`no answer to /peers or /members (${why(err, 80)})`])
     return lastGhosts.length === 0
-  }, SETTLE_MS)
-  const rssSettled = hub.running && await cameTrue(() => rssOf(hub.pid) <= rssBefore + RSS_SLACK, SETTLE_MS)
+  }, { timeout: SETTLE_MS })
+  const rssSettled = hub.running && await cameTrue(() => rssOf(hub.pid) <= rssBefore + RSS_SLACK, { timeout: SETTLE_MS })
   clearInterval(sampler)
   const rssAfter = rssOf(hub.pid)
   // Every ping of the attack and the settling gets its answer, or counts as lost after 2 s.
   const settleEnd = Date.now()
-  await cameTrue(async () => (await pair.report(attackStart, settleEnd)).pending.length === 0, 3_000)
+  await cameTrue(async () => (await pair.report(attackStart, settleEnd)).pending.length === 0, { timeout: 3_000 })
   const during = await pair.report(attackStart, attackEnd)
   const whole = await pair.report(attackStart, settleEnd)
   const afterWindow = await pair.report(attackEnd, settleEnd)

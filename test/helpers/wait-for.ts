@@ -9,8 +9,8 @@ export interface WaitForOptions {
   timeout: number
   /** Poll every this many ms (default 20). */
   interval?: number
-  /** Says what was expected; the timeout error starts with it. */
-  message: string
+  /** Says what was expected; the timeout error starts with it. A function is called at the deadline, to show the state then. */
+  message: string | (() => string)
 }
 
 /** Polls `predicate` until it returns true (or a promise of true). Rejects after `timeout` ms. */
@@ -27,9 +27,19 @@ export async function waitFor (predicate: () => boolean | Promise<boolean>, opti
     }
     if (Date.now() >= deadline) {
       const why = lastError === undefined ? '' : ` (last error: ${(lastError as Error).message})`
-      throw new Error(`${message}: not true within ${timeout} ms${why}`)
+      throw new Error(`${typeof message === 'string' ? message : message()}: not true within ${timeout} ms${why}`)
     }
     await new Promise(resolve => setTimeout(resolve, interval))
+  }
+}
+
+/** Whether `predicate` came true within `timeout` ms: for a wait whose failure is a finding, not an exception. */
+export async function cameTrue (predicate: () => boolean | Promise<boolean>, options: Omit<WaitForOptions, 'message'>): Promise<boolean> {
+  try {
+    await waitFor(predicate, { interval: 200, ...options, message: 'condition' })
+    return true
+  } catch {
+    return false
   }
 }
 

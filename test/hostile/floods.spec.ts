@@ -12,7 +12,8 @@ import { pEvent } from 'p-event'
 import { DEFAULT_RATE_EXCESS_CUT_MS, DEFAULT_TEXT_MSG_BURST, DEFAULT_TEXT_MSG_PER_SECOND } from '../../src/constants.ts'
 import { CliTracker } from '../helpers/cli-process.ts'
 import { stopAll } from '../helpers/create-nodes.ts'
-import { attackerIp, cameTrue, hubStats, joinedTextClient, openArena, stopClients, underAttack } from '../helpers/hostile.ts'
+import { attackerIp, hubStats, joinedTextClient, openArena, stopClients, underAttack } from '../helpers/hostile.ts'
+import { cameTrue } from '../helpers/wait-for.ts'
 import type { TextClient } from '../helpers/text-client.ts'
 
 const cli = new CliTracker()
@@ -69,7 +70,7 @@ describe('hostile floods', () => {
           const last = dropped
           dropped = stats.droppedMsgs - before.droppedMsgs
           return dropped === last || cutSeen()
-        }, 20_000)
+        }, { timeout: 20_000 })
         const processedMs = Date.now() - t0
         // Whatever passed fits the bucket: its burst plus its rate over the time the hub could have spent.
         const mayPass = DEFAULT_TEXT_MSG_BURST + DEFAULT_TEXT_MSG_PER_SECOND * processedMs / 1000
@@ -87,7 +88,7 @@ describe('hostile floods', () => {
           // Pacing a sender (not waiting for a condition): the next batch goes out one tick later.
           await new Promise(resolve => setTimeout(resolve, SUSTAIN_TICK_MS))
         }
-        const cut = await cameTrue(cutSeen, 5_000)
+        const cut = await cameTrue(cutSeen, { timeout: 5_000 })
         const cutMs = Date.now() - t1
         const err = flooder.lines.find(l => l.startsWith('ERR:'))
         const after = await hubStats(arena.hub)

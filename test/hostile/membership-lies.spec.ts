@@ -13,7 +13,8 @@ import { JSON_PROTOCOL } from '../../src/index.ts'
 import { Signer } from '../../src/mesh/signing.ts'
 import { CliTracker } from '../helpers/cli-process.ts'
 import { stopAll, TEST_TOKEN } from '../helpers/create-nodes.ts'
-import { attackerIp, cameTrue, hubQuery, joinedTextClient, openArena, stopClients, underAttack } from '../helpers/hostile.ts'
+import { attackerIp, hubQuery, joinedTextClient, openArena, stopClients, underAttack } from '../helpers/hostile.ts'
+import { cameTrue } from '../helpers/wait-for.ts'
 import { jsonJoin, sendFrame } from '../helpers/json-client.ts'
 import { createTextClient } from '../helpers/text-client.ts'
 import type { MemberFrame, MsgFrame } from '../../src/protocol/frames.ts'
@@ -37,7 +38,7 @@ async function keyBefore (peerId: string): Promise<PrivateKey> {
 async function hubMovedOn (observer: TextClient, n = 5): Promise<boolean> {
   const pings = (): number => observer.lines.filter(l => l.startsWith('MSG:honest-text:ping-')).length
   const start = pings()
-  return await cameTrue(() => pings() >= start + n, 5_000)
+  return await cameTrue(() => pings() >= start + n, { timeout: 5_000 })
 }
 
 /** The hub's own incarnation, as `/members` reports it (`since` of its own entry). */

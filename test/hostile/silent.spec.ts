@@ -8,7 +8,8 @@ import { after, afterEach, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { CliTracker } from '../helpers/cli-process.ts'
 import { stopAll } from '../helpers/create-nodes.ts'
-import { attackerIp, bareConnections, cameTrue, destroyAll, joinedTextClient, openArena, rawSockets, stopClients, underAttack } from '../helpers/hostile.ts'
+import { attackerIp, bareConnections, destroyAll, joinedTextClient, openArena, rawSockets, stopClients, underAttack } from '../helpers/hostile.ts'
+import { cameTrue } from '../helpers/wait-for.ts'
 import { createTextClient } from '../helpers/text-client.ts'
 import type { TextClient } from '../helpers/text-client.ts'
 
@@ -38,12 +39,12 @@ describe('hostile silent', () => {
         expect(Date.now() - t0 < 2_000, `a newcomer took ${Date.now() - t0} ms to join while the silent ones held`)
         await newcomer.stop()
 
-        const muteCut = await cameTrue(() => mute.every(c => c.stream.status !== 'open'), AUTH_MS + 3_000)
+        const muteCut = await cameTrue(() => mute.every(c => c.stream.status !== 'open'), { timeout: AUTH_MS + 3_000 })
         expect(muteCut, `mute text streams were closed within ${AUTH_MS + 3_000} ms (${mute.filter(c => c.stream.status === 'open').length} of ${mute.length} still open)`)
-        const bareCut = await cameTrue(() => bare.every(c => c.node.getConnections().length === 0), AUTH_MS + 3_000)
+        const bareCut = await cameTrue(() => bare.every(c => c.node.getConnections().length === 0), { timeout: AUTH_MS + 3_000 })
         expect(bareCut, `connections without a stream were closed within ${AUTH_MS + 3_000} ms of the auth deadline (${bare.filter(c => c.node.getConnections().length > 0).length} of ${bare.length} still open)`)
         // Waits past the bound (15 s), so the report says how long they really held.
-        await cameTrue(() => raws.every(r => r.closedAt !== undefined), 15_000)
+        await cameTrue(() => raws.every(r => r.closedAt !== undefined), { timeout: 15_000 })
         const slowest = Math.max(...raws.map(r => (r.closedAt ?? Date.now()) - r.openedAt))
         expect(slowest <= UPGRADE_CUT_MS, `raw sockets that never start a handshake were cut within ${UPGRADE_CUT_MS} ms (${raws.filter(r => r.closedAt === undefined).length} of ${raws.length} still open; the last held ${slowest} ms)`)
       } finally {

@@ -10,7 +10,8 @@ import { pEvent } from 'p-event'
 import { DEFAULT_MAX_QUEUED_BYTES } from '../../src/constants.ts'
 import { CliTracker } from '../helpers/cli-process.ts'
 import { stopAll } from '../helpers/create-nodes.ts'
-import { attackerIp, cameTrue, hubStats, joinedTextClient, openArena, stopClients, underAttack } from '../helpers/hostile.ts'
+import { attackerIp, hubStats, joinedTextClient, openArena, stopClients, underAttack } from '../helpers/hostile.ts'
+import { cameTrue } from '../helpers/wait-for.ts'
 import type { TextClient } from '../helpers/text-client.ts'
 
 const cli = new CliTracker()
@@ -64,7 +65,7 @@ describe('hostile stalled readers', () => {
         const talkerErr = talker.lines.find(l => l.startsWith('ERR:'))
         expect(talker.stream.status === 'open' && talkerErr === undefined && (allCutAt !== undefined || sent === BIG_LINES), `the talker, a member that reads, was never cut (sent ${sent} of at most ${BIG_LINES} lines; got ${talkerErr ?? 'no ERR'}; stream ${talker.stream.status})`)
         // Cut: the hub closed each stalled session and announced its member left (a paused stream may not see the close).
-        const gone = await cameTrue(() => stalled.every((_, i) => arena.hub.of('left', e => e.name === `stalled-${i}`, mark).length > 0), 15_000)
+        const gone = await cameTrue(() => stalled.every((_, i) => arena.hub.of('left', e => e.name === `stalled-${i}`, mark).length > 0), { timeout: 15_000 })
         const slow = (await hubStats(arena.hub)).slowConsumers - before.slowConsumers
         // Each goes one of two clean ways: the hub cuts it as a slow consumer, or its own paused stream
         // overflows its read buffer (libp2p resets a paused stream past maxReadBufferLength) first.

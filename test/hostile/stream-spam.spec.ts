@@ -10,7 +10,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { JSON_PROTOCOL, TEXT_PROTOCOL } from '../../src/index.ts'
 import { CliTracker } from '../helpers/cli-process.ts'
 import { stopAll, TEST_TOKEN } from '../helpers/create-nodes.ts'
-import { attackerIp, cameTrue, openArena, stopClients, underAttack, why } from '../helpers/hostile.ts'
+import { attackerIp, openArena, stopClients, underAttack, why } from '../helpers/hostile.ts'
+import { cameTrue } from '../helpers/wait-for.ts'
 import { createTextClient, TextClient } from '../helpers/text-client.ts'
 import type { Stream } from '@libp2p/interface'
 
@@ -47,7 +48,7 @@ describe('hostile stream spam', () => {
           const streams = await Promise.all(Array.from({ length: HELD }, async () => await c.node.dialProtocol(target, TEXT_PROTOCOL, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined)))
           return streams.filter((s): s is Stream => s !== undefined)
         }))
-        const within = await cameTrue(() => held.every(ss => ss.filter(s => s.status === 'open').length <= MAX_STREAMS_PER_PEER), 5_000)
+        const within = await cameTrue(() => held.every(ss => ss.filter(s => s.status === 'open').length <= MAX_STREAMS_PER_PEER), { timeout: 5_000 })
         expect(within, `each peer keeps at most ${MAX_STREAMS_PER_PEER} open streams (held: ${held.map(ss => ss.filter(s => s.status === 'open').length).join(',')})`)
         for (const ss of held) for (const s of ss) s.abort(new Error('spam'))
 

@@ -11,8 +11,8 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createHosts, listNetns, sweepStale, FAMILY, REPO_ROOT, type Replica } from './netns.ts'
-import * as model from './compose-model.ts'
+import { createHosts, listNetns, sweepStale, FAMILY, REPO_ROOT, type Replica } from '../helpers/hosts/netns.ts'
+import * as model from '../helpers/hosts/compose-model.ts'
 
 const COMPOSE = join(REPO_ROOT, 'docker-compose.yml')
 /** The token docker compose would read from .env; the example file is what we ship. */
@@ -56,6 +56,7 @@ describe('hosts - harness', { timeout: 60_000 }, () => {
     assert.match(hosts, new RegExp(`^${base[1]?.ip.replaceAll('.', '\\.')}\\tleaf leaf-1$`, 'm'))
     assert.match(hosts, new RegExp(`^${base[2]?.ip.replaceAll('.', '\\.')}\\tleaf-2$`, 'm'))
     assert.throws(() => model.readCompose(COMPOSE, {}), /OVERLAY_TOKEN/)
+    // eslint-disable-next-line no-template-curly-in-string -- compose's own ${VAR} syntax, not a template
     assert.equal(model.interpolate('$${A}-${B:-x}-${C-y}', { C: '' }), '${A}-x-')
   })
 

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createHosts, REPO_ROOT, type HostEvent, type Hosts, type Replica } from './netns.ts'
-import type { HostProcess } from './host-process.ts'
+import { createHosts, REPO_ROOT, type HostEvent, type Hosts, type Replica } from '../helpers/hosts/netns.ts'
+import type { HostProcess } from '../helpers/hosts/host-process.ts'
 
 const CLI = join(REPO_ROOT, 'dist/src/cli/bin.js')
-const OUTSIDER = 'test/hosts/outsider.ts'
+const OUTSIDER = 'test/helpers/hosts/outsider.ts'
 const ENV = Object.fromEntries(readFileSync(join(REPO_ROOT, '.env.example'), 'utf8').split('\n')
   .filter(l => /^[A-Z_]+=/.test(l)).map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
 const WAIT = 30_000

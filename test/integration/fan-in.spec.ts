@@ -1,7 +1,7 @@
 /**
  * Fan-in: 200 leaves connect to one hub at the same moment.
  *
- * The leaves run in a child process (test/helpers/leaf-worker.ts), the hub in this one. Measured on
+ * The leaves run in a child process (test/helpers/node-worker.ts), the hub in this one. Measured on
  * the 2-core dev machine (time from "start all" to the hub listing 200 sessions):
  *   - all 200 leaves in this process: 6.5-13 s, and 12-100 leaves hit the 5 s dial timeout on their
  *     first attempt (the hub and 200 dialers share one event loop) and got in on a retry;
@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict'
 import { after, it } from 'node:test'
 import { loopbackAddr, startNode, stopAll } from '../helpers/create-nodes.ts'
-import { LeafPool } from '../helpers/leaf-pool.ts'
+import { LeafPool } from '../helpers/node-process.ts'
 import { recordEvents, waitFor } from '../helpers/wait-for.ts'
 
 const LEAVES = 200
@@ -32,7 +32,7 @@ it('fan-in - 200 leaves connecting at the same moment are all listed by the hub'
   await waitFor(() => hub.sessions().length === LEAVES, {
     timeout: 120_000,
     interval: 50,
-    message: `the hub lists ${LEAVES} sessions (has ${hub.sessions().length})`
+    message: () => `the hub lists ${LEAVES} sessions (has ${hub.sessions().length})`
   })
   const tookMs = performance.now() - t0
 

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, it } from 'node:test'
 import { createOverlayNode } from '../../src/index.ts'
-import { CliTracker, freePort } from '../helpers/cli-process.ts'
+import { CliTracker } from '../helpers/cli-process.ts'
+import { freePort } from '../helpers/create-nodes.ts'
 import type { CliEvent, CliProcess } from '../helpers/cli-process.ts'
 
 const TOKEN = 'letmein123'
@@ -35,7 +36,7 @@ async function runOpen (label: string, args: string[]): Promise<CliProcess> {
 }
 
 const noTrace = (p: CliProcess): void => {
-  assert.doesNotMatch(p.stderr + p.stdout, /undefined|    at |Error:|faultTolerance/, p.describe())
+  assert.doesNotMatch(p.stderr + p.stdout, /undefined| {4}at |Error:|faultTolerance/, p.describe())
 }
 
 for (const encryption of ['noise', 'tls']) {

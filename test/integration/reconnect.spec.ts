@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CliTracker, freePort } from '../helpers/cli-process.ts'
+import { CliTracker } from '../helpers/cli-process.ts'
+import { freePort } from '../helpers/create-nodes.ts'
 import type { CliProcess } from '../helpers/cli-process.ts'
 
 const TOKEN = 'letmein123'

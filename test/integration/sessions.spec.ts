@@ -156,7 +156,7 @@ describe('sessions - a peer vanishing mid-frame', () => {
       if (i % 2 === 0) client.connection.abort(new Error('vanish'))
       else client.abort('vanish')
     })
-    await waitFor(() => hub.sessions().length === 1, { timeout: 10_000, message: `back to the leaf only (have ${hub.sessions().length})` })
+    await waitFor(() => hub.sessions().length === 1, { timeout: 10_000, message: () => `back to the leaf only (have ${hub.sessions().length})` })
     await waitFor(() => clients.every(c => overlayStreams(hub, c.peerId) === 0), { timeout: 5_000, message: 'no stream lingers' })
     assert.deepEqual(hub.sessions().map(s => s.peerId), [leaf.peerId])
     for (const peerId of joined) {

@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { stripVTControlCharacters as strip } from 'node:util'
 import { afterEach, describe, it } from 'node:test'
 import { BIN, CliTracker } from '../helpers/cli-process.ts'
 import { waitFor } from '../helpers/wait-for.ts'
+/* eslint-disable no-control-regex -- these tests look for the terminal's escape sequences */
 import type { ChildProcess } from 'node:child_process'
 
 const TOKEN = 'letmein123'
@@ -18,8 +20,6 @@ afterEach(async () => {
   for (const p of ptys.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
   await cli.stopAll()
 })
-
-const strip = (s: string): string => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
 
 /** `overlay <args>` on a pseudo-terminal; `out()` is everything it drew. */
 async function inPty (args: string[], env: Record<string, string>): Promise<{ child: ChildProcess, out: () => string, type: (s: string) => void }> {

@@ -8,7 +8,7 @@ import type { ParsedArgs } from '../args.ts'
 import type { Io } from '../main.ts'
 
 /** Config keys set by flags, and the flag each one came from. */
-export const FLAG_FOR_KEY: Record<string, string> = {
+const FLAG_FOR_KEY: Record<string, string> = {
   mode: '--mode',
   name: '--name',
   listen: '--listen',

@@ -3,7 +3,7 @@ import { ApiClient, ApiError } from '../../api/client.ts'
 import { readApiInfo, readApiToken } from '../../api/files.ts'
 import { UsageError } from '../args.ts'
 import { configAndDir } from './config.ts'
-import type { ParsedArgs } from '../args.ts'
+import type { CommandName, ParsedArgs } from '../args.ts'
 import type { Io } from '../main.ts'
 
 const DEFAULT_TIMEOUT_MS = 10_000
@@ -11,7 +11,7 @@ export const API_TOKEN_ENV = 'OVERLAY_API_TOKEN'
 
 export interface Connection { client: ApiClient, timeoutMs: number, dataDir?: string }
 
-export async function connect (values: ParsedArgs['values'], io: Io, command: string): Promise<Connection> {
+export async function connect (values: ParsedArgs['values'], io: Io, command: CommandName): Promise<Connection> {
   const timeoutMs = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : Number(values.timeout)
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new UsageError('--timeout must be a whole number of milliseconds', command)
   const given = typeof values['api-token'] === 'string' ? values['api-token'] : io.env[API_TOKEN_ENV] === '' ? undefined : io.env[API_TOKEN_ENV]

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
 import { isMember, loopbackAddr, startNode, stopAll, TEST_TOKEN } from '../../helpers/create-nodes.ts'
-import { HubProcess } from '../../helpers/hub-process.ts'
+import { HubProcess } from '../../helpers/node-process.ts'
 import { connectTextClient } from '../../helpers/text-client.ts'
 import { nextEvent, recordEvents, waitFor } from '../../helpers/wait-for.ts'
 import type { OverlayNode } from '../../../src/index.ts'

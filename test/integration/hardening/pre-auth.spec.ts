@@ -8,7 +8,7 @@ import { afterEach, describe, it } from 'node:test'
 import { JSON_PROTOCOL } from '../../../src/index.ts'
 import { encodeJsonFrame } from '../../../src/protocol/json-codec.ts'
 import { loopbackAddr, startNode, stopAll, TEST_TOKEN } from '../../helpers/create-nodes.ts'
-import { HubProcess } from '../../helpers/hub-process.ts'
+import { HubProcess } from '../../helpers/node-process.ts'
 import { connectTextClient } from '../../helpers/text-client.ts'
 import { recordEvents, waitFor } from '../../helpers/wait-for.ts'
 

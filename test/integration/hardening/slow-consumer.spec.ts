@@ -79,7 +79,7 @@ describe('hardening - slow consumers', () => {
     assert.equal(hub.sessions().length, 11)
 
     await broadcast(leaf, 20_000_000) // past any reader's yamux window (16 MiB at most) plus its 1 MiB
-    await waitFor(() => hub.sessions().length === 1, { timeout: 60_000, message: `only the leaf keeps a session (${JSON.stringify(hub.sessions().map(x => x.name))}, ${JSON.stringify(hub.stats())})` })
+    await waitFor(() => hub.sessions().length === 1, { timeout: 60_000, message: () => `only the leaf keeps a session (${JSON.stringify(hub.sessions().map(x => x.name))}, ${JSON.stringify(hub.stats())})` })
     const cuts = log.of('session', s => s.action === 'close')
     assert.equal(cuts.length, 10)
     assert.ok(cuts.every(c => c.code === 'slow_consumer'), JSON.stringify(cuts.map(c => c.code)))

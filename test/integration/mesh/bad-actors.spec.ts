@@ -12,9 +12,10 @@ import { createNode, loopbackAddr, startNode, stopAll, TEST_TOKEN } from '../../
 import { trackDeliveries } from '../../helpers/delivery.ts'
 import { describeMembership, membershipConverged } from '../../helpers/topology.ts'
 import { Signer } from '../../../src/mesh/signing.ts'
-import { FakeTracker } from './fake-member.ts'
-import { FAST_MESH, fastConfig, record, stateOf, waitUntil } from './support.ts'
-import type { FakeMember } from './fake-member.ts'
+import { FakeTracker } from '../../helpers/fake-member.ts'
+import { FAST_MESH, fastConfig, record, stateOf } from '../../helpers/mesh.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
+import type { FakeMember } from '../../helpers/fake-member.ts'
 import type { MeshStats, OverlayNode } from '../../../src/index.ts'
 import type { AckFrame, MsgFrame } from '../../../src/protocol/frames.ts'
 
@@ -63,7 +64,7 @@ describe('mesh - bad actors', () => {
     const viaA = await joinAlive(a, 'mallory', key)
     const viaC = await joinAlive(c, 'mallory', key)
     const nodes = [a, b, c]
-    await waitUntil(() => stateOf(b, viaA.peerId) === 'alive' && stateOf(a, b.peerId) === 'alive' && stateOf(c, viaC.peerId) === 'alive', {
+    await waitFor(() => stateOf(b, viaA.peerId) === 'alive' && stateOf(a, b.peerId) === 'alive' && stateOf(c, viaC.peerId) === 'alive', {
       timeout: 10_000,
       message: 'a and b know each other and mallory; c knows mallory'
     })
@@ -130,7 +131,7 @@ describe('mesh - bad actors', () => {
   it('mesh - a signed frame may not leave out what only its signature vouches for: to "", an ACK without from or hops', { timeout: 30_000 }, async () => {
     const a = await startNode({ ...config(), mode: 'peer', name: 'a' })
     const mallory = await joinAlive(a, 'mallory')
-    await waitUntil(() => stateOf(a, mallory.peerId) === 'alive', { timeout: 10_000, message: 'a knows mallory' })
+    await waitFor(() => stateOf(a, mallory.peerId) === 'alive', { timeout: 10_000, message: 'a knows mallory' })
     const log = trackDeliveries([a])
     const before = counters(a)
 
@@ -155,7 +156,7 @@ describe('mesh - bad actors', () => {
     const a = await startNode({ ...config(), mode: 'peer', name: 'a' })
     const b = await startNode({ ...config(), mode: 'peer', name: 'b', bootstrap: [loopbackAddr(a)] })
     const mallory = await joinAlive(a, 'mallory')
-    await waitUntil(() => stateOf(b, mallory.peerId) === 'alive' && stateOf(a, b.peerId) === 'alive', { timeout: 10_000, message: 'a, b and mallory know each other' })
+    await waitFor(() => stateOf(b, mallory.peerId) === 'alive' && stateOf(a, b.peerId) === 'alive', { timeout: 10_000, message: 'a, b and mallory know each other' })
     const log = trackDeliveries([a, b])
     const before = new Map([a, b].map(n => [n, counters(n)]))
 
@@ -176,7 +177,7 @@ describe('mesh - bad actors', () => {
   it('mesh - joining with a name that is already held is refused with name_taken', { timeout: 30_000 }, async () => {
     const a = await startNode({ ...config(), mode: 'peer', name: 'a' })
     const b = await startNode({ ...config(), mode: 'peer', name: 'b', bootstrap: [loopbackAddr(a)] })
-    await waitUntil(() => membershipConverged([a, b]), { timeout: 10_000, message: 'a and b converge' })
+    await waitFor(() => membershipConverged([a, b]), { timeout: 10_000, message: 'a and b converge' })
 
     // At JOIN, by hand: the node answers ERR name_taken.
     const { outcome } = await fakes.join(a, { name: 'b', token: TEST_TOKEN })
@@ -201,21 +202,21 @@ describe('mesh - bad actors', () => {
     const first = await startNode({ ...config(), mode: 'peer', name: 'dup' })
     const a = await startNode({ ...config(), mode: 'peer', name: 'a' })
     const second = await startNode({ ...config(), mode: 'peer', name: 'dup', bootstrap: [loopbackAddr(a)] })
-    await waitUntil(() => stateOf(a, second.peerId) === 'alive', { timeout: 10_000, message: 'a knows the second "dup"' })
+    await waitFor(() => stateOf(a, second.peerId) === 'alive', { timeout: 10_000, message: 'a knows the second "dup"' })
     const errors = [record(first, 'error'), record(second, 'error')]
 
     // bridge joins both, and gossip brings the two "dup"s together.
     const bridge = await startNode({ ...config(), mode: 'peer', name: 'bridge', bootstrap: [loopbackAddr(first), loopbackAddr(a)] })
     const all = [first, a, second, bridge]
     const conflicts = (): number => all.reduce((n, node) => n + node.stats().nameConflicts, 0)
-    await waitUntil(() => bridge.sessions().length === 2 && conflicts() > 0, { timeout: 10_000, message: () => `the clash is seen and counted (${conflicts()})` })
+    await waitFor(() => bridge.sessions().length === 2 && conflicts() > 0, { timeout: 10_000, message: () => `the clash is seen and counted (${conflicts()})` })
     const holderAt = (n: OverlayNode): string | undefined => n.members().find(m => !m.self && m.name === 'dup' && (m.state === 'alive' || m.state === 'suspect'))?.peerId
     const bridgeHolder = holderAt(bridge)
     assert.ok(bridgeHolder === first.peerId || bridgeHolder === second.peerId, 'bridge maps "dup" to one of them')
     // Several heartbeats later (each re-announces both), nothing has moved and nobody stopped.
     const inc = first.members().find(m => m.self)?.since
     const probes = bridge.stats().probes
-    await waitUntil(() => bridge.stats().probes >= probes + 4, { timeout: 5_000, message: 'four more probe periods of bridge pass' })
+    await waitFor(() => bridge.stats().probes >= probes + 4, { timeout: 5_000, message: 'four more probe periods of bridge pass' })
     assert.equal(first.members().find(m => m.self)?.since, inc, 'the clash did not raise the first dup\'s incarnation')
     assert.equal(holderAt(a), second.peerId, 'a keeps the "dup" it knew first')
     assert.equal(holderAt(bridge), bridgeHolder, 'bridge keeps the "dup" it knew first')

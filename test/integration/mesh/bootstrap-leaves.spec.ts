@@ -8,7 +8,8 @@ import { afterEach, describe, it } from 'node:test'
 import { loopbackAddr, startNode, stopAll } from '../../helpers/create-nodes.ts'
 import { broadcastFrom, trackDeliveries } from '../../helpers/delivery.ts'
 import { describeMembership, membershipConverged, sessionGraphConnected } from '../../helpers/topology.ts'
-import { fastConfig, record, stateOf, waitUntil } from './support.ts'
+import { fastConfig, record, stateOf } from '../../helpers/mesh.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
 import type { OverlayNode } from '../../../src/index.ts'
 
 const PEERS = 7
@@ -26,7 +27,7 @@ describe('mesh - bootstrap node leaves', () => {
     const all = [seed, ...peers]
     // Every peer reaches the degree through exchange, so the mesh minus the seed is connected:
     // each of its components would need more than DEGREE - 1 other members, and there are only PEERS.
-    await waitUntil(() => membershipConverged(all) && peers.every(p => p.sessions().length >= DEGREE) && sessionGraphConnected(peers), {
+    await waitFor(() => membershipConverged(all) && peers.every(p => p.sessions().length >= DEGREE) && sessionGraphConnected(peers), {
       timeout: 15_000,
       message: () => `peer exchange builds a mesh that does not need the seed (${describeMembership(all)}; sessions ${peers.map(p => p.sessions().length).join(',')})`
     })
@@ -35,7 +36,7 @@ describe('mesh - bootstrap node leaves', () => {
     const left = peers.map(p => record(p, 'left'))
     await seed.stop()
 
-    await waitUntil(() => peers.every(p => stateOf(p, seed.peerId) === 'left'), {
+    await waitFor(() => peers.every(p => stateOf(p, seed.peerId) === 'left'), {
       timeout: 5_000,
       message: () => `every peer sees ${seed.name} left (${peers.map(p => stateOf(p, seed.peerId)).join(',')})`
     })
@@ -43,7 +44,7 @@ describe('mesh - bootstrap node leaves', () => {
       assert.deepEqual(left[i]?.list.filter(e => e.peerId === seed.peerId).map(e => e.reason), ['exit'], `${p.name}: ${seed.name} left (exit) once`)
     })
     assert.ok(sessionGraphConnected(peers), 'the peers are still one mesh without the seed')
-    await waitUntil(() => membershipConverged(peers), { timeout: 5_000, message: () => `membership without the seed (${describeMembership(peers)})` })
+    await waitFor(() => membershipConverged(peers), { timeout: 5_000, message: () => `membership without the seed (${describeMembership(peers)})` })
 
     const log = trackDeliveries(all)
     const { ids, senderOf } = await broadcastFrom([peers[0], peers[3], peers[6]] as OverlayNode[], 'after the seed left', 2)

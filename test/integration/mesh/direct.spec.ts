@@ -8,8 +8,9 @@ import { afterEach, describe, it } from 'node:test'
 import { startNode, stopAll, TEST_TOKEN } from '../../helpers/create-nodes.ts'
 import { trackDeliveries } from '../../helpers/delivery.ts'
 import { buildTopology, describeMembership, edgesUp, line, membershipConverged } from '../../helpers/topology.ts'
-import { FakeTracker } from './fake-member.ts'
-import { crash, FAST_MESH, fastConfig, stateOf, waitUntil } from './support.ts'
+import { FakeTracker } from '../../helpers/fake-member.ts'
+import { crash, FAST_MESH, fastConfig, stateOf } from '../../helpers/mesh.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
 import type { BuiltTopology } from '../../helpers/topology.ts'
 import type { OverlayNode } from '../../../src/index.ts'
 import type { MsgFrame } from '../../../src/protocol/frames.ts'
@@ -18,7 +19,7 @@ const DIRECT_TIMEOUT_MS = 1_000
 
 async function lineOf4 (): Promise<BuiltTopology> {
   const built = await buildTopology(line(4), { config: fastConfig({ directTimeoutMs: DIRECT_TIMEOUT_MS }), name: i => ['a', 'b', 'c', 'd'][i] as string })
-  await waitUntil(() => edgesUp(built) && membershipConverged(built.nodes), { timeout: 10_000, message: () => `line a-b-c-d converges (${describeMembership(built.nodes)})` })
+  await waitFor(() => edgesUp(built) && membershipConverged(built.nodes), { timeout: 10_000, message: () => `line a-b-c-d converges (${describeMembership(built.nodes)})` })
   return built
 }
 
@@ -68,7 +69,7 @@ describe('mesh - direct messages', () => {
   it('mesh - between neighbours a direct MSG and its ACK leave out what the session says, both ways (PROTOCOL.md 8.3)', { timeout: 20_000 }, async () => {
     const a = await startNode({ ...fastConfig(), mode: 'peer', name: 'a' })
     const nb = await fakes.joinAlive(a, { name: 'nb', token: TEST_TOKEN }, FAST_MESH.heartbeatMs)
-    await waitUntil(() => stateOf(a, nb.peerId) === 'alive', { timeout: 10_000, message: 'a knows nb' })
+    await waitFor(() => stateOf(a, nb.peerId) === 'alive', { timeout: 10_000, message: 'a knows nb' })
     const log = trackDeliveries([a])
 
     // a to nb: no origin, from or hops, and "" for nb itself; nb's ACK is just the id.

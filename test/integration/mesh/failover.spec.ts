@@ -8,7 +8,8 @@ import { afterEach, describe, it } from 'node:test'
 import { loopbackAddr, startNode, stopAll } from '../../helpers/create-nodes.ts'
 import { broadcastFrom, trackDeliveries } from '../../helpers/delivery.ts'
 import { describeMembership, membershipConverged } from '../../helpers/topology.ts'
-import { crash, DETECTION_MS, fastConfig, record, stateOf, waitState, waitUntil } from './support.ts'
+import { crash, DETECTION_MS, fastConfig, record, stateOf, waitState } from '../../helpers/mesh.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
 import type { OverlayNode } from '../../../src/index.ts'
 
 const holds = (node: OverlayNode, other: OverlayNode): boolean => node.sessions().some(s => s.peerId === other.peerId)
@@ -23,7 +24,7 @@ for (const how of ['stop', 'crash'] as const) {
       const leafA = await startNode({ ...fastConfig(), mode: 'leaf', name: 'leafA', bootstrap: [loopbackAddr(hub1), loopbackAddr(hub2)] })
       const leafB = await startNode({ ...fastConfig(), mode: 'leaf', name: 'leafB', bootstrap: [loopbackAddr(hub2)] })
       const all = [hub1, hub2, leafA, leafB]
-      await waitUntil(() => holds(hub1, hub2) && holds(leafA, hub1) && holds(leafB, hub2) && membershipConverged(all), {
+      await waitFor(() => holds(hub1, hub2) && holds(leafA, hub1) && holds(leafB, hub2) && membershipConverged(all), {
         timeout: 10_000,
         message: () => `two hubs, a leaf on each (${describeMembership(all)})`
       })
@@ -38,7 +39,7 @@ for (const how of ['stop', 'crash'] as const) {
       if (how === 'stop') await hub1.stop()
       else await crash(hub1)
 
-      await waitUntil(() => holds(leafA, hub2) && holds(hub2, leafA), { timeout: 10_000, message: 'leafA fails over to hub2' })
+      await waitFor(() => holds(leafA, hub2) && holds(hub2, leafA), { timeout: 10_000, message: 'leafA fails over to hub2' })
       assert.deepEqual(leafA.sessions().map(s => s.name), ['hub2'], 'a leaf holds one upstream at a time')
       assert.equal(leafA.name, 'leafA')
       assert.equal(leafA.fatalError, undefined, 'the leaf did not give up')

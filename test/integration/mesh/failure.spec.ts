@@ -8,8 +8,9 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterEach, describe, it } from 'node:test'
 import { createNode, loopbackAddr, stopAll, TEST_TOKEN } from '../../helpers/create-nodes.ts'
 import { buildTopology, edgesUp, membershipConverged, describeMembership, ring } from '../../helpers/topology.ts'
-import { FakeTracker } from './fake-member.ts'
-import { crash, DETECTION_MS, FAST_MESH, fastConfig, record, stateOf, waitState, waitUntil } from './support.ts'
+import { FakeTracker } from '../../helpers/fake-member.ts'
+import { crash, DETECTION_MS, FAST_MESH, fastConfig, record, stateOf, waitState } from '../../helpers/mesh.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
 import type { BuiltTopology } from '../../helpers/topology.ts'
 import type { Mesh } from '../../../src/mesh/mesh.ts'
 import type { OverlayNode } from '../../../src/index.ts'
@@ -26,7 +27,7 @@ async function ringOf5 (keys?: PrivateKey[]): Promise<BuiltTopology> {
     name: i => `p${i}`,
     ...(keys === undefined ? {} : { createOptions: i => ({ privateKey: keys[i] as PrivateKey }) })
   })
-  await waitUntil(() => edgesUp(built) && membershipConverged(built.nodes), {
+  await waitFor(() => edgesUp(built) && membershipConverged(built.nodes), {
     timeout: 10_000,
     message: () => `ring(5) converges (${describeMembership(built.nodes)})`
   })
@@ -48,7 +49,7 @@ describe('mesh - failure detection', () => {
 
     const killedAt = Date.now()
     await crash(victim)
-    await waitUntil(() => failed.every(f => f.list.some(e => e.peerId === victim.peerId)) && left.every(l => l.list.some(e => e.peerId === victim.peerId)), {
+    await waitFor(() => failed.every(f => f.list.some(e => e.peerId === victim.peerId)) && left.every(l => l.list.some(e => e.peerId === victim.peerId)), {
       timeout: DETECTION_MS + SLACK_MS + 2_000,
       message: () => `every other node emits failed and left for ${victim.name}`
     })
@@ -73,7 +74,7 @@ describe('mesh - failure detection', () => {
     // Ticks far apart and a short refutation window: failing at a tick would come a whole tick late.
     const mesh = { heartbeatMs: 1_500, suspectAfterMs: 1_800, failAfterMs: 200, degree: 1 }
     const built = await buildTopology(ring(5), { config: { ...fastConfig(), mesh }, name: i => `p${i}` })
-    await waitUntil(() => edgesUp(built) && membershipConverged(built.nodes), { timeout: 10_000, message: () => `ring(5) converges (${describeMembership(built.nodes)})` })
+    await waitFor(() => edgesUp(built) && membershipConverged(built.nodes), { timeout: 10_000, message: () => `ring(5) converges (${describeMembership(built.nodes)})` })
     const victim = built.nodes[2] as OverlayNode
     const others = built.nodes.filter(n => n !== victim)
     const suspect = others.map(n => record(n, 'suspect'))
@@ -110,7 +111,7 @@ describe('mesh - failure detection', () => {
     await restarted.start()
 
     await waitState(others, restarted, 'alive', 10_000)
-    await waitUntil(() => alive.every(a => a.list.some(e => e.peerId === restarted.peerId)) && joined.every(j => j.list.some(e => e.peerId === restarted.peerId)), {
+    await waitFor(() => alive.every(a => a.list.some(e => e.peerId === restarted.peerId)) && joined.every(j => j.list.some(e => e.peerId === restarted.peerId)), {
       timeout: 5_000,
       message: () => `every node emits alive and joined for ${restarted.name}`
     })
@@ -119,7 +120,7 @@ describe('mesh - failure detection', () => {
       assert.deepEqual(joined[i]?.list.filter(e => e.peerId === restarted.peerId).map(e => [e.name, e.reason]), [[victim.name, 'rejoin']], `${node.name}: joined (rejoin) once`)
     })
     const all = [...others, restarted]
-    await waitUntil(() => membershipConverged(all), { timeout: 10_000, message: () => `membership converges with the restarted node (${describeMembership(all)})` })
+    await waitFor(() => membershipConverged(all), { timeout: 10_000, message: () => `membership converges with the restarted node (${describeMembership(all)})` })
     assert.equal(restarted.fatalError, undefined, 'the restarted node keeps its name')
   })
 
@@ -142,7 +143,7 @@ describe('mesh - failure detection', () => {
     mesh.stop()
     try {
       // Unanswered probes: every other node suspects it.
-      await waitUntil(() => suspect.every(s => s.list.some(e => e.peerId === slow.peerId)), {
+      await waitFor(() => suspect.every(s => s.list.some(e => e.peerId === slow.peerId)), {
         timeout: DETECTION_MS + SLACK_MS + 2_000,
         message: () => `every other node suspects ${slow.name}`
       })
@@ -152,7 +153,7 @@ describe('mesh - failure detection', () => {
       mesh.start()
     }
     // It reads the suspicion, refutes it, and everyone sees it alive again.
-    await waitUntil(() => alive.every(a => a.list.some(e => e.peerId === slow.peerId && e.reason === 'refuted')), {
+    await waitFor(() => alive.every(a => a.list.some(e => e.peerId === slow.peerId && e.reason === 'refuted')), {
       timeout: 5_000,
       message: () => `every other node sees ${slow.name} refute`
     })
@@ -187,7 +188,7 @@ describe('mesh - failure detection', () => {
     assert.ok(current !== undefined)
     fake.send({ ...current, state: 'suspect', seq: current.seq, hops: 0 })
 
-    await waitUntil(() => alive.every(a => a.list.some(e => e.peerId === target.peerId && e.reason === 'refuted')), {
+    await waitFor(() => alive.every(a => a.list.some(e => e.peerId === target.peerId && e.reason === 'refuted')), {
       timeout: 5_000,
       message: () => `every other node sees ${target.name} refute the rumour`
     })

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
 import { startNode, stopAll, TEST_TOKEN } from '../../helpers/create-nodes.ts'
-import { nextEvent } from '../../helpers/wait-for.ts'
-import { FakeTracker, freshClaim } from './fake-member.ts'
-import { FAST_MESH, fastConfig, waitUntil } from './support.ts'
-import type { FakeMember } from './fake-member.ts'
+import { nextEvent, waitFor } from '../../helpers/wait-for.ts'
+import { FakeTracker, freshClaim } from '../../helpers/fake-member.ts'
+import { FAST_MESH, fastConfig } from '../../helpers/mesh.ts'
+import type { FakeMember } from '../../helpers/fake-member.ts'
 import type { OverlayNode } from '../../../src/index.ts'
 import type { Frame, MemberFrame } from '../../../src/protocol/frames.ts'
 
@@ -50,7 +50,7 @@ describe('mesh - membership news for leaves', () => {
     // One at a time: without lingering, each would leave in a write of its own.
     for (const f of frames) await announce(hub, feeder, f)
     const ids = new Set(frames.map(f => f.peerId))
-    await waitUntil(() => frames.every(f => watcher.latestMember(f.peerId) !== undefined), {
+    await waitFor(() => frames.every(f => watcher.latestMember(f.peerId) !== undefined), {
       timeout: 5_000,
       message: () => `the leaf hears of all ${frames.length} (got ${watcher.received.filter(isNews(ids)).length})`
     })

@@ -9,8 +9,9 @@ import { afterEach, describe, it } from 'node:test'
 import { stopAll, TEST_TOKEN } from '../../helpers/create-nodes.ts'
 import { trackDeliveries } from '../../helpers/delivery.ts'
 import { buildTopology, describeMembership, edgesUp, line, membershipConverged, ring } from '../../helpers/topology.ts'
-import { FakeTracker } from './fake-member.ts'
-import { fastConfig, record, waitUntil } from './support.ts'
+import { FakeTracker } from '../../helpers/fake-member.ts'
+import { fastConfig, record } from '../../helpers/mesh.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
 import type { BuiltTopology } from '../../helpers/topology.ts'
 import type { OverlayNode } from '../../../src/index.ts'
 import type { Mesh } from '../../../src/mesh/mesh.ts'
@@ -28,7 +29,7 @@ function meshOf (node: OverlayNode): { roster: Roster, tree: TreeView } {
 }
 
 async function converge (built: BuiltTopology): Promise<void> {
-  await waitUntil(() => edgesUp(built) && membershipConverged(built.nodes), { timeout: 15_000, message: () => `${built.topology.label} converges (${describeMembership(built.nodes)})` })
+  await waitFor(() => edgesUp(built) && membershipConverged(built.nodes), { timeout: 15_000, message: () => `${built.topology.label} converges (${describeMembership(built.nodes)})` })
 }
 
 /** Session closes between the given real nodes, as "a - b (reason)". */
@@ -64,11 +65,11 @@ describe('mesh - over-long ids', () => {
     const fence = mallory.signedMsg('fence')
     mallory.send(fence)
     const log = trackDeliveries([middle])
-    await waitUntil(() => log.count(middle, fence.id as string) === 1 || !middle.sessions().some(s => s.peerId === mallory.peerId), { timeout: 10_000, message: 'the middle node handled the ghost frames' })
+    await waitFor(() => log.count(middle, fence.id as string) === 1 || !middle.sessions().some(s => s.peerId === mallory.peerId), { timeout: 10_000, message: 'the middle node handled the ghost frames' })
 
     // The honest nodes keep probing each other (PROBE/PROBEACK), and no session between them closes.
     const probesNow = last.stats().probes + first.stats().probes
-    await waitUntil(() => closes.list.length > 0 || last.stats().probes + first.stats().probes >= probesNow + 4, {
+    await waitFor(() => closes.list.length > 0 || last.stats().probes + first.stats().probes >= probesNow + 4, {
       timeout: 10_000,
       message: () => `${first.name} and ${last.name} send four more probes`
     })
@@ -92,7 +93,7 @@ describe('mesh - over-long ids', () => {
       }
       return undefined
     }
-    await waitUntil(() => lazyEnds() !== undefined, { timeout: 5_000, message: 'the first flood prunes a link of the ring' })
+    await waitFor(() => lazyEnds() !== undefined, { timeout: 5_000, message: 'the first flood prunes a link of the ring' })
     const [one, two] = lazyEnds() as [OverlayNode, OverlayNode]
 
     const { fake: mallory, outcome } = await fakes.join(zero, { name: 'mallory', token: TEST_TOKEN })
@@ -104,11 +105,11 @@ describe('mesh - over-long ids', () => {
     const msg = mallory.signedMsg('long id', { id: 'i'.repeat(LONG) })
     const log = trackDeliveries(built.nodes)
     mallory.send(msg)
-    await waitUntil(() => !zero.sessions().some(s => s.peerId === mallory.peerId), { timeout: 10_000, message: 'the frame with the long id is refused and its sender dropped' })
+    await waitFor(() => !zero.sessions().some(s => s.peerId === mallory.peerId), { timeout: 10_000, message: 'the frame with the long id is refused and its sender dropped' })
     // The next broadcast still crosses the ring, and the lazy link still carries its IHAVE.
     const next = await zero.send('after')
     await log.waitAllDelivered([next.id], built.nodes, { except: () => zero })
-    await waitUntil(() => closes.list.length > 0 || one.stats().control + two.stats().control > controlBefore, {
+    await waitFor(() => closes.list.length > 0 || one.stats().control + two.stats().control > controlBefore, {
       timeout: 10_000,
       message: () => `an IHAVE crosses the lazy link ${one.name} - ${two.name}`
     })

@@ -13,7 +13,8 @@ import { afterEach, describe, it } from 'node:test'
 import { loopbackAddr, stopAll } from '../../helpers/create-nodes.ts'
 import { broadcastFrom, trackDeliveries } from '../../helpers/delivery.ts'
 import { buildTopology, describeMembership, edgesUp, membershipConverged, ring } from '../../helpers/topology.ts'
-import { DETECTION_MS, fastConfig, record, stateOf, waitUntil } from './support.ts'
+import { DETECTION_MS, fastConfig, record, stateOf } from '../../helpers/mesh.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
 import type { BuiltTopology } from '../../helpers/topology.ts'
 import type { OverlayNode } from '../../../src/index.ts'
 import type { ConnectionGater, PeerId, PrivateKey } from '@libp2p/interface'
@@ -67,13 +68,13 @@ describe('mesh - partition', () => {
     const left = leftSide.nodes
     const right = rightSide.nodes
     const nodes = [...left, ...right]
-    await waitUntil(() => edgesUp(leftSide) && edgesUp(rightSide), { timeout: 10_000, message: 'both triangles are up' })
+    await waitFor(() => edgesUp(leftSide) && edgesUp(rightSide), { timeout: 10_000, message: 'both triangles are up' })
     // Join them with two cross sessions that no bootstrap list names: after the cut, only the
     // periodic re-dial of failed members (peer exchange's healing) can bring them back.
     for (const [l, r] of CROSS) {
       await (nodes[l] as OverlayNode).openSession(multiaddr(loopbackAddr(nodes[r] as OverlayNode)), AbortSignal.timeout(5_000))
     }
-    await waitUntil(() => membershipConverged(nodes), { timeout: 10_000, message: () => `the joined mesh converges (${describeMembership(nodes)})` })
+    await waitFor(() => membershipConverged(nodes), { timeout: 10_000, message: () => `the joined mesh converges (${describeMembership(nodes)})` })
 
     // Cut: refuse new connections across, and hang up the ones that exist.
     const failed = nodes.map(n => record(n, 'failed'))
@@ -87,7 +88,7 @@ describe('mesh - partition', () => {
       const otherSide = LEFT.has(i) ? right : left
       return otherSide.every(o => failed[i]?.list.some(e => e.peerId === o.peerId) === true && stateOf(n, o.peerId) === 'failed')
     })
-    await waitUntil(sidesFailed, {
+    await waitFor(sidesFailed, {
       timeout: DETECTION_MS + 5_000,
       message: () => `each side declares the other failed (${describeMembership(nodes)})`
     })
@@ -102,7 +103,7 @@ describe('mesh - partition', () => {
 
     // Heal: failed members with addresses get re-dialled; incarnations settle who is alive.
     cut.partitioned = false
-    await waitUntil(() => membershipConverged(nodes) && left.some(l => l.sessions().some(s => right.some(r => r.peerId === s.peerId))), {
+    await waitFor(() => membershipConverged(nodes) && left.some(l => l.sessions().some(s => right.some(r => r.peerId === s.peerId))), {
       timeout: 15_000,
       message: () => `membership reconverges after the partition heals (${describeMembership(nodes)})`
     })

@@ -11,7 +11,8 @@ import { createConnection, createServer } from 'node:net'
 import { afterEach, describe, it } from 'node:test'
 import { loopbackAddr, startNode, stopAll } from '../../helpers/create-nodes.ts'
 import { broadcastFrom, trackDeliveries } from '../../helpers/delivery.ts'
-import { FAST_MESH, fastConfig, record, stateOf, waitUntil } from './support.ts'
+import { FAST_MESH, fastConfig, record, stateOf } from '../../helpers/mesh.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
 import type { Server, Socket } from 'node:net'
 import type { OverlayNode } from '../../../src/index.ts'
 
@@ -58,7 +59,7 @@ describe('mesh - a leaf with a silent upstream', () => {
     const viaRelay = loopbackAddr(hub).replace(/\/tcp\/\d+/, `/tcp/${relay.port}`)
     const leaf = await startNode({ ...fastConfig(), mode: 'leaf', name: 'cut-leaf', bootstrap: [viaRelay], timeouts: { dialMs: 1_000 } })
     const other = await startNode({ ...fastConfig(), mode: 'leaf', name: 'other-leaf', bootstrap: [loopbackAddr(hub)] })
-    await waitUntil(() => holds(leaf, hub) && holds(other, hub) && holds(hub, leaf), { timeout: 10_000, message: 'both leaves on the hub' })
+    await waitFor(() => holds(leaf, hub) && holds(other, hub) && holds(hub, leaf), { timeout: 10_000, message: 'both leaves on the hub' })
 
     const errors = record(leaf, 'error')
     const reconnected = record(leaf, 'reconnected')
@@ -67,19 +68,19 @@ describe('mesh - a leaf with a silent upstream', () => {
     relay.cut()
     // Silence for suspectAfterMs + failAfterMs, noticed at the next tick: the leaf lets the session go.
     const limit = FAST_MESH.suspectAfterMs + FAST_MESH.failAfterMs
-    await waitUntil(() => !holds(leaf, hub), { timeout: limit + 5 * FAST_MESH.heartbeatMs + 2_000, message: () => `the leaf drops its silent hub (errors: ${JSON.stringify(errors.list)})` })
+    await waitFor(() => !holds(leaf, hub), { timeout: limit + 5 * FAST_MESH.heartbeatMs + 2_000, message: () => `the leaf drops its silent hub (errors: ${JSON.stringify(errors.list)})` })
     const droppedAfter = Date.now() - frozenAt
     assert.ok(droppedAfter >= limit, `dropped after ${droppedAfter} ms, before the ${limit} ms of silence`)
     assert.deepEqual(errors.list.map(e => e.code), ['upstream_silent'])
     assert.equal(leaf.stats().upstreamSilent, 1)
     assert.equal(reconnected.list.length, 0, 'no session while the link is cut')
     // The hub declares the leaf failed and closes the dead session it still held.
-    await waitUntil(() => !holds(hub, leaf), { timeout: 10_000, message: () => `the hub drops the failed leaf's session (failed: ${JSON.stringify(hubFailed.list)})` })
+    await waitFor(() => !holds(hub, leaf), { timeout: 10_000, message: () => `the hub drops the failed leaf's session (failed: ${JSON.stringify(hubFailed.list)})` })
     assert.deepEqual(hubFailed.list.map(e => e.name), ['cut-leaf'])
     assert.equal(hub.stats().failedSessions, 1)
 
     relay.restore()
-    await waitUntil(() => holds(leaf, hub) && holds(hub, leaf) && stateOf(hub, leaf.peerId) === 'alive' && stateOf(other, leaf.peerId) === 'alive',
+    await waitFor(() => holds(leaf, hub) && holds(hub, leaf) && stateOf(hub, leaf.peerId) === 'alive' && stateOf(other, leaf.peerId) === 'alive',
       { timeout: 20_000, message: () => `the leaf is back on its hub, alive for all (${stateOf(hub, leaf.peerId) ?? '?'})` })
     assert.equal(reconnected.list.length, 1)
     assert.equal(leaf.fatalError, undefined, 'the leaf did not give up')
@@ -93,12 +94,12 @@ describe('mesh - a leaf with a silent upstream', () => {
   it('mesh - a leaf keeps a quiet but live hub: the hub beats to its leaves', { timeout: 30_000 }, async () => {
     const hub = await startNode({ ...fastConfig(), mode: 'hub', name: 'hub' })
     const leaf = await startNode({ ...fastConfig(), mode: 'leaf', name: 'quiet-leaf', bootstrap: [loopbackAddr(hub)] })
-    await waitUntil(() => holds(leaf, hub) && holds(hub, leaf), { timeout: 10_000, message: 'the leaf on the hub' })
+    await waitFor(() => holds(leaf, hub) && holds(hub, leaf), { timeout: 10_000, message: 'the leaf on the hub' })
     const errors = record(leaf, 'error')
     const closes = record(leaf, 'session')
     // Three detection windows of an idle mesh: the session must stay.
     const until = Date.now() + 3 * (FAST_MESH.suspectAfterMs + FAST_MESH.failAfterMs)
-    await waitUntil(() => Date.now() >= until || errors.list.length > 0, { timeout: 10_000, message: 'an idle while' })
+    await waitFor(() => Date.now() >= until || errors.list.length > 0, { timeout: 10_000, message: 'an idle while' })
     assert.deepEqual(errors.list, [])
     assert.deepEqual(closes.list.filter(e => e.action === 'close'), [])
     assert.equal(leaf.stats().upstreamSilent, 0)

@@ -8,13 +8,14 @@ import { afterEach, describe, it } from 'node:test'
 import { stopAll } from '../../helpers/create-nodes.ts'
 import { broadcastFrom, trackDeliveries } from '../../helpers/delivery.ts'
 import { adjacency, buildTopology, describeMembership, diameter, edgesUp, line, membershipConverged, randomSparse, ring, starOfHubs } from '../../helpers/topology.ts'
-import { fastConfig, waitUntil } from './support.ts'
+import { fastConfig } from '../../helpers/mesh.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
 import type { BuildOptions, BuiltTopology, Topology } from '../../helpers/topology.ts'
 import type { OverlayNode } from '../../../src/index.ts'
 
 async function converge (built: BuiltTopology, timeout: number): Promise<void> {
-  await waitUntil(() => edgesUp(built), { timeout, message: () => `every edge of ${built.topology.label} is a session` })
-  await waitUntil(() => membershipConverged(built.nodes), {
+  await waitFor(() => edgesUp(built), { timeout, message: () => `every edge of ${built.topology.label} is a session` })
+  await waitFor(() => membershipConverged(built.nodes), {
     timeout,
     message: () => `membership of ${built.topology.label} converges (${describeMembership(built.nodes)})`
   })

@@ -12,13 +12,14 @@ import { afterEach, describe, it } from 'node:test'
 import { stopAll, TEST_TOKEN } from '../../helpers/create-nodes.ts'
 import { trackDeliveries } from '../../helpers/delivery.ts'
 import { buildTopology, describeMembership, edgesUp, line, membershipConverged, ring } from '../../helpers/topology.ts'
-import { FakeTracker } from './fake-member.ts'
-import { fastConfig, record, stateOf, waitUntil } from './support.ts'
+import { FakeTracker } from '../../helpers/fake-member.ts'
+import { fastConfig, record, stateOf } from '../../helpers/mesh.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
 import type { BuiltTopology, Topology } from '../../helpers/topology.ts'
 import type { OverlayNode } from '../../../src/index.ts'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
 import type { BroadcastTree } from '../../../src/mesh/tree.ts'
-import type { Frame, GraftFrame, HeartbeatFrame, IHaveFrame, MsgFrame } from '../../../src/protocol/frames.ts'
+import type { Frame, GraftFrame, IHaveFrame, MsgFrame } from '../../../src/protocol/frames.ts'
 
 const fakes = new FakeTracker()
 
@@ -61,8 +62,8 @@ function eagerSpanningTree (built: BuiltTopology): boolean {
 const sum = (nodes: readonly OverlayNode[], key: 'duplicate' | 'control'): number => nodes.reduce((n, node) => n + node.stats()[key], 0)
 
 async function converge (built: BuiltTopology, timeout = 15_000): Promise<void> {
-  await waitUntil(() => edgesUp(built), { timeout, message: () => `every edge of ${built.topology.label} is a session` })
-  await waitUntil(() => membershipConverged(built.nodes), {
+  await waitFor(() => edgesUp(built), { timeout, message: () => `every edge of ${built.topology.label} is a session` })
+  await waitFor(() => membershipConverged(built.nodes), {
     timeout,
     message: () => `membership of ${built.topology.label} converges (${describeMembership(built.nodes)})`
   })
@@ -119,11 +120,11 @@ async function prunedRing (n: number, blocklist = new Blocklist()): Promise<{ bu
   const nodes = built.nodes
   // A flood around a ring always meets itself: the first broadcast makes a duplicate, which prunes a link.
   await broadcastOneByOne([nodes[0] as OverlayNode], nodes, `${topo.label} warm-up`)
-  await waitUntil(() => sum(nodes, 'duplicate') > 0 && sum(nodes, 'control') > 0, {
+  await waitFor(() => sum(nodes, 'duplicate') > 0 && sum(nodes, 'control') > 0, {
     timeout: 5_000,
     message: () => `the first flood over ${topo.label} meets a duplicate and sends PRUNE (duplicate ${sum(nodes, 'duplicate')}, control ${sum(nodes, 'control')})`
   })
-  await waitUntil(() => eagerSpanningTree(built), { timeout: 5_000, message: () => `the eager links of ${topo.label} form a spanning tree (${describeLinks(built)})` })
+  await waitFor(() => eagerSpanningTree(built), { timeout: 5_000, message: () => `the eager links of ${topo.label} form a spanning tree (${describeLinks(built)})` })
   const lazy = linkStates(built).filter(l => l.state === 'lazy')
   assert.equal(lazy.length, 1, `exactly one link of ${topo.label} was pruned (${describeLinks(built)})`)
   return { built, lazy: lazy[0] as { a: number, b: number } }
@@ -148,7 +149,7 @@ describe('mesh - broadcast tree', () => {
     assert.ok(nodes.every(n => n.stats().forged === 0 && n.stats().hopLimit === 0 && n.stats().malformed === 0))
 
     // The lazy link still hears of every broadcast, as IHAVEs; they name ids already held, so nobody grafts.
-    await waitUntil(() => sum(nodes, 'control') > control, { timeout: 5_000, message: `the ends of the lazy link ${lazy.a}-${lazy.b} exchange IHAVEs` })
+    await waitFor(() => sum(nodes, 'control') > control, { timeout: 5_000, message: `the ends of the lazy link ${lazy.a}-${lazy.b} exchange IHAVEs` })
     assert.ok(eagerSpanningTree(built), `the tree did not change (${describeLinks(built)})`)
     assert.deepEqual(linkStates(built).filter(l => l.state !== 'eager').map(l => [l.a, l.b]), [[lazy.a, lazy.b]])
   })
@@ -167,7 +168,7 @@ describe('mesh - broadcast tree', () => {
     assert.ok(treeOf(at(2)).isEager(victim.peerId) && treeOf(at(4)).isEager(victim.peerId), 'both links of the stopped node are tree links')
 
     await victim.stop()
-    await waitUntil(() => stateOf(at(2), victim.peerId) === 'left' && stateOf(at(4), victim.peerId) === 'left', { timeout: 5_000, message: `${victim.name}'s neighbours see it leave` })
+    await waitFor(() => stateOf(at(2), victim.peerId) === 'left' && stateOf(at(4), victim.peerId) === 'left', { timeout: 5_000, message: `${victim.name}'s neighbours see it leave` })
     assert.ok(!treeOf(at(0)).isEager(at(1).peerId) && !treeOf(at(1)).isEager(at(0).peerId), `the link ${at(0).name} - ${at(1).name} is still lazy`)
 
     // From one half: x announces it to x+1, which GRAFTs it 500 ms later and passes it on to x+2.
@@ -196,12 +197,12 @@ describe('mesh - broadcast tree', () => {
     assert.ok(connection !== undefined, `${x.name} has a connection to ${other.name}`)
     blocklist.block(x.peerId, other.peerId)
     await x.libp2p.hangUp(connection.remotePeer)
-    await waitUntil(() => !x.sessions().some(s => s.peerId === other.peerId) && !other.sessions().some(s => s.peerId === x.peerId), {
+    await waitFor(() => !x.sessions().some(s => s.peerId === other.peerId) && !other.sessions().some(s => s.peerId === x.peerId), {
       timeout: 5_000,
       message: `the session ${x.name} - ${other.name} closes`
     })
     // No broadcast was sent, so no IHAVE could ask for a GRAFT: only the re-graft on close does this.
-    await waitUntil(() => treeOf(x).isEager(y.peerId) && treeOf(y).isEager(x.peerId), {
+    await waitFor(() => treeOf(x).isEager(y.peerId) && treeOf(y).isEager(x.peerId), {
       timeout: 5_000,
       message: `${x.name} re-grafts ${y.name} when its tree link closes (${describeLinks(built)})`
     })
@@ -230,7 +231,7 @@ describe('mesh - broadcast tree', () => {
     observer.keepAlive(60_000)
     const probes = (): number => observer.received.filter(f => f.type === 'PROBE').length
     // 8 probes of the observer take about 16 periods (3 s): twice the suspicion window.
-    await waitUntil(() => probes() >= 8, { timeout: 15_000, message: () => `the observer is probed 8 times (got ${probes()})` })
+    await waitFor(() => probes() >= 8, { timeout: 15_000, message: () => `the observer is probed 8 times (got ${probes()})` })
 
     for (const s of suspects) s.stop()
     assert.deepEqual(suspects.flatMap((s, i) => s.list.map(e => `${nodes[i]?.name} suspected ${e.name} (${e.reason})`)), [], 'nobody suspected anybody')
@@ -247,7 +248,7 @@ describe('mesh - broadcast tree', () => {
     const { fake: mallory, outcome } = await fakes.join(nodeA, { name: 'mallory', token: TEST_TOKEN })
     assert.deepEqual(outcome, { ok: true })
     mallory.keepAlive(200)
-    await waitUntil(() => stateOf(nodeB, mallory.peerId) === 'alive', { timeout: 10_000, message: 'b knows mallory' })
+    await waitFor(() => stateOf(nodeB, mallory.peerId) === 'alive', { timeout: 10_000, message: 'b knows mallory' })
     const errors = [record(nodeA, 'error'), record(nodeB, 'error')]
     const suspects = [record(nodeA, 'suspect'), record(nodeB, 'suspect')]
     const controlBefore = nodeA.stats().control

@@ -12,9 +12,10 @@ import { randomUUID } from 'node:crypto'
 import { loopbackAddr, startNode, stopAll, TEST_TOKEN } from '../../helpers/create-nodes.ts'
 import { trackDeliveries } from '../../helpers/delivery.ts'
 import { Signer } from '../../../src/mesh/signing.ts'
-import { FakeTracker, freshClaim } from './fake-member.ts'
-import { FAST_MESH, fastConfig, incAt, record, waitUntil } from './support.ts'
-import type { FakeMember } from './fake-member.ts'
+import { FakeTracker, freshClaim } from '../../helpers/fake-member.ts'
+import { FAST_MESH, fastConfig, incAt, record } from '../../helpers/mesh.ts'
+import { waitFor } from '../../helpers/wait-for.ts'
+import type { FakeMember } from '../../helpers/fake-member.ts'
 import type { OverlayNode } from '../../../src/index.ts'
 import type { MemberFrame, MsgFrame } from '../../../src/protocol/frames.ts'
 
@@ -27,7 +28,7 @@ async function honestMesh (): Promise<Honest> {
   const victim = await startNode({ ...fastConfig(), mode: 'peer', name: 'victim', bootstrap: [loopbackAddr(hub)] })
   const leaf = await startNode({ ...fastConfig(), mode: 'leaf', name: 'leaf', bootstrap: [loopbackAddr(hub)] })
   const all = [hub, victim, leaf]
-  await waitUntil(() => all.every(n => n.members().filter(m => m.state === 'alive').length === 3), {
+  await waitFor(() => all.every(n => n.members().filter(m => m.state === 'alive').length === 3), {
     timeout: 10_000,
     message: () => `hub, victim and leaf all see each other (${all.map(n => `${n.name}: ${n.members().map(m => `${m.name}=${m.state}`).join(',')}`).join('; ')})`
   })
@@ -59,7 +60,7 @@ async function fence (fake: FakeMember, nodes: OverlayNode[], timeout = 10_000):
   const f = fake.signedMsg('fence')
   fake.send(f)
   try {
-    await waitUntil(() => nodes.every(n => log.count(n, f.id as string) === 1), {
+    await waitFor(() => nodes.every(n => log.count(n, f.id as string) === 1), {
       timeout,
       message: () => `the fence reaches ${nodes.map(n => `${n.name}(${n.fatalError?.code ?? 'up'})=${log.count(n, f.id as string)}`).join(' ')}`
     })
@@ -167,7 +168,7 @@ describe('mesh - membership lies', () => {
     const { fake: badLeaf, outcome } = await fakes.join(hub, { name: 'badleaf', token: TEST_TOKEN, mode: 'leaf' })
     assert.deepEqual(outcome, { ok: true })
     badLeaf.keepAlive(FAST_MESH.heartbeatMs)
-    await waitUntil(() => holdersOf(victim, 'badleaf')[0] === badLeaf.peerId, { timeout: 5_000, message: 'the bad leaf itself is a member (it may speak of itself)' })
+    await waitFor(() => holdersOf(victim, 'badleaf')[0] === badLeaf.peerId, { timeout: 5_000, message: 'the bad leaf itself is a member (it may speak of itself)' })
 
     const COUNT = 10_000
     const inc = Date.now()

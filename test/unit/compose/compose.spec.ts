@@ -9,10 +9,10 @@ import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { Ajv2019 } from 'ajv/dist/2019.js'
 import { parse } from 'yaml'
-import { CONFIG_ENV_VAR, ENV_VARS, loadConfig, type OverlayConfig, type PartialConfig } from '../../../src/config/index.ts'
+import { CONFIG_ENV_VAR, ENV_VARS, loadConfig, type OverlayConfig } from '../../../src/config/index.ts'
 import { DEFAULT_HUB_PORT } from '../../../src/constants.ts'
 import { flagsToConfig, parseArgs, type ParsedArgs } from '../../../src/cli/args.ts'
-import * as model from '../../hosts/compose-model.ts'
+import * as model from '../../helpers/hosts/compose-model.ts'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const COMPOSE_FILE = join(ROOT, 'docker-compose.yml')

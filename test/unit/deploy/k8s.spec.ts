@@ -20,7 +20,7 @@ const DIR = join(ROOT, 'deploy/k8s')
 const API_PORT = 9100
 const OVERLAY_PORT = 9000
 
-type Obj = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>
 interface Model { validate: () => void }
 
 const kustomization = parse(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8')) as Obj
@@ -34,7 +34,7 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
 /** The kubernetes-models class for a manifest's apiVersion and kind, e.g. apps/v1 StatefulSet. */
 async function modelOf (m: Obj): Promise<new (data: Obj) => Model> {
   const apiVersion = String(m.apiVersion)
-  const path = apiVersion.includes('/') ? apiVersion : `v1`
+  const path = apiVersion.includes('/') ? apiVersion : 'v1'
   const mod = await import(`kubernetes-models/${path}/${String(m.kind)}`) as Record<string, new (data: Obj) => Model>
   const Class = mod[String(m.kind)]
   if (Class === undefined) throw new Error(`no schema for ${apiVersion} ${String(m.kind)}`)

@@ -110,6 +110,7 @@ describe('json-codec encode/decode', () => {
   })
 
   for (const text of ['x'.repeat(70_000), `${'x'.repeat(70_000)}é`, `é${'x'.repeat(70_000)}`]) {
+    // eslint-disable-next-line no-control-regex -- \x00-\x7f is the ASCII range, on purpose
     it(`json-codec - a ${text.length}-character text, ASCII ${/^[\x00-\x7f]*$/.test(text) ? 'only' : 'but one character'}, comes back whole`, () => {
       const wire = encodeJsonFrame({ type: 'MSG', id: 'i', hops: 0, text })
       const frames = new LengthPrefixDecoder(1 << 20).push(wire)

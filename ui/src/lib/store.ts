@@ -7,9 +7,9 @@ import { api, ApiError } from './api.ts'
 import { followEvents, type Connection } from './event-stream.ts'
 import type { ChatMessage, Member, MemberState, NodeInfo, OverlayEvent } from './types.ts'
 
-export const MAX_MESSAGES = 20_000
-export const MAX_EVENTS = 5_000
-export const CHART_SAMPLES = 60
+const MAX_MESSAGES = 20_000
+const MAX_EVENTS = 5_000
+const CHART_SAMPLES = 60
 export const BROADCAST = '*'
 
 const MEMBER_REFRESH_MS = 5_000

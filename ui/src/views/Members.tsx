@@ -90,8 +90,10 @@ export function Members () {
           {rows.getVirtualItems().map(r => {
             const m = shown[r.index]!
             return (
-              <div key={m.peerId} role="row" aria-rowindex={r.index + 1} className="member-row" data-testid="member" data-name={m.name} data-state={m.state}
-                style={{ transform: `translateY(${r.start}px)`, height: ROW_PX }}>
+              <div
+                key={m.peerId} role="row" aria-rowindex={r.index + 1} className="member-row" data-testid="member" data-name={m.name} data-state={m.state}
+                style={{ transform: `translateY(${r.start}px)`, height: ROW_PX }}
+              >
                 <span role="cell"><span className={`pill ${m.state}`}>{m.state}</span></span>
                 <span role="cell" className="name">{m.name}{m.self && <em> (this node)</em>}</span>
                 <span role="cell">{m.mode === '' ? '—' : m.mode}</span>

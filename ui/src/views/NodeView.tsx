@@ -45,7 +45,7 @@ export function NodeView () {
   )
 }
 
-export function CopyButton ({ text, label }: { text: string, label: string }) {
+function CopyButton ({ text, label }: { text: string, label: string }) {
   const [done, setDone] = useState(false)
   const copy = async (): Promise<void> => {
     try {

@@ -24,7 +24,7 @@ export { Replica } from './replica.ts'
 export type { HostEvent, WaitOptions, Exit } from './host-process.ts'
 
 export const FAMILY = 'ovlh'
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 const NETNS_ETC = '/etc/netns'
 const STALE = new RegExp(`^${FAMILY}(\\d+)-`)
 

@@ -9,9 +9,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { waitFor } from '../helpers/wait-for.ts'
+import { waitFor } from '../wait-for.ts'
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 /** The image the suites build from this checkout (one tag, rebuilt each run from the layer cache). */
 export const IMAGE = 'p2p-overlay:test'
 /** Made by .ci/containers-prereqs.sh where no registry is reachable; else the Dockerfile's default. */

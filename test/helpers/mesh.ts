@@ -1,8 +1,8 @@
 /**
  * Shared settings and small tools for the mesh integration suites (not a spec file itself).
  */
-import { waitFor } from '../../helpers/wait-for.ts'
-import type { OverlayEvents, OverlayNode, PartialConfig } from '../../../src/index.ts'
+import { waitFor } from './wait-for.ts'
+import type { OverlayEvents, OverlayNode, PartialConfig } from '../../src/index.ts'
 
 /** Short mesh timings: heartbeats every 200 ms, suspect after 700 ms silent, failed 500 ms later. */
 export const FAST_MESH = { heartbeatMs: 200, suspectAfterMs: 700, failAfterMs: 500 } as const
@@ -39,20 +39,6 @@ export function record<K extends keyof OverlayEvents> (node: OverlayNode, type: 
   return { list, stop: () => { node.removeEventListener(type, listener as never) } }
 }
 
-/**
- * waitFor, with a message built when the wait fails, so it shows the state at the deadline (who is
- * missing, which sessions exist) rather than the state when the wait began.
- */
-export async function waitUntil (predicate: () => boolean | Promise<boolean>, options: { timeout: number, interval?: number, message: string | (() => string) }): Promise<void> {
-  const { message, ...rest } = options
-  try {
-    await waitFor(predicate, { ...rest, message: typeof message === 'string' ? message : 'condition' })
-  } catch (err) {
-    if (typeof message === 'string') throw err
-    throw new Error(`${message()}: not true within ${options.timeout} ms`, { cause: err })
-  }
-}
-
 /** Whether `node` sees `peerId` in `state`. */
 export function stateOf (node: OverlayNode, peerId: string): string | undefined {
   return node.members().find(m => !m.self && m.peerId === peerId)?.state
@@ -61,7 +47,7 @@ export function stateOf (node: OverlayNode, peerId: string): string | undefined 
 /** Waits until every node in `nodes` sees `target` in `state`. */
 export async function waitState (nodes: readonly OverlayNode[], target: OverlayNode | string, state: string, timeout: number): Promise<void> {
   const peerId = typeof target === 'string' ? target : target.peerId
-  await waitUntil(() => nodes.every(n => stateOf(n, peerId) === state), {
+  await waitFor(() => nodes.every(n => stateOf(n, peerId) === state), {
     timeout,
     message: () => `every node sees ${typeof target === 'string' ? target : target.name} ${state} (now: ${nodes.map(n => `${n.name}=${stateOf(n, peerId) ?? 'unknown'}`).join(' ')})`
   })
@@ -70,7 +56,7 @@ export async function waitState (nodes: readonly OverlayNode[], target: OverlayN
 type RosterView = { get: (p: string) => { seq: number, inc: number } | undefined }
 function rosterOf (node: OverlayNode): RosterView {
   const roster = (node as unknown as { mesh?: { roster?: RosterView } }).mesh?.roster
-  if (roster === undefined) throw new Error('OverlayNode.mesh.roster is gone (src changed: update support.ts)')
+  if (roster === undefined) throw new Error('OverlayNode.mesh.roster is gone (src changed: update test/helpers/mesh.ts)')
   return roster
 }
 
