@@ -47,13 +47,18 @@ export interface MeshStats {
   upstreamSilent: number
   /** Links closed because this node declared their peer failed (nothing came; the link is presumed dead). */
   failedSessions: number
+  /** Membership updates this node sent on as news (7.8), those that rode on a PROBE or PROBEACK, and those dropped from a full queue. */
+  gossiped: number
+  piggybacked: number
+  gossipDropped: number
 }
 
 export function newStats (): MeshStats {
   return {
     delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0,
     memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0,
-    probes: 0, indirectProbes: 0, probeFailures: 0, heartbeats: 0, syncs: 0, syncLimited: 0, upstreamSilent: 0, failedSessions: 0
+    probes: 0, indirectProbes: 0, probeFailures: 0, heartbeats: 0, syncs: 0, syncLimited: 0, upstreamSilent: 0, failedSessions: 0,
+    gossiped: 0, piggybacked: 0, gossipDropped: 0
   }
 }
 

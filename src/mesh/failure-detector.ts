@@ -107,6 +107,7 @@ export class FailureDetector {
     const link = ctx.links.get(target)
     if (link === undefined) { this.indirect(n, target); return }
     ctx.stats.probes++
+    this.membership.gossip.piggyback(link)
     link.send({ type: 'PROBE', n }, Urgency.now)
     this.probes.set(n, { target, phase: 'direct', timer: ctx.env.setTimeout(() => { this.indirect(n, target) }, this.timeout()) })
   }
@@ -151,7 +152,11 @@ export class FailureDetector {
 
   onProbe (l: Link, f: ProbeFrame): void {
     const ctx = this.ctx
-    if (f.target === undefined) { l.send({ type: 'PROBEACK', n: f.n }, Urgency.now); return }
+    if (f.target === undefined) {
+      this.membership.gossip.piggyback(l)
+      l.send({ type: 'PROBEACK', n: f.n }, Urgency.now)
+      return
+    }
     if (l.mode === 'leaf' || l.wire !== 'json') { ctx.stats.leafOther++; return }
     if (f.origin === undefined) { ctx.stats.malformed++; return }
     ctx.learnRoute(f.origin, l.peer)
@@ -266,6 +271,7 @@ export class FailureDetector {
     this.probing.clear()
     this.suspicions.clear()
     this.behind.clear()
+    this.membership.gossip.stop()
   }
 
   /** Members this node watches: all but the clients it hosts (their link closing says they left). */
