@@ -49,13 +49,15 @@ export class FailureDetector {
   private readonly behind = new Map<string, string[]>()
   private order: string[] = []
   private next = 0
-  private seq = 0
+  /** Probe numbers: from the clock at start, so a signed answer to an earlier run's probe never matches one of ours. */
+  private seq: number
   /** Lifeguard local health: 0 = healthy. */
   private health = 0
 
   constructor (ctx: MeshContext, membership: Membership) {
     this.ctx = ctx
     this.membership = membership
+    this.seq = ctx.now()
   }
 
   get healthScore (): number { return this.health }
@@ -161,7 +163,10 @@ export class FailureDetector {
     if (f.origin === undefined) { ctx.stats.malformed++; return }
     ctx.learnRoute(f.origin, l.peer)
     if (f.target === ctx.self) {
-      l.send({ type: 'PROBEACK', n: f.n, target: f.origin, origin: ctx.self, hops: 0 }, Urgency.now)
+      // Signed: the helpers it passes through must not be able to answer for us (7.10).
+      const ack: ProbeAckFrame = { type: 'PROBEACK', n: f.n, target: f.origin, origin: ctx.self, hops: 0 }
+      ack.sig = ctx.signer.sign(ack)
+      l.send(ack, Urgency.now)
       return
     }
     this.forward(l, f)
@@ -177,6 +182,7 @@ export class FailureDetector {
     const probe = this.probes.get(f.n)
     // A direct answer must come from the target's own link; a routed one names it as origin.
     if (probe === undefined || (f.target === undefined ? l.peer : f.origin) !== probe.target) return
+    if (f.target !== undefined && !ctx.verifier.verifyBy(f, probe.target)) { ctx.stats.probeForged++; return }
     ctx.env.clearTimeout(probe.timer)
     this.probes.delete(f.n)
     this.probing.delete(probe.target)
