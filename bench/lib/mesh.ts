@@ -7,7 +7,7 @@ export const workersFor = (n: number): number => n <= 10 ? 2 : n <= 25 ? 3 : 4
 
 export interface NodeStatus { index: number, [k: string]: number }
 
-export interface MeshSide { variant: 'gossipsub' | 'overlay', ready: (s: NodeStatus, degree: number, n: number) => boolean, describe: (st: NodeStatus[]) => { text: string, details: Record<string, unknown> } }
+export interface MeshSide { variant: 'gossipsub' | 'overlay' | 'libp2p', ready: (s: NodeStatus, degree: number, n: number) => boolean, describe: (st: NodeStatus[]) => { text: string, details: Record<string, unknown> } }
 
 const range = (xs: number[]): string => `${Math.min(...xs)}..${Math.max(...xs)}`
 
@@ -16,6 +16,13 @@ export const GOSSIPSUB: MeshSide = {
   variant: 'gossipsub',
   ready: (s, d) => (s.subscribers ?? 0) >= d && (s.mesh ?? 0) >= Math.min(d, 4),
   describe: (st) => { const mesh = st.map(s => s.mesh ?? 0); return { text: `mesh sizes ${range(mesh)}`, details: { meshSizes: mesh } } }
+}
+
+/** Bare libp2p: connected to each topology neighbour. */
+export const BARE: MeshSide = {
+  variant: 'libp2p',
+  ready: (s, d) => (s.connections ?? 0) >= d,
+  describe: (st) => ({ text: `connections per node ${range(st.map(s => s.connections ?? 0))}`, details: { connectionsPerNode: st.map(s => s.connections ?? 0) } })
 }
 
 /** The other N-1 present, and >= max(degree, min(mesh.degree, N-1)) sessions (peer exchange tops a node up to mesh.degree). */

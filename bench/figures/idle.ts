@@ -1,0 +1,46 @@
+/**
+ * Idle CPU per node, overlay vs bare libp2p (docs/BENCHMARKS.md 9; issue 22's method): N processes of
+ * one node each, connected by the same topology; once converged and settled, the CPU time (user +
+ * system) each process spent over a window of idle seconds.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { startWorker, stopAll, type Msg } from '../lib/proc.ts'
+import { Collector, fmt } from '../lib/results.ts'
+import { median } from '../lib/stats.ts'
+import { generateTopology } from '../lib/topology.ts'
+import { BARE, OVERLAY, ask, buildMesh } from '../lib/mesh.ts'
+import { TOPOLOGY_SEED, TOPOLOGY_DEGREE } from './broadcast.ts'
+import type { Figure } from '../lib/types.ts'
+
+/** After the mesh is ready: the last joins' syncs and the first anti-entropy rounds settle. */
+const SETTLE_MS = 10_000
+
+export const idle: Figure = {
+  id: 'idle',
+  title: 'Idle CPU per node: overlay vs bare libp2p, one process per node',
+  async run (opts) {
+    const col = new Collector('idle')
+    const seconds = opts.quick ? 10 : 30
+    for (const n of opts.quick ? [10] : [10, 50]) {
+      for (const side of [OVERLAY, BARE]) {
+        const ws = Array.from({ length: n }, (_, i) => startWorker('mesh-host.ts', { label: `idle-${side.variant}-${i}`, maxLifetimeMs: 600_000 }))
+        try {
+          const mesh = await buildMesh(side, ws, generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE }), opts.log)
+          await sleep(SETTLE_MS)
+          const cpu = async (): Promise<number[]> => (await ask<Msg & { cpuUs: number }>(ws, { type: 'counters' }, 'counters')).map(c => c.cpuUs)
+          const [before, t0] = [await cpu(), performance.now()]
+          await sleep(seconds * 1000)
+          const [after, ms] = [await cpu(), performance.now() - t0]
+          const perNode = after.map((x, i) => (x - (before[i] as number)) / 10 / ms)
+          const all = perNode.reduce((a, b) => a + b, 0)
+          col.add(`N=${n}`, 'CPU per node', '% of a core', 'lower', side.variant, 'libp2p', median(perNode), { nodes: n, seconds, ready: mesh.ready, perNode, ...mesh.details })
+          col.add(`N=${n}`, 'CPU, all nodes', '% of a core', 'lower', side.variant, 'libp2p', all)
+          opts.log(`${side.variant} N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} (${mesh.text}); idle ${seconds} s: median ${fmt(median(perNode))} % of a core per node, ${fmt(all)} % for all ${n}`)
+        } finally {
+          await stopAll(ws, 5000)
+        }
+      }
+    }
+    return col.results()
+  }
+}
