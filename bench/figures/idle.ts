@@ -21,7 +21,8 @@ export const idle: Figure = {
   async run (opts) {
     const col = new Collector('idle')
     const seconds = opts.quick ? 10 : 30
-    for (const n of opts.quick ? [10] : [10, 50]) {
+    // BENCH_CASE='N=50' runs one size only
+    for (const n of (opts.quick ? [10] : [10, 50]).filter(n => process.env.BENCH_CASE == null || process.env.BENCH_CASE === `N=${n}`)) {
       for (const side of [OVERLAY, BARE]) {
         const ws = Array.from({ length: n }, (_, i) => startWorker('mesh-host.ts', { label: `idle-${side.variant}-${i}`, maxLifetimeMs: 600_000 }))
         try {

@@ -40,9 +40,9 @@ export const OVERLAY: MeshSide = {
 export const startHosts = (n: number, label: string, maxLifetimeMs = 240_000): WorkerHandle[] =>
   Array.from({ length: workersFor(n) }, (_, w) => startWorker('mesh-host.ts', { label: `${label}-w${w}`, maxLifetimeMs }))
 
-/** Waits until `host` is up, then makes it a host of `side`. */
+/** Waits until `host` is up (dozens starting at once on 2 cores take a while), then makes it a host of `side`. */
 export async function hostOf (side: MeshSide, host: WorkerHandle): Promise<void> {
-  await host.next('ready', 20_000)
+  await host.next('ready', 120_000)
   await host.request({ type: 'side', side: side.variant }, 'side', 20_000)
 }
 

@@ -54,6 +54,8 @@ export interface MeshStats {
   /** Membership updates this node sent on as news (7.8), those that rode on a PROBE or PROBEACK, and those dropped from a full queue. */
   gossiped: number
   piggybacked: number
+  /** Gossip rounds run (7.13): one per GOSSIP_INTERVAL_MS while updates wait, none when idle. */
+  gossipRounds: number
   gossipDropped: number
 }
 
@@ -62,7 +64,7 @@ export function newStats (): MeshStats {
     delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0,
     memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0,
     probes: 0, indirectProbes: 0, probeFailures: 0, probeForged: 0, probesSpared: 0, heartbeats: 0, syncs: 0, syncLimited: 0, upstreamSilent: 0, failedSessions: 0,
-    gossiped: 0, piggybacked: 0, gossipDropped: 0
+    gossiped: 0, piggybacked: 0, gossipRounds: 0, gossipDropped: 0
   }
 }
 

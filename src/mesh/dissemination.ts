@@ -8,6 +8,7 @@ import { wireBytes } from './unsigned.ts'
 import { isClaim } from './trust.ts'
 import { isCore, Urgency } from './link.ts'
 import { shuffle } from './env.ts'
+import type { TimerHandle } from './env.ts'
 import { MemberState } from '../protocol/frames.ts'
 import type { MeshContext } from './context.ts'
 import type { Link } from './link.ts'
@@ -55,7 +56,9 @@ export function relayed (f: MemberFrame, hops: number): MemberFrame {
 export const RETRANSMIT_MULT = 4
 /** Neighbours that get an update at once when it is news (memberlist gossips to 3 a round). */
 export const GOSSIP_FANOUT = 3
-/** Queued updates that ride on one PROBE or PROBEACK. */
+/** While updates wait, every this many ms GOSSIP_FANOUT random sessions that lack some get them (memberlist's gossip interval). */
+export const GOSSIP_INTERVAL_MS = 200
+/** Queued updates that ride on one PROBE or PROBEACK, or go in one gossip round to one session. */
 export const PIGGYBACK_MAX = 8
 /** Updates queued at most; past it the oldest is dropped (`gossipDropped`), anti-entropy repairs it. */
 export const GOSSIP_QUEUE_MAX = 4096
@@ -70,9 +73,10 @@ interface Queued {
 }
 
 /**
- * Membership news, SWIM-style (docs/PROTOCOL.md 7.8): a node sends each update to GOSSIP_FANOUT
- * neighbours at once, then lets it ride on the PROBEs and PROBEACKs it sends anyway, until it has
- * been sent λ·ceil(log10(N + 1)) times or every neighbour has it. A session is reliable, so no
+ * Membership news, SWIM-style (docs/PROTOCOL.md 7.13): a node sends each update to GOSSIP_FANOUT
+ * neighbours at once, then lets it ride on the PROBEs and PROBEACKs it sends anyway and on gossip
+ * rounds every GOSSIP_INTERVAL_MS while any waits, until it has been sent λ·ceil(log10(N + 1))
+ * times or every neighbour has it. A session is reliable, so no
  * neighbour gets one update twice from us; the budget keeps a node with many links (a hub) from
  * paying its degree for every update. Leaves never pass news on: they get every update at once.
  */
@@ -80,6 +84,7 @@ export class Dissemination {
   private readonly ctx: MeshContext
   /** By member (and accuser, for a suspicion): a newer update about it replaces the queued one. */
   private readonly queue = new Map<string, Queued>()
+  private timer: TimerHandle
 
   constructor (ctx: MeshContext) {
     this.ctx = ctx
@@ -114,6 +119,25 @@ export class Dissemination {
     for (const l of targets) this.send(key, q, l, Urgency.soon)
     ctx.stats.gossiped++
     if (from !== undefined) ctx.stats.relayed++
+    this.arm()
+  }
+
+  /** A gossip round after GOSSIP_INTERVAL_MS, while updates wait (an idle node arms no timer). */
+  private arm (): void {
+    if (this.timer !== undefined || this.queue.size === 0 || this.ctx.leaving) return
+    this.timer = this.ctx.env.setTimeout(() => {
+      this.timer = undefined
+      this.round()
+      this.arm()
+    }, GOSSIP_INTERVAL_MS)
+  }
+
+  /** Up to GOSSIP_FANOUT random sessions that lack some queued update get up to PIGGYBACK_MAX of them. */
+  private round (): void {
+    const ctx = this.ctx
+    const lacking = [...ctx.links.values()].filter(l => isCore(l) && [...this.queue.values()].some(q => !q.has.has(l.peer)))
+    for (const l of shuffle(ctx.env, lacking).slice(0, GOSSIP_FANOUT)) this.take(l, Urgency.soon)
+    ctx.stats.gossipRounds++
   }
 
   /** `from` sent us an update we already had: it needs it no more from us. */
@@ -130,15 +154,22 @@ export class Dissemination {
    * wait for it, so they share its write.
    */
   piggyback (l: Link): void {
-    if (this.queue.size === 0 || l.wire !== 'json' || l.mode === 'leaf') return
+    if (this.queue.size === 0 || !isCore(l)) return
+    this.ctx.stats.piggybacked += this.take(l, Urgency.linger)
+  }
+
+  /** Sends `l` up to PIGGYBACK_MAX queued updates it lacks; returns how many. */
+  private take (l: Link, when: Urgency): number {
     let room = PIGGYBACK_MAX
     // Fewest sends first: the newest news has the farthest to go (memberlist's order).
     const fresh = [...this.queue].filter(([, q]) => !q.has.has(l.peer)).sort((a, b) => a[1].sent - b[1].sent)
+    let sent = 0
     for (const [key, q] of fresh) {
       if (room-- === 0) break
-      this.send(key, q, l, Urgency.linger)
-      this.ctx.stats.piggybacked++
+      this.send(key, q, l, when)
+      sent++
     }
+    return sent
   }
 
   private send (key: string, q: Queued, l: Link, when: Urgency): void {
@@ -154,6 +185,8 @@ export class Dissemination {
 
   stop (): void {
     this.queue.clear()
+    this.ctx.env.clearTimeout(this.timer)
+    this.timer = undefined
   }
 }
 

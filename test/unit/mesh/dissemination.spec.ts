@@ -9,7 +9,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { defaultConfig } from '../../../src/config/defaults.ts'
 import { MeshContext } from '../../../src/mesh/context.ts'
-import { Dissemination, GOSSIP_FANOUT, GOSSIP_QUEUE_MAX, PIGGYBACK_MAX, RETRANSMIT_MULT } from '../../../src/mesh/dissemination.ts'
+import { Dissemination, GOSSIP_FANOUT, GOSSIP_INTERVAL_MS, GOSSIP_QUEUE_MAX, PIGGYBACK_MAX, RETRANSMIT_MULT } from '../../../src/mesh/dissemination.ts'
+import { VirtualClock } from '../../../sim/clock.ts'
 import { FailureDetector } from '../../../src/mesh/failure-detector.ts'
 import { Membership } from '../../../src/mesh/membership.ts'
 import { decodeJsonFrame } from '../../../src/protocol/json-codec.ts'
@@ -37,9 +38,8 @@ function member (peerId: string, over: Partial<MemberFrame> = {}): MemberFrame {
   return { type: 'MEMBER', peerId, name: peerId, state: 'alive', inc: 1, seq: 0, addrs: [], mode: 'peer', hops: 0, ...over }
 }
 
-/** A context holding `others` present members (so N = others + 1) and the given links. */
-function context (others: number, links: FakeLink[]): MeshContext {
-  const env: Env = { now: () => 1_000, setTimeout: () => undefined, clearTimeout: () => {}, random: mulberry32(5) }
+/** A context holding `others` present members (so N = others + 1) and the given links; timers never fire unless `env` says. */
+function context (others: number, links: FakeLink[], env: Env = { now: () => 1_000, setTimeout: () => undefined, clearTimeout: () => {}, random: mulberry32(5) }): MeshContext {
   const ctx = new MeshContext({
     peerId: self, name: 'me', mode: 'peer', privateKey: key,
     behaviour: { relays: true, watchesLiveness: true, keepsDegree: false },
@@ -120,6 +120,25 @@ describe('dissemination - membership news', () => {
     ctx.links.set(again.peer, again)
     d.piggyback(again)
     assert.deepEqual(again.got.slice(0, 3).map(f => f.type === 'MEMBER' ? f.peerId : ''), [`n${PIGGYBACK_MAX}`, `n${PIGGYBACK_MAX + 1}`, `n${PIGGYBACK_MAX + 2}`], 'the three never sent go first')
+  })
+
+  it('dissemination - while updates wait, a gossip round every GOSSIP_INTERVAL_MS gives them to GOSSIP_FANOUT sessions that lack them; an idle node arms no timer', () => {
+    const clock = new VirtualClock(9)
+    const core = Array.from({ length: 9 }, (_, i) => link(`c${i}`))
+    const ctx = context(40, core, clock.env())
+    const d = new Dissemination(ctx)
+    d.publish(member('news', { state: 'failed' }), undefined)
+    const have = (): number => core.filter(l => news(l, 'news') > 0).length
+    assert.equal(have(), GOSSIP_FANOUT, 'at once')
+    clock.runUntil(clock.now() + GOSSIP_INTERVAL_MS)
+    assert.equal(have(), 2 * GOSSIP_FANOUT, 'one round later')
+    assert.equal(ctx.stats.gossipRounds, 1)
+    clock.runUntil(clock.now() + 10 * GOSSIP_INTERVAL_MS)
+    assert.equal(have(), 8, 'the budget (4·ceil(log10(51))) spent: one session never got it from us')
+    assert.equal(d.size, 0)
+    const rounds = ctx.stats.gossipRounds
+    clock.runUntil(clock.now() + 10 * GOSSIP_INTERVAL_MS)
+    assert.equal(ctx.stats.gossipRounds, rounds, 'nothing queued: no more rounds')
   })
 
   it('dissemination - the queue holds at most GOSSIP_QUEUE_MAX updates; the oldest goes first (gossipDropped)', () => {
