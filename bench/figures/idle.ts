@@ -28,15 +28,18 @@ export const idle: Figure = {
         try {
           const mesh = await buildMesh(side, ws, generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE }), opts.log)
           await sleep(SETTLE_MS)
-          const cpu = async (): Promise<number[]> => (await ask<Msg & { cpuUs: number }>(ws, { type: 'counters' }, 'counters')).map(c => c.cpuUs)
-          const [before, t0] = [await cpu(), performance.now()]
+          const counters = async (): Promise<Array<{ cpuUs: number, probes?: number }>> => await ask<Msg & { cpuUs: number, probes?: number }>(ws, { type: 'counters' }, 'counters')
+          const [before, t0] = [await counters(), performance.now()]
           await sleep(seconds * 1000)
-          const [after, ms] = [await cpu(), performance.now() - t0]
-          const perNode = after.map((x, i) => (x - (before[i] as number)) / 10 / ms)
+          const [after, ms] = [await counters(), performance.now() - t0]
+          const perNode = after.map((x, i) => (x.cpuUs - (before[i]?.cpuUs ?? 0)) / 10 / ms)
+          // Each direct probe is a PROBE and its PROBEACK: the overlay's idle membership frames, but for a DIGEST every 30 s.
+          const probeFrames = after.reduce((a, x, i) => a + 2 * ((x.probes ?? 0) - (before[i]?.probes ?? 0)), 0) / n / ms * 1000
           const all = perNode.reduce((a, b) => a + b, 0)
           col.add(`N=${n}`, 'CPU per node', '% of a core', 'lower', side.variant, 'libp2p', median(perNode), { nodes: n, seconds, ready: mesh.ready, perNode, ...mesh.details })
           col.add(`N=${n}`, 'CPU, all nodes', '% of a core', 'lower', side.variant, 'libp2p', all)
-          opts.log(`${side.variant} N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} (${mesh.text}); idle ${seconds} s: median ${fmt(median(perNode))} % of a core per node, ${fmt(all)} % for all ${n}`)
+          if (side === OVERLAY) col.add(`N=${n}`, 'probe frames per node', 'frames/s', 'lower', side.variant, 'overlay', probeFrames)
+          opts.log(`${side.variant} N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} (${mesh.text}); idle ${seconds} s: median ${fmt(median(perNode))} % of a core per node, ${fmt(all)} % for all ${n}${side === OVERLAY ? `; ${fmt(probeFrames)} PROBE+PROBEACK frames per node per s` : ''}`)
         } finally {
           await stopAll(ws, 5000)
         }

@@ -101,7 +101,7 @@ async function overlaySide (): Promise<Side> {
       return { degree: n?.config.mesh.degree ?? 0, sessions: n?.sessions().length ?? 0, present: ms.filter(m => m.state === 'alive' || m.state === 'suspect').length, suspect: ms.filter(m => m.state === 'suspect').length }
     },
     counters () {
-      const sum = { delivered: 0, duplicate: 0, forged: 0, stale: 0, malformed: 0, hopLimit: 0, relayed: 0, control: 0 }
+      const sum = { delivered: 0, duplicate: 0, forged: 0, stale: 0, malformed: 0, hopLimit: 0, relayed: 0, control: 0, probes: 0, syncs: 0 }
       for (const n of os.values()) for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += n.stats()[k]
       return sum
     },
