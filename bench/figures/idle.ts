@@ -8,7 +8,8 @@ import { startWorker, stopAll, type Msg } from '../lib/proc.ts'
 import { Collector, fmt } from '../lib/results.ts'
 import { median } from '../lib/stats.ts'
 import { generateTopology } from '../lib/topology.ts'
-import { BARE, OVERLAY, ask, buildMesh } from '../lib/mesh.ts'
+import pLimit from 'p-limit'
+import { BARE, OVERLAY, ask, buildMesh, hostOf } from '../lib/mesh.ts'
 import { TOPOLOGY_SEED, TOPOLOGY_DEGREE } from './broadcast.ts'
 import type { Figure } from '../lib/types.ts'
 
@@ -26,6 +27,9 @@ export const idle: Figure = {
       for (const side of [OVERLAY, BARE]) {
         const ws = Array.from({ length: n }, (_, i) => startWorker('mesh-host.ts', { label: `idle-${side.variant}-${i}`, maxLifetimeMs: 600_000 }))
         try {
+          // A few at a time: 50 processes loading libp2p at once starve each other past every timeout.
+          const limit = pLimit(4)
+          await Promise.all(ws.map(async w => { await limit(async () => { await hostOf(side, w) }) }))
           const mesh = await buildMesh(side, ws, generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE }), opts.log)
           await sleep(SETTLE_MS)
           const counters = async (): Promise<Array<{ cpuUs: number, probes?: number }>> => await ask<Msg & { cpuUs: number, probes?: number }>(ws, { type: 'counters' }, 'counters')

@@ -40,10 +40,14 @@ export const OVERLAY: MeshSide = {
 export const startHosts = (n: number, label: string, maxLifetimeMs = 240_000): WorkerHandle[] =>
   Array.from({ length: workersFor(n) }, (_, w) => startWorker('mesh-host.ts', { label: `${label}-w${w}`, maxLifetimeMs }))
 
-/** Waits until `host` is up (dozens starting at once on 2 cores take a while), then makes it a host of `side`. */
+const hosting = new WeakSet<WorkerHandle>()
+
+/** Waits until `host` is up, then makes it a host of `side` (once; dozens loading at once on 2 cores take a while). */
 export async function hostOf (side: MeshSide, host: WorkerHandle): Promise<void> {
+  if (hosting.has(host)) return
   await host.next('ready', 120_000)
-  await host.request({ type: 'side', side: side.variant }, 'side', 20_000)
+  await host.request({ type: 'side', side: side.variant }, 'side', 120_000)
+  hosting.add(host)
 }
 
 /** Sends `m` to every worker and collects the replies. */

@@ -56,8 +56,8 @@ export function relayed (f: MemberFrame, hops: number): MemberFrame {
 export const RETRANSMIT_MULT = 4
 /** Neighbours that get an update at once when it is news (memberlist gossips to 3 a round). */
 export const GOSSIP_FANOUT = 3
-/** While updates wait, every this many ms GOSSIP_FANOUT random sessions that lack some get them (memberlist's gossip interval). */
-export const GOSSIP_INTERVAL_MS = 200
+/** While updates wait, every this many ms GOSSIP_FANOUT random sessions that lack some get them (memberlist's gossip interval: 200 ms on a LAN, 100 ms in its local profile; a sparse mesh relays hop by hop, so the shorter). */
+export const GOSSIP_INTERVAL_MS = 100
 /** Queued updates that ride on one PROBE or PROBEACK, or go in one gossip round to one session. */
 export const PIGGYBACK_MAX = 8
 /** Updates queued at most; past it the oldest is dropped (`gossipDropped`), anti-entropy repairs it. */
