@@ -1,9 +1,8 @@
 /**
  * Failure detection, SWIM-style over the links the node already holds (docs/PROTOCOL.md 7.11).
- * Each period (mesh.heartbeatMs) a node probes its next neighbours, round-robin over shuffled lists
- * (each peer or hub at least every PROBE_EVERY_PERIODS periods, each leaf every
- * LEAF_PROBE_EVERY_PERIODS), except those that probed us within the last period: their PROBE just
- * showed them alive on that session, so one probe a link serves both ends:
+ * Each period (mesh.heartbeatMs) a node probes its next neighbours, round-robin over a shuffled list
+ * (each at least every PROBE_EVERY_PERIODS periods), except those that probed us within the last
+ * period: their PROBE just showed them alive on that session, so one probe a link serves both ends:
  * PROBE, answered by PROBEACK. No answer within the probe timeout: it asks up to PROBE_HELPERS other
  * neighbours to route a PROBE to it (indirect probe); still nothing: it reports the member suspect.
  * Members it can no longer reach over a link (a link closed, so did the route through it) are
@@ -31,10 +30,8 @@ export const MAX_HEALTH_SCORE = 8
 export const SUSPICION_CONFIRMATIONS = 3
 /** A suspicion with one accuser lasts this many times the shortest timeout. */
 export const SUSPICION_MAX_FACTOR = 3
-/** Every peer or hub neighbour is probed at least once in this many periods (its other neighbours probe it too). */
-export const PROBE_EVERY_PERIODS = 3
-/** Every leaf neighbour, in this many: only its host probes it, and it drops an upstream silent for suspectAfterMs + failAfterMs. */
-export const LEAF_PROBE_EVERY_PERIODS = 2
+/** Every neighbour is probed at least once in this many periods (a node with more links probes more a period). */
+export const PROBE_EVERY_PERIODS = 2
 /** Members no link reaches, probed by routed PROBEs per period at most. */
 export const ORPHAN_PROBES_PER_PERIOD = 4
 
@@ -51,8 +48,8 @@ export class FailureDetector {
   private readonly orphans = new Set<string>()
   /** Per closed link: the members routed through it, probed only once its own member fails to answer. */
   private readonly behind = new Map<string, string[]>()
-  /** Round-robin over shuffled neighbours: those that relay, and leaves. */
-  private readonly rounds = { core: { order: [] as string[], next: 0 }, leaf: { order: [] as string[], next: 0 } }
+  private order: string[] = []
+  private next = 0
   /** Probe numbers: from the clock at start, so a signed answer to an earlier run's probe never matches one of ours. */
   private seq: number
   /** When each neighbour last probed us (its PROBE is proof of life: we need not probe it back). */
@@ -72,15 +69,11 @@ export class FailureDetector {
   tick (): void {
     const ctx = this.ctx
     if (!ctx.init.behaviour.watchesLiveness || ctx.leaving) return
-    let leaves = 0
-    for (const l of ctx.links.values()) if (l.mode === 'leaf') leaves++
-    for (const kind of ['core', 'leaf'] as const) {
-      const n = kind === 'leaf' ? leaves : ctx.links.size - leaves
-      for (let i = Math.ceil(n / (kind === 'leaf' ? LEAF_PROBE_EVERY_PERIODS : PROBE_EVERY_PERIODS)); i > 0; i--) {
-        const target = this.nextTarget(kind)
-        if (target === undefined) break
-        if (target !== null) this.probe(target)
-      }
+    const count = Math.max(1, Math.ceil(ctx.links.size / PROBE_EVERY_PERIODS))
+    for (let i = 0; i < count; i++) {
+      const target = this.nextTarget()
+      if (target === undefined) break
+      if (target !== null) this.probe(target)
     }
     let budget = ORPHAN_PROBES_PER_PERIOD
     for (const peer of this.orphans) {
@@ -91,22 +84,20 @@ export class FailureDetector {
     }
   }
 
-  /** Round-robin over a shuffled list of the neighbours of one kind that answer probes (not text clients). */
-  private nextTarget (kind: 'core' | 'leaf'): string | null | undefined {
+  /** Round-robin over a shuffled list of the neighbours that answer probes (not text clients). */
+  private nextTarget (): string | null | undefined {
     const ctx = this.ctx
-    const r = this.rounds[kind]
-    const ofKind = (l: Link | undefined): boolean => l?.wire === 'json' && (l.mode === 'leaf') === (kind === 'leaf')
     for (let tries = 0; tries < 2; tries++) {
-      while (r.next < r.order.length) {
-        const peer = r.order[r.next++] as string
+      while (this.next < this.order.length) {
+        const peer = this.order[this.next++] as string
         const l = ctx.links.get(peer)
         const m = ctx.roster.get(peer)
-        if (!ofKind(l) || m === undefined || !isPresent(m.state) || this.probing.has(peer)) continue
+        if (l?.wire !== 'json' || m === undefined || !isPresent(m.state) || this.probing.has(peer)) continue
         if (ctx.now() - (this.probedBy.get(peer) ?? -Infinity) < ctx.cfg.heartbeatMs) { ctx.stats.probesSpared++; return null }
         return peer
       }
-      r.order = shuffle(ctx.env, [...ctx.links.values()].filter(ofKind).map(l => l.peer))
-      r.next = 0
+      this.order = shuffle(ctx.env, [...ctx.links.keys()])
+      this.next = 0
     }
     return undefined
   }
