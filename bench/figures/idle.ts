@@ -30,7 +30,7 @@ export const idle: Figure = {
           // A few at a time: 50 processes loading libp2p at once starve each other past every timeout.
           const limit = pLimit(4)
           await Promise.all(ws.map(async w => { await limit(async () => { await hostOf(side, w) }) }))
-          const mesh = await buildMesh(side, ws, generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE }), opts.log)
+          const mesh = await buildMesh(side, ws, generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE }), opts.log, 5)
           await sleep(SETTLE_MS)
           const counters = async (): Promise<Array<{ cpuUs: number, probes?: number }>> => await ask<Msg & { cpuUs: number, probes?: number }>(ws, { type: 'counters' }, 'counters')
           const [before, t0] = [await counters(), performance.now()]

@@ -1,5 +1,6 @@
 /** Driver side of an N-node mesh in W host processes (node i in process i % W): build it, wait until ready (docs/BENCHMARKS.md 4). */
 import { setTimeout as sleep } from 'node:timers/promises'
+import pLimit from 'p-limit'
 import { startWorker, type Msg, type WorkerHandle } from './proc.ts'
 import { degrees, type Topology } from './topology.ts'
 
@@ -60,7 +61,8 @@ export async function status (ws: WorkerHandle[]): Promise<NodeStatus[]> {
 
 export interface BuiltMesh { addrs: Record<string, string>, dialFailed: number, ready: boolean, setupSec: number, text: string, details: Record<string, unknown> }
 
-export async function buildMesh (side: MeshSide, ws: WorkerHandle[], topo: Topology, log: (m: string) => void): Promise<BuiltMesh> {
+/** `connecting`: how many hosts dial their edges at once (one node per process: 175 handshakes at once on 2 cores time out). */
+export async function buildMesh (side: MeshSide, ws: WorkerHandle[], topo: Topology, log: (m: string) => void, connecting = ws.length): Promise<BuiltMesh> {
   const t0 = Date.now()
   const n = topo.n
   await Promise.all(ws.map(async w => { await hostOf(side, w) }))
@@ -69,7 +71,8 @@ export async function buildMesh (side: MeshSide, ws: WorkerHandle[], topo: Topol
     { type: 'create', indices: Array.from({ length: n }, (_, i) => i).filter(i => i % ws.length === k), defer }, 'created', 60_000)))
   if (defer) created = await ask(ws, { type: 'start' }, 'started', 60_000)
   const addrs: Record<string, string> = Object.assign({}, ...created.map(x => x.addrs))
-  const conn = await ask<Msg & { failed: number, firstError?: string }>(ws, { type: 'connect', edges: topo.edges, addrs }, 'connected', 90_000)
+  const limit = pLimit(connecting)
+  const conn = await Promise.all(ws.map(async w => await limit(async () => await w.request<Msg & { failed: number, firstError?: string }>({ type: 'connect', edges: topo.edges, addrs }, 'connected', 90_000))))
   const dialFailed = conn.reduce((a, x) => a + x.failed, 0)
   if (dialFailed > 0) log(`${side.variant} N=${n}: ${dialFailed} dials failed: ${conn.map(x => x.firstError).find(Boolean) ?? ''}`)
   const deg = degrees(topo)
