@@ -187,6 +187,8 @@ export async function simulate (opts: SimOptions): Promise<Record<string, unknow
     stalled: stalled?.name,
     broadcast: { deliveryRatio: round(Math.min(...bc)), meanHops: round(hops.reduce((a, b) => a + b, 0) / Math.max(1, hops.length)), maxHops: Math.max(0, ...hops) },
     signatureChecks: net.verifier.checks,
+    // Membership counters, summed over all nodes (MeshStats).
+    counters: Object.fromEntries((['probes', 'probesSpared', 'indirectProbes', 'probeFailures', 'probeForged', 'gossiped', 'piggybacked', 'gossipRounds', 'syncs'] as const).map(k => [k, net.nodes.reduce((a, n) => a + n.mesh.stats[k], 0)])),
     liveNodes: live.length,
     wallMs: Math.round(performance.now() - started)
   }

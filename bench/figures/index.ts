@@ -4,5 +4,6 @@ import { throughput, rtt, dial } from './pairwise.ts'
 import { broadcast } from './broadcast.ts'
 import { membership, soak } from './membership.ts'
 import { memory, fanin } from './memory.ts'
+import { idle } from './idle.ts'
 
-export const figures: Figure[] = [throughput, rtt, dial, broadcast, membership, memory, fanin, soak]
+export const figures: Figure[] = [throughput, rtt, dial, broadcast, membership, idle, memory, fanin, soak]

@@ -63,7 +63,9 @@ export const membership: Figure = {
   async run (opts) {
     const col = new Collector('membership')
     const runs = runCount(opts, 3, 1)
-    for (const n of opts.quick ? [10] : [10, 25, 50]) for (let r = 1; r <= runs; r++) await runOnce(n, r, opts, col)
+    // BENCH_CASE='N=50' runs one size only
+    const sizes = (opts.quick ? [10] : [10, 25, 50]).filter(n => process.env.BENCH_CASE == null || process.env.BENCH_CASE === `N=${n}`)
+    for (const n of sizes) for (let r = 1; r <= runs; r++) await runOnce(n, r, opts, col)
     return col.results()
   }
 }

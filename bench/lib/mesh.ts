@@ -1,5 +1,6 @@
 /** Driver side of an N-node mesh in W host processes (node i in process i % W): build it, wait until ready (docs/BENCHMARKS.md 4). */
 import { setTimeout as sleep } from 'node:timers/promises'
+import pLimit from 'p-limit'
 import { startWorker, type Msg, type WorkerHandle } from './proc.ts'
 import { degrees, type Topology } from './topology.ts'
 
@@ -7,7 +8,7 @@ const workersFor = (n: number): number => n <= 10 ? 2 : n <= 25 ? 3 : 4
 
 export interface NodeStatus { index: number, [k: string]: number }
 
-export interface MeshSide { variant: 'gossipsub' | 'overlay', ready: (s: NodeStatus, degree: number, n: number) => boolean, describe: (st: NodeStatus[]) => { text: string, details: Record<string, unknown> } }
+export interface MeshSide { variant: 'gossipsub' | 'overlay' | 'libp2p', ready: (s: NodeStatus, degree: number, n: number) => boolean, describe: (st: NodeStatus[]) => { text: string, details: Record<string, unknown> } }
 
 const range = (xs: number[]): string => `${Math.min(...xs)}..${Math.max(...xs)}`
 
@@ -16,6 +17,13 @@ export const GOSSIPSUB: MeshSide = {
   variant: 'gossipsub',
   ready: (s, d) => (s.subscribers ?? 0) >= d && (s.mesh ?? 0) >= Math.min(d, 4),
   describe: (st) => { const mesh = st.map(s => s.mesh ?? 0); return { text: `mesh sizes ${range(mesh)}`, details: { meshSizes: mesh } } }
+}
+
+/** Bare libp2p: connected to each topology neighbour. */
+export const BARE: MeshSide = {
+  variant: 'libp2p',
+  ready: (s, d) => (s.connections ?? 0) >= d,
+  describe: (st) => ({ text: `connections per node ${range(st.map(s => s.connections ?? 0))}`, details: { connectionsPerNode: st.map(s => s.connections ?? 0) } })
 }
 
 /** The other N-1 present, and >= max(degree, min(mesh.degree, N-1)) sessions (peer exchange tops a node up to mesh.degree). */
@@ -33,10 +41,14 @@ export const OVERLAY: MeshSide = {
 export const startHosts = (n: number, label: string, maxLifetimeMs = 240_000): WorkerHandle[] =>
   Array.from({ length: workersFor(n) }, (_, w) => startWorker('mesh-host.ts', { label: `${label}-w${w}`, maxLifetimeMs }))
 
-/** Waits until `host` is up, then makes it a host of `side`. */
+const hosting = new WeakSet<WorkerHandle>()
+
+/** Waits until `host` is up, then makes it a host of `side` (once; dozens loading at once on 2 cores take a while). */
 export async function hostOf (side: MeshSide, host: WorkerHandle): Promise<void> {
-  await host.next('ready', 20_000)
-  await host.request({ type: 'side', side: side.variant }, 'side', 20_000)
+  if (hosting.has(host)) return
+  await host.next('ready', 120_000)
+  await host.request({ type: 'side', side: side.variant }, 'side', 120_000)
+  hosting.add(host)
 }
 
 /** Sends `m` to every worker and collects the replies. */
@@ -49,7 +61,8 @@ export async function status (ws: WorkerHandle[]): Promise<NodeStatus[]> {
 
 export interface BuiltMesh { addrs: Record<string, string>, dialFailed: number, ready: boolean, setupSec: number, text: string, details: Record<string, unknown> }
 
-export async function buildMesh (side: MeshSide, ws: WorkerHandle[], topo: Topology, log: (m: string) => void): Promise<BuiltMesh> {
+/** `connecting`: how many hosts dial their edges at once (one node per process: 175 handshakes at once on 2 cores time out). */
+export async function buildMesh (side: MeshSide, ws: WorkerHandle[], topo: Topology, log: (m: string) => void, connecting = ws.length): Promise<BuiltMesh> {
   const t0 = Date.now()
   const n = topo.n
   await Promise.all(ws.map(async w => { await hostOf(side, w) }))
@@ -58,7 +71,8 @@ export async function buildMesh (side: MeshSide, ws: WorkerHandle[], topo: Topol
     { type: 'create', indices: Array.from({ length: n }, (_, i) => i).filter(i => i % ws.length === k), defer }, 'created', 60_000)))
   if (defer) created = await ask(ws, { type: 'start' }, 'started', 60_000)
   const addrs: Record<string, string> = Object.assign({}, ...created.map(x => x.addrs))
-  const conn = await ask<Msg & { failed: number, firstError?: string }>(ws, { type: 'connect', edges: topo.edges, addrs }, 'connected', 90_000)
+  const limit = pLimit(connecting)
+  const conn = await Promise.all(ws.map(async w => await limit(async () => await w.request<Msg & { failed: number, firstError?: string }>({ type: 'connect', edges: topo.edges, addrs }, 'connected', 90_000))))
   const dialFailed = conn.reduce((a, x) => a + x.failed, 0)
   if (dialFailed > 0) log(`${side.variant} N=${n}: ${dialFailed} dials failed: ${conn.map(x => x.firstError).find(Boolean) ?? ''}`)
   const deg = degrees(topo)

@@ -1,4 +1,4 @@
-/** Parent side of the workers: a process each, JSON over IPC, a timeout on every wait, killAll() by pid. BENCH_VERBOSE=1: their stderr. */
+/** Parent side of the workers: a process each, JSON over IPC, a timeout on every wait, killAll() by pid. BENCH_VERBOSE=1: their stderr; BENCH_CPU_PROF=DIR: a --cpu-prof each. */
 import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import os from 'node:os'
@@ -8,6 +8,7 @@ export interface Msg { type: string, [key: string]: unknown }
 export interface WorkerOptions { execArgv?: string[], maxLifetimeMs?: number, label?: string }
 
 const VERBOSE = process.env.BENCH_VERBOSE != null
+const PROF = process.env.BENCH_CPU_PROF
 const live = new Set<ChildProcess>()
 let graceCapMs = Infinity
 
@@ -25,7 +26,7 @@ export class WorkerHandle {
   constructor (file: string, opts: WorkerOptions = {}) {
     this.label = opts.label ?? file
     const env = { ...process.env, BENCH_WORKER_MAX_MS: String(opts.maxLifetimeMs ?? 120_000) }
-    this.child = fork(path.join(import.meta.dirname, '..', 'workers', file), [], { execArgv: ['--disable-warning=ExperimentalWarning', ...(opts.execArgv ?? [])], env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] })
+    this.child = fork(path.join(import.meta.dirname, '..', 'workers', file), [], { execArgv: ['--disable-warning=ExperimentalWarning', ...(PROF === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROF}`]), ...(opts.execArgv ?? [])], env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'] })
     live.add(this.child)
     this.child.stderr?.on('data', (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-4000)

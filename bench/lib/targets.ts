@@ -29,6 +29,8 @@ export const TARGETS: Target[] = [
   T('5-50f', 'membership N=50: failure seen everywhere ≤ 5 s', 'membership', 'N=50', 'failure seen everywhere', '<=', 5000),
   EVERY(T('5-soak-s', 'idle soak: 0 false suspect', 'soak', /^N=50, /, 'false suspect', '<=', 0)),
   EVERY(T('5-soak-f', 'idle soak: 0 false failed', 'soak', /^N=50, /, 'false failed', '<=', 0)),
+  T('5-idle', 'idle CPU, N=50: all nodes ≤ 30 % of a core', 'idle', 'N=50', 'CPU, all nodes', '<=', 30),
+  T('5-idle-x', 'idle CPU per node, N=50: ≤ 2× bare libp2p', 'idle', 'N=50', 'CPU per node', '<=', 2, 'libp2p'),
   T('6', 'memory per session on a hub ≤ 1.2× bare libp2p per connection', 'memory', / conns$/, 'RSS / conn', '<=', 1.2, 'libp2p'),
   EVERY(T('7', 'fan-in: 100 % of the leaves joined (every run)', 'fanin', / leaves$/, 'success rate', '>=', 1))
 ]

@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { median } from '../lib/stats.ts'
 
 const here = fileURLToPath(import.meta.url)
 const MiB = 2 ** 20
@@ -43,24 +44,16 @@ if (process.argv[2] === '--child') {
   await Promise.all(nodes.map(async n => { await n.stop() }))
   await rm(dir, { recursive: true, force: true })
 } else {
-  const count = Number(process.argv[2] ?? 1)
-  const rounds = Number(process.argv[3] ?? 3)
+  const [count, rounds] = [Number(process.argv[2] ?? 1), Number(process.argv[3] ?? 3)]
   const read = (variant: string): number => {
     const r = spawnSync(process.execPath, ['--expose-gc', here, '--child', variant, String(count)], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'inherit'] })
-    const line = r.stdout.trim().split('\n').at(-1) ?? ''
-    return (JSON.parse(line) as { rss: number }).rss / MiB
+    return (JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { rss: number }).rss / MiB
   }
-  const results: Record<string, number[]> = { off: [], on: [], 'on-no-libp2p-metrics': [], 'on-used': [] }
-  for (let i = 0; i < rounds; i++) for (const v of ['off', 'on', 'on-no-libp2p-metrics', 'on-used'] as const) results[v]?.push(read(v))
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
-  const off = median(results.off as number[])
-  const on = median(results.on as number[])
+  const VARIANTS = { off: 'API off', on: 'API on', 'on-no-libp2p-metrics': 'API on, api.libp2pMetrics false', 'on-used': 'API on, after one request' }
+  const results = Object.fromEntries(Object.keys(VARIANTS).map(v => [v, [] as number[]]))
+  for (let i = 0; i < rounds; i++) for (const v of Object.keys(VARIANTS)) results[v]?.push(read(v))
+  const med = Object.fromEntries(Object.entries(results).map(([v, xs]) => [v, median(xs)])) as Record<keyof typeof VARIANTS, number>
   console.log(`nodes per process: ${count}, rounds: ${rounds}`)
-  console.log(`API off: ${(results.off as number[]).map(x => x.toFixed(1)).join(', ')} MiB (median ${off.toFixed(1)})`)
-  console.log(`API on:  ${(results.on as number[]).map(x => x.toFixed(1)).join(', ')} MiB (median ${on.toFixed(1)})`)
-  const bare = median(results['on-no-libp2p-metrics'] as number[])
-  console.log(`API on, api.libp2pMetrics false: ${(results['on-no-libp2p-metrics'] as number[]).map(x => x.toFixed(1)).join(', ')} MiB (median ${bare.toFixed(1)})`)
-  const used = median(results['on-used'] as number[])
-  console.log(`API on, after one request:  ${(results['on-used'] as number[]).map(x => x.toFixed(1)).join(', ')} MiB (median ${used.toFixed(1)})`)
-  console.log(`difference, idle: ${(on - off).toFixed(1)} MiB (${((on - off) / count).toFixed(2)} MiB per node); without libp2p metrics ${(bare - off).toFixed(1)} MiB; after one request ${(used - off).toFixed(1)} MiB`)
+  for (const [v, label] of Object.entries(VARIANTS)) console.log(`${label}: ${(results[v] ?? []).map(x => x.toFixed(1)).join(', ')} MiB (median ${(med[v as keyof typeof VARIANTS]).toFixed(1)})`)
+  console.log(`difference, idle: ${(med.on - med.off).toFixed(1)} MiB (${((med.on - med.off) / count).toFixed(2)} MiB per node); without libp2p metrics ${(med['on-no-libp2p-metrics'] - med.off).toFixed(1)} MiB; after one request ${(med['on-used'] - med.off).toFixed(1)} MiB`)
 }

@@ -14,13 +14,15 @@
  * answers at once, so the figures are the UI's own cost. Loopback only.
  */
 import { gzipSync } from 'node:zlib'
+import { parseArgs } from 'node:util'
 import { launchBrowser } from '../../test/helpers/browser.ts'
 import { FakeApi } from '../../test/helpers/fake-api.ts'
+import { median } from '../lib/stats.ts'
+import { mulberry32 } from '../lib/random.ts'
 
-const args = process.argv.slice(2)
-const option = (name: string, fallback: number): number => Number(args.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback)
-const runs = option('runs', 5)
-const seconds = option('seconds', 10)
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, seconds: { type: 'string', default: '10' } }, strict: true })
+const [runs, seconds] = [Number(values.runs), Number(values.seconds)]
+const rand = mulberry32(1)
 const TARGETS = { firstLoadKiB: 250, membersMs: 1000, frameMs: 50 }
 
 const browser = await launchBrowser()
@@ -50,7 +52,7 @@ try {
   const gz = firstLoad.reduce((a, s) => a + s.gz, 0)
   results.firstLoad = { scripts: firstLoad, gzKiB: +(gz / 1024).toFixed(1), rawKiB: +(firstLoad.reduce((a, s) => a + s.raw, 0) / 1024).toFixed(1) }
   times.sort((a, b) => a - b)
-  results.membersOnScreenMs = { runs: times.map(t => Math.round(t)), median: Math.round(times[Math.floor(times.length / 2)]!), max: Math.round(times.at(-1)!) }
+  results.membersOnScreenMs = { runs: times.map(t => Math.round(t)), median: Math.round(median(times)), max: Math.round(times.at(-1)!) }
 
   // 3: 1,000 members on screen, 100 events a second for `seconds`.
   const big = await new FakeApi({ members: 1000 }).start()
@@ -75,7 +77,7 @@ try {
     const timer = setInterval(() => {
       // 10 events every 100 ms: 8 state flips among the 1,000, 2 chat lines.
       for (let k = 0; k < 10; k++) {
-        const m = big.members[1 + Math.floor(Math.random() * 999)]!
+        const m = big.members[1 + Math.floor(rand() * 999)]!
         if (k < 8) big.setState(m.name, states[sent % 2]!)
         else big.push({ type: 'message', id: `b${sent}`, from: m.name, origin: m.peerId, text: `line ${sent}`, ts: Date.now() })
         sent++

@@ -101,7 +101,7 @@ async function overlaySide (): Promise<Side> {
       return { degree: n?.config.mesh.degree ?? 0, sessions: n?.sessions().length ?? 0, present: ms.filter(m => m.state === 'alive' || m.state === 'suspect').length, suspect: ms.filter(m => m.state === 'suspect').length }
     },
     counters () {
-      const sum = { delivered: 0, duplicate: 0, forged: 0, stale: 0, malformed: 0, hopLimit: 0, relayed: 0, control: 0 }
+      const sum = { delivered: 0, duplicate: 0, forged: 0, stale: 0, malformed: 0, hopLimit: 0, relayed: 0, control: 0, probes: 0, syncs: 0 }
       for (const n of os.values()) for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += n.stats()[k]
       return sum
     },
@@ -112,11 +112,24 @@ async function overlaySide (): Promise<Side> {
   }
 }
 
+/** Bare libp2p (TCP + Noise + yamux, default connection monitor): the idle figure's baseline. */
+async function bareSide (): Promise<Side> {
+  const { createBareNode } = await import('../lib/libp2p.ts')
+  const bs = new Map<number, Awaited<ReturnType<typeof createBareNode>>>()
+  return {
+    async create (index) { const n = await createBareNode(); bs.set(index, n); return n },
+    dial: async (a, addr) => await bs.get(a)?.dial(multiaddr(addr), { signal: AbortSignal.timeout(20_000) }),
+    status: (i) => ({ connections: bs.get(i)?.getConnections().length ?? 0 }),
+    counters: () => ({}),
+    publish: async () => { throw new Error('bare libp2p nodes only idle') }
+  }
+}
+
 const addrs = (): Record<number, string> => Object.fromEntries([...nodes].map(([i, n]) => [i, loopbackAddr(n)]))
 
 runWorker(async (msg) => {
   if (msg.type === 'side') {
-    [side, concurrency] = msg.side === 'gossipsub' ? [await gossipsubSide(), 8] : [await overlaySide(), 16]
+    [side, concurrency] = msg.side === 'gossipsub' ? [await gossipsubSide(), 8] : msg.side === 'libp2p' ? [await bareSide(), 16] : [await overlaySide(), 16]
     return reply({ type: 'side' })
   }
   const s = side

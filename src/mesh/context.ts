@@ -40,6 +40,10 @@ export interface MeshStats {
   probeFailures: number
   /** Probe timeouts not judged because our own event loop had stalled (failure-detector.ts STALL_MS). */
   probeStalls: number
+  /** Routed PROBEACKs not signed by the member they answer for (a relay cannot clear a probe). */
+  probeForged: number
+  /** Probes not sent because that neighbour had probed us within the last period (7.11). */
+  probesSpared: number
   /** HEARTBEAT frames (the heartbeat design before 7.11) received and ignored. */
   heartbeats: number
   /** Rosters sent after a DIGEST mismatch, and those held back because one went to that peer lately (7.12). */
@@ -49,13 +53,20 @@ export interface MeshStats {
   upstreamSilent: number
   /** Links closed because this node declared their peer failed (nothing came; the link is presumed dead). */
   failedSessions: number
+  /** Membership updates this node sent on as news (7.8), those that rode on a PROBE or PROBEACK, and those dropped from a full queue. */
+  gossiped: number
+  piggybacked: number
+  /** Gossip rounds run (7.13): one per GOSSIP_INTERVAL_MS while updates wait, none when idle. */
+  gossipRounds: number
+  gossipDropped: number
 }
 
 function newStats (): MeshStats {
   return {
     delivered: 0, relayed: 0, duplicate: 0, forged: 0, stale: 0, hopLimit: 0, malformed: 0, nameConflicts: 0, control: 0,
     memberForged: 0, memberBadId: 0, memberBadInc: 0, memberUnknown: 0, leafOther: 0,
-    probes: 0, indirectProbes: 0, probeFailures: 0, probeStalls: 0, heartbeats: 0, syncs: 0, syncLimited: 0, upstreamSilent: 0, failedSessions: 0
+    probes: 0, indirectProbes: 0, probeFailures: 0, probeStalls: 0, probeForged: 0, probesSpared: 0, heartbeats: 0, syncs: 0, syncLimited: 0, upstreamSilent: 0, failedSessions: 0,
+    gossiped: 0, piggybacked: 0, gossipRounds: 0, gossipDropped: 0
   }
 }
 

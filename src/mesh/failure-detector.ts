@@ -1,7 +1,8 @@
 /**
  * Failure detection, SWIM-style over the links the node already holds (docs/PROTOCOL.md 7.11).
  * Each period (mesh.heartbeatMs) a node probes its next neighbours, round-robin over a shuffled list
- * (each at least every PROBE_EVERY_PERIODS periods):
+ * (each at least every PROBE_EVERY_PERIODS periods), except those that probed us within the last
+ * period: their PROBE just showed them alive on that session, so one probe a link serves both ends:
  * PROBE, answered by PROBEACK. No answer within the probe timeout: it asks up to PROBE_HELPERS other
  * neighbours to route a PROBE to it (indirect probe); still nothing: it reports the member suspect.
  * Members it can no longer reach over a link (a link closed, so did the route through it) are
@@ -56,13 +57,17 @@ export class FailureDetector {
   private readonly behind = new Map<string, string[]>()
   private order: string[] = []
   private next = 0
-  private seq = 0
+  /** Probe numbers: from the clock at start, so a signed answer to an earlier run's probe never matches one of ours. */
+  private seq: number
+  /** When each neighbour last probed us (its PROBE is proof of life: we need not probe it back). */
+  private readonly probedBy = new Map<string, number>()
   /** Lifeguard local health: 0 = healthy. */
   private health = 0
 
   constructor (ctx: MeshContext, membership: Membership) {
     this.ctx = ctx
     this.membership = membership
+    this.seq = ctx.now()
   }
 
   get healthScore (): number { return this.health }
@@ -75,7 +80,7 @@ export class FailureDetector {
     for (let i = 0; i < count; i++) {
       const target = this.nextTarget()
       if (target === undefined) break
-      this.probe(target)
+      if (target !== null) this.probe(target)
     }
     let budget = ORPHAN_PROBES_PER_PERIOD
     for (const peer of this.orphans) {
@@ -87,14 +92,16 @@ export class FailureDetector {
   }
 
   /** Round-robin over a shuffled list of the neighbours that answer probes (not text clients). */
-  private nextTarget (): string | undefined {
+  private nextTarget (): string | null | undefined {
     const ctx = this.ctx
     for (let tries = 0; tries < 2; tries++) {
       while (this.next < this.order.length) {
         const peer = this.order[this.next++] as string
         const l = ctx.links.get(peer)
         const m = ctx.roster.get(peer)
-        if (l?.wire === Wire.json && m !== undefined && isPresent(m.state) && !this.probing.has(peer)) return peer
+        if (l?.wire !== Wire.json || m === undefined || !isPresent(m.state) || this.probing.has(peer)) continue
+        if (ctx.now() - (this.probedBy.get(peer) ?? -Infinity) < ctx.cfg.heartbeatMs) { ctx.stats.probesSpared++; return null }
+        return peer
       }
       this.order = shuffle(ctx.env, [...ctx.links.keys()])
       this.next = 0
@@ -114,6 +121,7 @@ export class FailureDetector {
     const link = ctx.links.get(target)
     if (link === undefined) { this.indirect(n, target); return }
     ctx.stats.probes++
+    this.membership.gossip.piggyback(link)
     link.send({ type: 'PROBE', n }, Urgency.now)
     const probe: Probe = { target, phase: 'direct', stalls: 0, timer: undefined }
     this.probes.set(n, probe)
@@ -178,12 +186,20 @@ export class FailureDetector {
 
   onProbe (l: Link, f: ProbeFrame): void {
     const ctx = this.ctx
-    if (f.target === undefined) { l.send({ type: 'PROBEACK', n: f.n }, Urgency.now); return }
+    if (f.target === undefined) {
+      this.probedBy.set(l.peer, ctx.now())
+      this.membership.gossip.piggyback(l)
+      l.send({ type: 'PROBEACK', n: f.n }, Urgency.now)
+      return
+    }
     if (l.mode === 'leaf' || l.wire !== Wire.json) { ctx.stats.leafOther++; return }
     if (f.origin === undefined) { ctx.stats.malformed++; return }
     ctx.learnRoute(f.origin, l.peer)
     if (f.target === ctx.self) {
-      l.send({ type: 'PROBEACK', n: f.n, target: f.origin, origin: ctx.self, hops: 0 }, Urgency.now)
+      // Signed: the helpers it passes through must not be able to answer for us (7.10).
+      const ack: ProbeAckFrame = { type: 'PROBEACK', n: f.n, target: f.origin, origin: ctx.self, hops: 0 }
+      ack.sig = ctx.signer.sign(ack)
+      l.send(ack, Urgency.now)
       return
     }
     this.forward(l, f)
@@ -199,6 +215,7 @@ export class FailureDetector {
     const probe = this.probes.get(f.n)
     // A direct answer must come from the target's own link; a routed one names it as origin.
     if (probe === undefined || (f.target === undefined ? l.peer : f.origin) !== probe.target) return
+    if (f.target !== undefined && !ctx.verifier.verifyBy(f, probe.target)) { ctx.stats.probeForged++; return }
     ctx.env.clearTimeout(probe.timer)
     this.probes.delete(f.n)
     this.probing.delete(probe.target)
@@ -281,6 +298,7 @@ export class FailureDetector {
 
   /** A link closed without EXIT: its member is probed by routed probes; if it fails, so are those routed through it. */
   linkClosed (peer: string, reason: string, routedVia: string[]): void {
+    this.probedBy.delete(peer)
     if (reason === 'exit' || reason === 'duplicate') return
     this.orphans.add(peer)
     if (routedVia.length > 0) this.behind.set(peer, routedVia)
@@ -293,6 +311,8 @@ export class FailureDetector {
     this.probing.clear()
     this.suspicions.clear()
     this.behind.clear()
+    this.probedBy.clear()
+    this.membership.gossip.stop()
   }
 
   /** Members this node watches: all but the clients it hosts (their link closing says they left). */

@@ -5,7 +5,7 @@
 import { MemberState, Wire } from '../protocol/frames.ts'
 import { isPresent, toFrame } from './roster.ts'
 import { checkMember, isClaim, MemberDrop, nextInc } from './trust.ts'
-import { relayed, spread } from './dissemination.ts'
+import { Dissemination, relayed, spread } from './dissemination.ts'
 import type { MeshContext, MeshStats } from './context.ts'
 import type { Link } from './link.ts'
 import type { Member } from './roster.ts'
@@ -39,10 +39,13 @@ export class Membership {
   private selfClaim?: { key: string, sig: string }
   /** When we last re-announced ourselves over a clash on our name (at most once a heartbeat). */
   private reassertedAt = -Infinity
+  /** Membership news: a few neighbours at once, then riding on probes (failure detection sends them). */
+  readonly gossip: Dissemination
 
   constructor (ctx: MeshContext, hooks: MembershipHooks) {
     this.ctx = ctx
     this.hooks = hooks
+    this.gossip = new Dissemination(ctx)
     this.self = { inc: ctx.now(), seq: 0 }
   }
 
@@ -91,7 +94,9 @@ export class Membership {
     const ctx = this.ctx
     const applied = ctx.roster.apply(f, ctx.now())
     switch (applied.kind) {
-      case 'stale': return
+      case 'stale':
+        if (from !== undefined) this.gossip.heard(f, from)
+        return
       case 'conflict': ctx.stats.nameConflicts++; return
       case 'refresh':
         if (from !== undefined) ctx.learnRoute(f.peerId, from.peer)
@@ -110,7 +115,7 @@ export class Membership {
   /** Passes a frame on to the other links (one we made ourselves to all of them). */
   passOn (f: MemberFrame, from: Link | undefined): void {
     const ctx = this.ctx
-    if (from === undefined || (ctx.relays && f.hops < ctx.cfg.hopLimit)) spread(ctx, relayed(f, from === undefined ? f.hops : f.hops + 1), from)
+    if (from === undefined || (ctx.relays && f.hops < ctx.cfg.hopLimit)) this.gossip.publish(relayed(f, from === undefined ? f.hops : f.hops + 1), from)
   }
 
   /**
@@ -164,7 +169,7 @@ export class Membership {
     if (inc === undefined) { ctx.stats.memberBadInc++; return }
     this.self.inc = inc
     if (!isClaim(f.state)) this.hooks.refuted()
-    spread(ctx, this.selfFrame(MemberState.alive), undefined)
+    this.gossip.publish(this.selfFrame(MemberState.alive), undefined)
   }
 
   /** Text clients see presence changes as JOIN/EXIT lines. */
@@ -204,7 +209,7 @@ export class Membership {
       // It said EXIT without its signed `left` first: gone here; only its own word says "left"
       // elsewhere, so the others hear a failure report (anyone may make one).
       this.accept({ ...toFrame(member, MemberState.left), reason: 'exit' }, undefined, false)
-      spread(ctx, toFrame(member, MemberState.failed), undefined)
+      this.gossip.publish(toFrame(member, MemberState.failed), undefined)
     }
   }
 

@@ -7,7 +7,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { KeyObject } from 'node:crypto'
-import type { AckFrame, MemberFrame, MsgFrame } from '../protocol/frames.ts'
+import type { AckFrame, MemberFrame, MsgFrame, ProbeAckFrame } from '../protocol/frames.ts'
 import type { PrivateKey } from '@libp2p/interface'
 
 // DER prefixes that wrap a raw 32-byte Ed25519 key as PKCS#8 / SPKI (RFC 8410).
@@ -16,7 +16,7 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 
 const encoder = new TextEncoder()
 
-export type Signable = MsgFrame | AckFrame | MemberFrame
+export type Signable = MsgFrame | AckFrame | MemberFrame | ProbeAckFrame
 
 export function signedBytes (f: Signable): Uint8Array {
   switch (f.type) {
@@ -24,6 +24,8 @@ export function signedBytes (f: Signable): Uint8Array {
     case 'MSG': return encoder.encode(JSON.stringify(['p2p-overlay/msg/v1', f.id, f.origin, f.from, f.to ?? null, f.ts, f.text]))
     // Not seq or hops: heartbeats and relays change them without a new signature.
     case 'MEMBER': return encoder.encode(JSON.stringify(['p2p-overlay/member/v1', f.peerId, f.name, f.state, f.inc, f.addrs, f.mode ?? null, f.host ?? null, f.reason ?? null]))
+    // A routed answer: the member answering (origin) to probe n of the prober (target); not hops.
+    case 'PROBEACK': return encoder.encode(JSON.stringify(['p2p-overlay/probeack/v1', f.n, f.target ?? null, f.origin ?? null]))
   }
 }
 

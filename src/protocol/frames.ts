@@ -147,7 +147,11 @@ export interface PruneFrame { type: 'PRUNE' }
  */
 export interface ProbeFrame { type: 'PROBE', n: number, target?: string, origin?: string, hops?: number }
 /** PROBEACK: the answer to PROBE `n`; routed back to `target` (the prober) when the probe was. */
-export interface ProbeAckFrame { type: 'PROBEACK', n: number, target?: string, origin?: string, hops?: number }
+export interface ProbeAckFrame {
+  type: 'PROBEACK', n: number, target?: string, origin?: string, hops?: number
+  /** A routed answer's signature by `origin` (7.11): relays cannot answer for the member. */
+  sig?: string
+}
 /** DIGEST: a hash of the present members (and their incarnations) the sender holds; `reply` on the answer to one (7.12). */
 export interface DigestFrame { type: 'DIGEST', h: string, reply?: boolean }
 

@@ -239,7 +239,7 @@ const SHAPES: Record<Frame['type'], Record<string, Check>> = {
   GRAFT: { ids: idList },
   PRUNE: {},
   PROBE: { n: int, target: optId, origin: optId, hops: optInt },
-  PROBEACK: { n: int, target: optId, origin: optId, hops: optInt },
+  PROBEACK: { n: int, target: optId, origin: optId, hops: optInt, sig: optStr },
   DIGEST: { h: id, reply: (v: unknown) => v === undefined || typeof v === 'boolean' }
 }
 

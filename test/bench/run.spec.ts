@@ -63,7 +63,7 @@ describe('bench/run.ts (the driver)', () => {
     const out = await run(['--help'])
     assert.equal(out.code, 0, out.stderr)
     const line = out.stdout.split('\n').find(l => l.startsWith('figures: '))
-    assert.deepEqual(line?.slice('figures: '.length).split(', '), ['throughput', 'rtt', 'dial', 'broadcast', 'membership', 'memory', 'fanin', 'soak'])
+    assert.deepEqual(line?.slice('figures: '.length).split(', '), ['throughput', 'rtt', 'dial', 'broadcast', 'membership', 'idle', 'memory', 'fanin', 'soak'])
   })
 
   it('run - a quick RTT run measures all three variants in worker processes, writes its result files, and leaves no worker behind', { timeout: 120_000 }, async () => {
