@@ -167,8 +167,6 @@ export class FailureDetector {
     this.probes.delete(n)
     this.probing.delete(probe.target)
     this.ctx.stats.probeFailures++
-    // Lifeguard: a missed answer is also a hint that we are the slow one (memberlist does the same).
-    this.health = Math.min(MAX_HEALTH_SCORE, this.health + 1)
     const m = this.ctx.roster.get(probe.target)
     if (m !== undefined && isPresent(m.state) && !this.ctx.leaving) this.accuse(m)
     // It is unreachable: so may be those we reached through it (a partition).
