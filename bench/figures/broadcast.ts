@@ -4,12 +4,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
-import { Collector, runCount, fmt } from '../lib/results.ts'
+import { figure, meshSizes, runCount, fmt, type Collector } from '../lib/results.ts'
 import { generateTopology, diameter } from '../lib/topology.ts'
 import { mulberry32 } from '../lib/random.ts'
 import { quantile } from '../lib/stats.ts'
 import { GOSSIPSUB, OVERLAY, ask, startHosts, buildMesh, type MeshSide } from '../lib/mesh.ts'
-import type { Figure, RunOpts } from '../lib/types.ts'
+import type { RunOpts } from '../lib/types.ts'
 
 export const TOPOLOGY_SEED = 42
 export const TOPOLOGY_DEGREE = 6
@@ -114,16 +114,8 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
   }
 }
 
-export const broadcast: Figure = {
-  id: 'broadcast',
-  title: 'Broadcast to N nodes: overlay vs gossipsub (delivery, latency to last member, frames)',
-  async run (opts) {
-    const col = new Collector('broadcast')
-    // BENCH_CASE='N=50' runs one size only
-    const sizes = (opts.quick ? [10] : [10, 25, 50]).filter(n => process.env.BENCH_CASE == null || process.env.BENCH_CASE === `N=${n}`)
-    const runs = runCount(opts, 3, 1)
-    for (const n of sizes) for (let r = 1; r <= runs; r++) for (const side of [GOSSIPSUB, OVERLAY]) await runOnce(side, n, r, opts, col)
-    // table only: msg copies repeat the overlay's frames; gross RPCs have no overlay counterpart
-    return col.results().map(r => r.metric === 'msg copies/bcast' || r.metric === 'frames/bcast' ? { ...r, chart: false } : r)
-  }
-}
+// table only: msg copies repeat the overlay's frames; gross RPCs have no overlay counterpart
+export const broadcast = figure('broadcast', 'Broadcast to N nodes: overlay vs gossipsub (delivery, latency to last member, frames)', async (opts, col) => {
+  const runs = runCount(opts, 3, 1)
+  for (const n of meshSizes(opts, [10, 25, 50])) for (let r = 1; r <= runs; r++) for (const side of [GOSSIPSUB, OVERLAY]) await runOnce(side, n, r, opts, col)
+}, { tableOnly: ['msg copies/bcast', 'frames/bcast'] })
