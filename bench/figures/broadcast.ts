@@ -5,14 +5,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
 import { figure, meshSizes, runCount, fmt, type Collector } from '../lib/results.ts'
-import { generateTopology, diameter } from '../lib/topology.ts'
+import { diameter } from '../lib/topology.ts'
 import { mulberry32 } from '../lib/random.ts'
 import { quantile } from '../lib/stats.ts'
-import { GOSSIPSUB, OVERLAY, ask, startHosts, buildMesh, type MeshSide } from '../lib/mesh.ts'
+import { GOSSIPSUB, OVERLAY, TOPOLOGY_SEED, ask, startHosts, buildMesh, type MeshSide } from '../lib/mesh.ts'
 import type { RunOpts } from '../lib/types.ts'
-
-export const TOPOLOGY_SEED = 42
-export const TOPOLOGY_DEGREE = 6
 
 type Counters = Record<string, number>
 
@@ -42,14 +39,13 @@ async function allDone (ws: WorkerHandle[], seq: number, deadline: number): Prom
 }
 
 async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, col: Collector): Promise<void> {
-  const topo = generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE })
   const [B, gapMs, perBroadcastTimeoutMs, size] = [opts.quick ? 30 : 100, 20, 2000, 100]
   const c = `N=${n}`
   const v = side.variant
   const ws = startHosts(n, `${v}-${n}`)
   try {
-    const mesh = await buildMesh(side, ws, topo, opts.log)
-    opts.log(`N=${n} run ${run} ${v.padEnd(9)}: ${n} nodes in ${ws.length} processes, ${topo.edges.length} edges, setup ${mesh.setupSec.toFixed(1)} s, ${mesh.ready ? 'ready' : 'NOT ready (timeout)'} (${mesh.text})`)
+    const mesh = await buildMesh(side, ws, n, opts.log)
+    opts.log(`N=${n} run ${run} ${v.padEnd(9)}: ${n} nodes in ${ws.length} processes, ${mesh.topo.edges.length} edges, setup ${mesh.setupSec.toFixed(1)} s, ${mesh.ready ? 'ready' : 'NOT ready (timeout)'} (${mesh.text})`)
     // publishers fixed in advance (seeded, the same for both sides in run r)
     const rand = mulberry32(TOPOLOGY_SEED * 1000 + run)
     const publishers = Array.from({ length: B }, () => Math.floor(rand() * n))
@@ -95,7 +91,7 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
     // overlay: stats().relayed counts frames passed on; idle = heartbeats only
     const idleRelaysPerSec = v === 'overlay' ? (idle.relayed ?? 0) / idleMs * 1000 : undefined
     const details = {
-      nodes: n, workers: ws.length, edges: topo.edges.length, diameter: diameter(topo), broadcasts: B, gapMs, perBroadcastTimeoutMs, payloadBytes: size,
+      nodes: n, workers: ws.length, edges: mesh.topo.edges.length, diameter: diameter(mesh.topo), broadcasts: B, gapMs, perBroadcastTimeoutMs, payloadBytes: size,
       ready: mesh.ready, ...mesh.details, dialFailed: mesh.dialFailed, publishErrors, fullyDelivered: full, timedOutBroadcasts: timedOut,
       perReceiverLatencyMs: { p50: quantile(allMs, 0.5), p99: quantile(allMs, 0.99) },
       countersBroadcastPhase: used, countersIdleWindow: idle, idleWindowMs: idleMs, idleCpuPercentOfCore: idleCpu, idleRelaysPerSec, broadcastPhaseMs: phaseMs, setupSec: mesh.setupSec

@@ -2,10 +2,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
 import { figure, meshSizes, runCount, fmt, type Collector } from '../lib/results.ts'
-import { generateTopology } from '../lib/topology.ts'
 import { mulberry32 } from '../lib/random.ts'
-import { OVERLAY, ask, hostOf, startHosts, buildMesh, status } from '../lib/mesh.ts'
-import { TOPOLOGY_SEED, TOPOLOGY_DEGREE } from './broadcast.ts'
+import { OVERLAY, TOPOLOGY_SEED, ask, hostOf, startHosts, buildMesh, status } from '../lib/mesh.ts'
 import type { RunOpts } from '../lib/types.ts'
 
 interface FalseEvents { suspect: number, failed: number, left: number }
@@ -28,11 +26,10 @@ async function falseEvents (ws: WorkerHandle[]): Promise<FalseEvents> {
 }
 
 async function runOnce (n: number, run: number, opts: RunOpts, col: Collector): Promise<void> {
-  const topo = generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE })
   const ws = startHosts(n, `members-${n}`)
   const victim = startWorker('mesh-host.ts', { label: `new-member-${n}` })
   try {
-    const mesh = await buildMesh(OVERLAY, ws, topo, opts.log)
+    const mesh = await buildMesh(OVERLAY, ws, n, opts.log)
     await ask(ws, { type: 'reset' }, 'reset')
     const via = Math.floor(mulberry32(TOPOLOGY_SEED * 7 + run)() * n)
     await hostOf(OVERLAY, victim)
@@ -67,7 +64,7 @@ export const soak = figure('soak', 'Soak: false suspect/failed events in an idle
   const n = 50
   const ws = startHosts(n, 'soak', (seconds + 180) * 1000)
   try {
-    const mesh = await buildMesh(OVERLAY, ws, generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE }), opts.log)
+    const mesh = await buildMesh(OVERLAY, ws, n, opts.log)
     await ask(ws, { type: 'reset' }, 'reset')
     opts.log(`N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} after ${mesh.setupSec.toFixed(1)} s (${mesh.text}); idle for ${seconds} s`)
     const counters = async (): Promise<{ cpu: number, heap: number, t: number }> => (await ask<Msg & { cpuUs: number, heapUsed: number }>(ws, { type: 'counters' }, 'counters'))
