@@ -7,6 +7,7 @@
  *   node bench/tools/api-rss.ts [nodes=1] [rounds=3]
  */
 import { spawnSync } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { median } from '../lib/stats.ts'
@@ -36,7 +37,7 @@ if (process.argv[2] === '--child') {
     const { get } = await import('node:http')
     await new Promise<void>((resolve, reject) => { get(`${nodes[0]?.apiUrl ?? ''}/healthz`, res => { res.resume(); res.on('end', resolve) }).on('error', reject) })
   }
-  await new Promise(resolve => setTimeout(resolve, 2_000))
+  await sleep(2_000)
   for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.()
   const m = process.memoryUsage()
   if (process.env.API_RSS_DEBUG !== undefined) process.stderr.write(`${variant}: rss ${(m.rss / MiB).toFixed(1)} heapTotal ${(m.heapTotal / MiB).toFixed(1)} heapUsed ${(m.heapUsed / MiB).toFixed(1)} external ${(m.external / MiB).toFixed(1)}\n`)
