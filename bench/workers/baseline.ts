@@ -1,7 +1,6 @@
 /**
- * The baselines' ends: raw TCP (node:net, noDelay on both ends) or bare libp2p, as `listen` says and
- * as the target is (port or addr). `listen {request, reply}` answers each `request` bytes with
- * `reply` bytes (the overlay's MSG, ACK). 127.0.0.1 only.
+ * The baselines' ends, 127.0.0.1 only: raw TCP (node:net, noDelay on both ends) for `listen {transport: 'tcp'}`
+ * and a port target, else bare libp2p. `listen {request, reply}` answers each `request` bytes with `reply` bytes.
  */
 import net from 'node:net'
 import { once } from 'node:events'
@@ -136,32 +135,26 @@ runPairWorker({
   },
   async dialer (msg) {
     const buf = payload(Number(msg.size))
-    let lingering = 0
     const d = msg.port === undefined ? await node(false) : undefined // its own, so no connection from an earlier command is around
-    const dial = async (): Promise<{ open: (r: Reader) => Promise<Link>, hangUp: () => Promise<void> }> => {
+    let lingering = 0
+    const once = async (): Promise<number[]> => {
+      const t0 = nowNs()
       if (d === undefined) {
         const s = await connectTcp(msg.port)
-        return { open: async r => tcpLink(s, r), hangUp: async () => { s.destroy() } }
+        const connected = usSince(t0)
+        await (await echoLink(async r => tcpLink(s, r))).roundTrip(buf)
+        const total = usSince(t0)
+        s.destroy()
+        return [total, connected]
       }
       // force: never reuse a connection; every dial is a full TCP + Noise XX + yamux upgrade
       const c = await d.dial(target(msg), { force: true, signal: AbortSignal.timeout(10_000) })
-      const open = async (r: Reader): Promise<Link> => streamLink(await c.newStream(PROTOCOL, { signal: AbortSignal.timeout(10_000) }), r)
-      return {
-        open,
-        async hangUp () {
-          await c.close().catch(() => { c.abort(new Error('close failed')) })
-          for (let k = 0; k < 100 && d.getConnections().length > 0; k++) await sleep(5)
-          if (d.getConnections().length > 0) lingering++
-        }
-      }
-    }
-    const once = async (): Promise<number[]> => {
-      const t0 = nowNs()
-      const c = await dial()
       const connected = usSince(t0)
-      await (await echoLink(c.open)).roundTrip(buf)
+      await (await echoLink(async r => streamLink(await c.newStream(PROTOCOL, { signal: AbortSignal.timeout(10_000) }), r))).roundTrip(buf)
       const total = usSince(t0)
-      await c.hangUp()
+      await c.close().catch(() => { c.abort(new Error('close failed')) })
+      for (let k = 0; k < 100 && d.getConnections().length > 0; k++) await sleep(5)
+      if (d.getConnections().length > 0) lingering++
       return [total, connected]
     }
     return { once, done: async () => { await d?.stop(); return d === undefined ? {} : { lingering } } }
