@@ -27,14 +27,9 @@ function framesOf (side: MeshSide, c: Counters): { frames: number, copies: numbe
   return { frames: copies + (c.control ?? 0), copies }
 }
 
-/** Waits until every host reported 'local-done' for broadcast `seq`; false after the deadline. */
-async function allDone (ws: WorkerHandle[], seq: number, deadline: number): Promise<boolean> {
-  const done = await Promise.all(ws.map(async w => {
-    for (let left = deadline - performance.now(); left > 0; left = deadline - performance.now()) {
-      try { if ((await w.next<Msg & { seq: number }>('local-done', left)).seq === seq) return true } catch { return false }
-    }
-    return false
-  }))
+/** Waits until every host reported 'local-done' for broadcast `seq`; false after `timeoutMs`. */
+async function allDone (ws: WorkerHandle[], seq: number, timeoutMs: number): Promise<boolean> {
+  const done = await Promise.all(ws.map(async w => await w.next<Msg & { seq: number }>('local-done', timeoutMs, m => m.seq === seq).then(() => true, () => false)))
   return done.every(Boolean)
 }
 
@@ -62,7 +57,7 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
     let timedOut = 0
     for (let k = 0; k < B; k++) {
       owner(k).send({ type: 'publish', index: publishers[k], seq: k, size })
-      if (!await allDone(ws, k, performance.now() + perBroadcastTimeoutMs)) timedOut++
+      if (!await allDone(ws, k, perBroadcastTimeoutMs)) timedOut++
       await sleep(gapMs)
     }
     await sleep(opts.quick ? 500 : 2000)

@@ -10,12 +10,7 @@ interface FalseEvents { suspect: number, failed: number, left: number }
 
 /** The first and last time any host saw `kind` for the watched member on all its nodes. */
 async function allSeen (ws: WorkerHandle[], kind: string, timeoutMs: number): Promise<{ last: bigint, first: bigint }> {
-  const rs = await Promise.all(ws.map(async w => {
-    for (;;) {
-      const m = await w.next<Msg & { lastNs: string, firstNs: string }>('all-seen', timeoutMs)
-      if (m.kind === kind) return m
-    }
-  }))
+  const rs = await Promise.all(ws.map(async w => await w.next<Msg & { lastNs: string, firstNs: string }>('all-seen', timeoutMs, m => m.kind === kind)))
   const last = rs.map(r => BigInt(r.lastNs)).reduce((a, b) => a > b ? a : b)
   return { last, first: rs.map(r => BigInt(r.firstNs)).reduce((a, b) => a < b ? a : b) }
 }
