@@ -4,7 +4,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { nowNs, usSince, assertLoopback, reply } from '../lib/worker.ts'
 import { runPairWorker } from '../lib/pair-worker.ts'
 import { waitFor } from '../../test/helpers/wait-for.ts'
-import { startBenchNode, isMember, textOf, directFrameSizes, type OverlayNode } from '../lib/overlay.ts'
+import { isMember } from '../../test/helpers/create-nodes.ts'
+import { startBenchNode, textOf, directFrameSizes, type OverlayNode } from '../lib/overlay.ts'
 import { loopbackAddr } from '../lib/libp2p.ts'
 
 const limits = { maxFrameBytes: 1024 * 1024 }
