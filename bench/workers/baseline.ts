@@ -48,7 +48,8 @@ function streamLink (stream: Stream, r: Reader): Link {
   stream.addEventListener('message', (evt) => { r.data(evt.data) })
   stream.addEventListener('close', (evt) => { r.closed(evt.error ?? new Error('stream closed')) })
   return {
-    write: buf => stream.send(buf) ? undefined : pEvent(stream as any, 'drain', { rejectionEvents: ['close'], timeout: 30_000 }),
+    // always a promise: the libp2p sender awaits each write, as in the published runs
+    write: async (buf) => { if (!stream.send(buf)) await pEvent(stream as any, 'drain', { rejectionEvents: ['close'], timeout: 30_000 }) },
     close: async () => { await stream.close({ signal: AbortSignal.timeout(5000) }).catch(() => { stream.abort(new Error('close timeout')) }) }
   }
 }
