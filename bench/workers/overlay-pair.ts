@@ -1,8 +1,7 @@
 /** The overlay's ends, a hub and a leaf; maxFrameBytes 1 MiB, as a 64 KiB text and its envelope exceed the default. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { multiaddr } from '@multiformats/multiaddr'
-import { nowNs, usSince, assertLoopback, reply } from '../lib/worker.ts'
-import { runPairWorker } from '../lib/pair-worker.ts'
+import { nowNs, usSince, assertLoopback, reply, runPairWorker } from '../lib/worker.ts'
 import { waitFor } from '../../test/helpers/wait-for.ts'
 import { isMember } from '../../test/helpers/create-nodes.ts'
 import { startBenchNode, textOf, directFrameSizes, type OverlayNode } from '../lib/overlay.ts'
