@@ -4,15 +4,12 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
-import { Collector, runCount, fmt } from '../lib/results.ts'
-import { generateTopology, diameter } from '../lib/topology.ts'
+import { figure, meshSizes, runCount, fmt, type Collector } from '../lib/results.ts'
+import { diameter } from '../lib/topology.ts'
 import { mulberry32 } from '../lib/random.ts'
 import { quantile } from '../lib/stats.ts'
-import { GOSSIPSUB, OVERLAY, ask, startHosts, buildMesh, type MeshSide } from '../lib/mesh.ts'
-import type { Figure, RunOpts } from '../lib/types.ts'
-
-export const TOPOLOGY_SEED = 42
-export const TOPOLOGY_DEGREE = 6
+import { GOSSIPSUB, OVERLAY, TOPOLOGY_SEED, ask, startHosts, buildMesh, type MeshSide } from '../lib/mesh.ts'
+import type { RunOpts } from '../lib/types.ts'
 
 type Counters = Record<string, number>
 
@@ -30,26 +27,20 @@ function framesOf (side: MeshSide, c: Counters): { frames: number, copies: numbe
   return { frames: copies + (c.control ?? 0), copies }
 }
 
-/** Waits until every host reported 'local-done' for broadcast `seq`; false after the deadline. */
-async function allDone (ws: WorkerHandle[], seq: number, deadline: number): Promise<boolean> {
-  const done = await Promise.all(ws.map(async w => {
-    for (let left = deadline - performance.now(); left > 0; left = deadline - performance.now()) {
-      try { if ((await w.next<Msg & { seq: number }>('local-done', left)).seq === seq) return true } catch { return false }
-    }
-    return false
-  }))
+/** Waits until every host reported 'local-done' for broadcast `seq`; false after `timeoutMs`. */
+async function allDone (ws: WorkerHandle[], seq: number, timeoutMs: number): Promise<boolean> {
+  const done = await Promise.all(ws.map(async w => await w.next<Msg & { seq: number }>('local-done', timeoutMs, m => m.seq === seq).then(() => true, () => false)))
   return done.every(Boolean)
 }
 
 async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, col: Collector): Promise<void> {
-  const topo = generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE })
   const [B, gapMs, perBroadcastTimeoutMs, size] = [opts.quick ? 30 : 100, 20, 2000, 100]
   const c = `N=${n}`
   const v = side.variant
   const ws = startHosts(n, `${v}-${n}`)
   try {
-    const mesh = await buildMesh(side, ws, topo, opts.log)
-    opts.log(`N=${n} run ${run} ${v.padEnd(9)}: ${n} nodes in ${ws.length} processes, ${topo.edges.length} edges, setup ${mesh.setupSec.toFixed(1)} s, ${mesh.ready ? 'ready' : 'NOT ready (timeout)'} (${mesh.text})`)
+    const mesh = await buildMesh(side, ws, n, opts.log)
+    opts.log(`N=${n} run ${run} ${v.padEnd(9)}: ${n} nodes in ${ws.length} processes, ${mesh.topo.edges.length} edges, setup ${mesh.setupSec.toFixed(1)} s, ${mesh.ready ? 'ready' : 'NOT ready (timeout)'} (${mesh.text})`)
     // publishers fixed in advance (seeded, the same for both sides in run r)
     const rand = mulberry32(TOPOLOGY_SEED * 1000 + run)
     const publishers = Array.from({ length: B }, () => Math.floor(rand() * n))
@@ -66,7 +57,7 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
     let timedOut = 0
     for (let k = 0; k < B; k++) {
       owner(k).send({ type: 'publish', index: publishers[k], seq: k, size })
-      if (!await allDone(ws, k, performance.now() + perBroadcastTimeoutMs)) timedOut++
+      if (!await allDone(ws, k, perBroadcastTimeoutMs)) timedOut++
       await sleep(gapMs)
     }
     await sleep(opts.quick ? 500 : 2000)
@@ -95,7 +86,7 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
     // overlay: stats().relayed counts frames passed on; idle = heartbeats only
     const idleRelaysPerSec = v === 'overlay' ? (idle.relayed ?? 0) / idleMs * 1000 : undefined
     const details = {
-      nodes: n, workers: ws.length, edges: topo.edges.length, diameter: diameter(topo), broadcasts: B, gapMs, perBroadcastTimeoutMs, payloadBytes: size,
+      nodes: n, workers: ws.length, edges: mesh.topo.edges.length, diameter: diameter(mesh.topo), broadcasts: B, gapMs, perBroadcastTimeoutMs, payloadBytes: size,
       ready: mesh.ready, ...mesh.details, dialFailed: mesh.dialFailed, publishErrors, fullyDelivered: full, timedOutBroadcasts: timedOut,
       perReceiverLatencyMs: { p50: quantile(allMs, 0.5), p99: quantile(allMs, 0.99) },
       countersBroadcastPhase: used, countersIdleWindow: idle, idleWindowMs: idleMs, idleCpuPercentOfCore: idleCpu, idleRelaysPerSec, broadcastPhaseMs: phaseMs, setupSec: mesh.setupSec
@@ -114,16 +105,8 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
   }
 }
 
-export const broadcast: Figure = {
-  id: 'broadcast',
-  title: 'Broadcast to N nodes: overlay vs gossipsub (delivery, latency to last member, frames)',
-  async run (opts) {
-    const col = new Collector('broadcast')
-    // BENCH_CASE='N=50' runs one size only
-    const sizes = (opts.quick ? [10] : [10, 25, 50]).filter(n => process.env.BENCH_CASE == null || process.env.BENCH_CASE === `N=${n}`)
-    const runs = runCount(opts, 3, 1)
-    for (const n of sizes) for (let r = 1; r <= runs; r++) for (const side of [GOSSIPSUB, OVERLAY]) await runOnce(side, n, r, opts, col)
-    // table only: msg copies repeat the overlay's frames; gross RPCs have no overlay counterpart
-    return col.results().map(r => r.metric === 'msg copies/bcast' || r.metric === 'frames/bcast' ? { ...r, chart: false } : r)
-  }
-}
+// table only: msg copies repeat the overlay's frames; gross RPCs have no overlay counterpart
+export const broadcast = figure('broadcast', 'Broadcast to N nodes: overlay vs gossipsub (delivery, latency to last member, frames)', async (opts, col) => {
+  const runs = runCount(opts, 3, 1)
+  for (const n of meshSizes(opts, [10, 25, 50])) for (let r = 1; r <= runs; r++) for (const side of [GOSSIPSUB, OVERLAY]) await runOnce(side, n, r, opts, col)
+}, { tableOnly: ['msg copies/bcast', 'frames/bcast'] })

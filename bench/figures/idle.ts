@@ -5,50 +5,40 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAll, type Msg } from '../lib/proc.ts'
-import { Collector, fmt } from '../lib/results.ts'
+import { figure, fmt, meshSizes } from '../lib/results.ts'
 import { median } from '../lib/stats.ts'
-import { generateTopology } from '../lib/topology.ts'
 import pLimit from 'p-limit'
 import { BARE, OVERLAY, ask, buildMesh, hostOf } from '../lib/mesh.ts'
-import { TOPOLOGY_SEED, TOPOLOGY_DEGREE } from './broadcast.ts'
-import type { Figure } from '../lib/types.ts'
 
 /** After the mesh is ready: the last joins' syncs and the first anti-entropy rounds settle. */
 const SETTLE_MS = 10_000
 
-export const idle: Figure = {
-  id: 'idle',
-  title: 'Idle CPU per node: overlay vs bare libp2p, one process per node',
-  async run (opts) {
-    const col = new Collector('idle')
-    const seconds = opts.quick ? 10 : 30
-    // BENCH_CASE='N=50' runs one size only
-    for (const n of (opts.quick ? [10] : [10, 50]).filter(n => process.env.BENCH_CASE == null || process.env.BENCH_CASE === `N=${n}`)) {
-      for (const side of [OVERLAY, BARE]) {
-        const ws = Array.from({ length: n }, (_, i) => startWorker('mesh-host.ts', { label: `idle-${side.variant}-${i}`, maxLifetimeMs: 600_000 }))
-        try {
-          // A few at a time: 50 processes loading libp2p at once starve each other past every timeout.
-          const limit = pLimit(4)
-          await Promise.all(ws.map(async w => { await limit(async () => { await hostOf(side, w) }) }))
-          const mesh = await buildMesh(side, ws, generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE }), opts.log, 5)
-          await sleep(SETTLE_MS)
-          const counters = async (): Promise<Array<{ cpuUs: number, probes?: number }>> => await ask<Msg & { cpuUs: number, probes?: number }>(ws, { type: 'counters' }, 'counters')
-          const [before, t0] = [await counters(), performance.now()]
-          await sleep(seconds * 1000)
-          const [after, ms] = [await counters(), performance.now() - t0]
-          const perNode = after.map((x, i) => (x.cpuUs - (before[i]?.cpuUs ?? 0)) / 10 / ms)
-          // Each direct probe is a PROBE and its PROBEACK: the overlay's idle membership frames, but for a DIGEST every 30 s.
-          const probeFrames = after.reduce((a, x, i) => a + 2 * ((x.probes ?? 0) - (before[i]?.probes ?? 0)), 0) / n / ms * 1000
-          const all = perNode.reduce((a, b) => a + b, 0)
-          col.add(`N=${n}`, 'CPU per node', '% of a core', 'lower', side.variant, 'libp2p', median(perNode), { nodes: n, seconds, ready: mesh.ready, perNode, ...mesh.details })
-          col.add(`N=${n}`, 'CPU, all nodes', '% of a core', 'lower', side.variant, 'libp2p', all)
-          if (side === OVERLAY) col.add(`N=${n}`, 'probe frames per node', 'frames/s', 'lower', side.variant, 'overlay', probeFrames)
-          opts.log(`${side.variant} N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} (${mesh.text}); idle ${seconds} s: median ${fmt(median(perNode))} % of a core per node, ${fmt(all)} % for all ${n}${side === OVERLAY ? `; ${fmt(probeFrames)} PROBE+PROBEACK frames per node per s` : ''}`)
-        } finally {
-          await stopAll(ws, 5000)
-        }
+export const idle = figure('idle', 'Idle CPU per node: overlay vs bare libp2p, one process per node', async (opts, col) => {
+  const seconds = opts.quick ? 10 : 30
+  for (const n of meshSizes(opts, [10, 50])) {
+    for (const side of [OVERLAY, BARE]) {
+      const ws = Array.from({ length: n }, (_, i) => startWorker('mesh-host.ts', { label: `idle-${side.variant}-${i}`, maxLifetimeMs: 600_000 }))
+      try {
+        // A few at a time: 50 processes loading libp2p at once starve each other past every timeout.
+        const limit = pLimit(4)
+        await Promise.all(ws.map(async w => { await limit(async () => { await hostOf(side, w) }) }))
+        const mesh = await buildMesh(side, ws, n, opts.log, 5)
+        await sleep(SETTLE_MS)
+        const counters = async (): Promise<Array<{ cpuUs: number, probes?: number }>> => await ask<Msg & { cpuUs: number, probes?: number }>(ws, { type: 'counters' }, 'counters')
+        const [before, t0] = [await counters(), performance.now()]
+        await sleep(seconds * 1000)
+        const [after, ms] = [await counters(), performance.now() - t0]
+        const perNode = after.map((x, i) => (x.cpuUs - (before[i]?.cpuUs ?? 0)) / 10 / ms)
+        // Each direct probe is a PROBE and its PROBEACK: the overlay's idle membership frames, but for a DIGEST every 30 s.
+        const probeFrames = after.reduce((a, x, i) => a + 2 * ((x.probes ?? 0) - (before[i]?.probes ?? 0)), 0) / n / ms * 1000
+        const all = perNode.reduce((a, b) => a + b, 0)
+        col.add(`N=${n}`, 'CPU per node', '% of a core', 'lower', side.variant, 'libp2p', median(perNode), { nodes: n, seconds, ready: mesh.ready, perNode, ...mesh.details })
+        col.add(`N=${n}`, 'CPU, all nodes', '% of a core', 'lower', side.variant, 'libp2p', all)
+        if (side === OVERLAY) col.add(`N=${n}`, 'probe frames per node', 'frames/s', 'lower', side.variant, 'overlay', probeFrames)
+        opts.log(`${side.variant} N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} (${mesh.text}); idle ${seconds} s: median ${fmt(median(perNode))} % of a core per node, ${fmt(all)} % for all ${n}${side === OVERLAY ? `; ${fmt(probeFrames)} PROBE+PROBEACK frames per node per s` : ''}`)
+      } finally {
+        await stopAll(ws, 5000)
       }
     }
-    return col.results()
   }
-}
+})

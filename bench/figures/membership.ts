@@ -1,23 +1,16 @@
 /** Membership and the opt-in idle soak, overlay only, default timings (docs/BENCHMARKS.md 5 and 8). */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
-import { Collector, runCount, fmt } from '../lib/results.ts'
-import { generateTopology } from '../lib/topology.ts'
+import { figure, meshSizes, runCount, fmt, type Collector } from '../lib/results.ts'
 import { mulberry32 } from '../lib/random.ts'
-import { OVERLAY, ask, hostOf, startHosts, buildMesh, status } from '../lib/mesh.ts'
-import { TOPOLOGY_SEED, TOPOLOGY_DEGREE } from './broadcast.ts'
-import type { Figure, RunOpts } from '../lib/types.ts'
+import { OVERLAY, TOPOLOGY_SEED, ask, hostOf, startHosts, buildMesh, status } from '../lib/mesh.ts'
+import type { RunOpts } from '../lib/types.ts'
 
 interface FalseEvents { suspect: number, failed: number, left: number }
 
 /** The first and last time any host saw `kind` for the watched member on all its nodes. */
 async function allSeen (ws: WorkerHandle[], kind: string, timeoutMs: number): Promise<{ last: bigint, first: bigint }> {
-  const rs = await Promise.all(ws.map(async w => {
-    for (;;) {
-      const m = await w.next<Msg & { lastNs: string, firstNs: string }>('all-seen', timeoutMs)
-      if (m.kind === kind) return m
-    }
-  }))
+  const rs = await Promise.all(ws.map(async w => await w.next<Msg & { lastNs: string, firstNs: string }>('all-seen', timeoutMs, m => m.kind === kind)))
   const last = rs.map(r => BigInt(r.lastNs)).reduce((a, b) => a > b ? a : b)
   return { last, first: rs.map(r => BigInt(r.firstNs)).reduce((a, b) => a < b ? a : b) }
 }
@@ -28,11 +21,10 @@ async function falseEvents (ws: WorkerHandle[]): Promise<FalseEvents> {
 }
 
 async function runOnce (n: number, run: number, opts: RunOpts, col: Collector): Promise<void> {
-  const topo = generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE })
   const ws = startHosts(n, `members-${n}`)
   const victim = startWorker('mesh-host.ts', { label: `new-member-${n}` })
   try {
-    const mesh = await buildMesh(OVERLAY, ws, topo, opts.log)
+    const mesh = await buildMesh(OVERLAY, ws, n, opts.log)
     await ask(ws, { type: 'reset' }, 'reset')
     const via = Math.floor(mulberry32(TOPOLOGY_SEED * 7 + run)() * n)
     await hostOf(OVERLAY, victim)
@@ -57,59 +49,44 @@ async function runOnce (n: number, run: number, opts: RunOpts, col: Collector): 
   }
 }
 
-export const membership: Figure = {
-  id: 'membership',
-  title: 'Membership: new member seen everywhere; killed member failed everywhere (default timings)',
-  async run (opts) {
-    const col = new Collector('membership')
-    const runs = runCount(opts, 3, 1)
-    // BENCH_CASE='N=50' runs one size only
-    const sizes = (opts.quick ? [10] : [10, 25, 50]).filter(n => process.env.BENCH_CASE == null || process.env.BENCH_CASE === `N=${n}`)
-    for (const n of sizes) for (let r = 1; r <= runs; r++) await runOnce(n, r, opts, col)
-    return col.results()
-  }
-}
+export const membership = figure('membership', 'Membership: new member seen everywhere; killed member failed everywhere (default timings)', async (opts, col) => {
+  const runs = runCount(opts, 3, 1)
+  for (const n of meshSizes(opts, [10, 25, 50])) for (let r = 1; r <= runs; r++) await runOnce(n, r, opts, col)
+})
 
-export const soak: Figure = {
-  id: 'soak',
-  title: 'Soak: false suspect/failed events in an idle overlay mesh of 50 (opt-in: --soak)',
-  optIn: true,
-  async run (opts) {
-    const col = new Collector('soak')
-    const seconds = opts.soakSec ?? 600
-    const n = 50
-    const ws = startHosts(n, 'soak', (seconds + 180) * 1000)
-    try {
-      const mesh = await buildMesh(OVERLAY, ws, generateTopology(n, TOPOLOGY_SEED, { degree: TOPOLOGY_DEGREE }), opts.log)
-      await ask(ws, { type: 'reset' }, 'reset')
-      opts.log(`N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} after ${mesh.setupSec.toFixed(1)} s (${mesh.text}); idle for ${seconds} s`)
-      const counters = async (): Promise<{ cpu: number, heap: number, t: number }> => (await ask<Msg & { cpuUs: number, heapUsed: number }>(ws, { type: 'counters' }, 'counters'))
-        .reduce((a, c) => ({ ...a, cpu: a.cpu + c.cpuUs, heap: a.heap + c.heapUsed }), { cpu: 0, heap: 0, t: Date.now() })
-      const first = await counters()
-      const cpuPerInterval: number[] = []
-      const heapPerInterval: number[] = []
-      for (let last = first, k = 0; k < 10_000 && Date.now() - first.t < seconds * 1000; k++) {
-        await sleep(Math.min(60_000, seconds * 1000 - (Date.now() - first.t)))
-        const fe = await falseEvents(ws)
-        const now = await counters()
-        cpuPerInterval.push((now.cpu - last.cpu) / 1000 / (now.t - last.t) * 100)
-        heapPerInterval.push(now.heap / 2 ** 20)
-        last = now
-        opts.log(`${((now.t - first.t) / 1000).toFixed(0)} s: false suspect ${fe.suspect}, failed ${fe.failed}, left ${fe.left}; host CPU ${fmt(cpuPerInterval.at(-1) as number)} % of a core, host heapUsed ${fmt(now.heap / 2 ** 20)} MiB`)
-      }
-      const end = await counters()
-      const cpuPct = (end.cpu - first.cpu) / 1000 / (end.t - first.t) * 100
+export const soak = figure('soak', 'Soak: false suspect/failed events in an idle overlay mesh of 50 (opt-in: --soak)', async (opts, col) => {
+  const seconds = opts.soakSec ?? 600
+  const n = 50
+  const ws = startHosts(n, 'soak', (seconds + 180) * 1000)
+  try {
+    const mesh = await buildMesh(OVERLAY, ws, n, opts.log)
+    await ask(ws, { type: 'reset' }, 'reset')
+    opts.log(`N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} after ${mesh.setupSec.toFixed(1)} s (${mesh.text}); idle for ${seconds} s`)
+    const counters = async (): Promise<{ cpu: number, heap: number, t: number }> => (await ask<Msg & { cpuUs: number, heapUsed: number }>(ws, { type: 'counters' }, 'counters'))
+      .reduce((a, c) => ({ ...a, cpu: a.cpu + c.cpuUs, heap: a.heap + c.heapUsed }), { cpu: 0, heap: 0, t: Date.now() })
+    const first = await counters()
+    const cpuPerInterval: number[] = []
+    const heapPerInterval: number[] = []
+    for (let last = first, k = 0; k < 10_000 && Date.now() - first.t < seconds * 1000; k++) {
+      await sleep(Math.min(60_000, seconds * 1000 - (Date.now() - first.t)))
       const fe = await falseEvents(ws)
-      const st = await status(ws)
-      const c = `N=${n}, ${seconds} s idle`
-      col.add(c, 'false suspect', 'events', 'lower', 'overlay', 'overlay', fe.suspect, { nodes: n, seconds, ready: mesh.ready, ...mesh.details, cpuPercentPerInterval: cpuPerInterval, heapUsedMiBPerInterval: heapPerInterval, presentAtEnd: st.map(s => s.present), suspectAtEnd: st.reduce((a, s) => a + (s.suspect ?? 0), 0) })
-      col.add(c, 'false failed', 'events', 'lower', 'overlay', 'overlay', fe.failed)
-      col.add(c, 'false left', 'events', 'lower', 'overlay', 'overlay', fe.left)
-      col.add(c, 'host CPU', '% of a core', 'lower', 'overlay', 'overlay', cpuPct)
-      opts.log(`done: false suspect ${fe.suspect}, failed ${fe.failed}, left ${fe.left}; the ${ws.length} host processes used ${fmt(cpuPct)} % of a core on average`)
-    } finally {
-      await stopAll(ws, 5000)
+      const now = await counters()
+      cpuPerInterval.push((now.cpu - last.cpu) / 1000 / (now.t - last.t) * 100)
+      heapPerInterval.push(now.heap / 2 ** 20)
+      last = now
+      opts.log(`${((now.t - first.t) / 1000).toFixed(0)} s: false suspect ${fe.suspect}, failed ${fe.failed}, left ${fe.left}; host CPU ${fmt(cpuPerInterval.at(-1) as number)} % of a core, host heapUsed ${fmt(now.heap / 2 ** 20)} MiB`)
     }
-    return col.results()
+    const end = await counters()
+    const cpuPct = (end.cpu - first.cpu) / 1000 / (end.t - first.t) * 100
+    const fe = await falseEvents(ws)
+    const st = await status(ws)
+    const c = `N=${n}, ${seconds} s idle`
+    col.add(c, 'false suspect', 'events', 'lower', 'overlay', 'overlay', fe.suspect, { nodes: n, seconds, ready: mesh.ready, ...mesh.details, cpuPercentPerInterval: cpuPerInterval, heapUsedMiBPerInterval: heapPerInterval, presentAtEnd: st.map(s => s.present), suspectAtEnd: st.reduce((a, s) => a + (s.suspect ?? 0), 0) })
+    col.add(c, 'false failed', 'events', 'lower', 'overlay', 'overlay', fe.failed)
+    col.add(c, 'false left', 'events', 'lower', 'overlay', 'overlay', fe.left)
+    col.add(c, 'host CPU', '% of a core', 'lower', 'overlay', 'overlay', cpuPct)
+    opts.log(`done: false suspect ${fe.suspect}, failed ${fe.failed}, left ${fe.left}; the ${ws.length} host processes used ${fmt(cpuPct)} % of a core on average`)
+  } finally {
+    await stopAll(ws, 5000)
   }
-}
+}, { optIn: true })

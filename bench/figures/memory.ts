@@ -4,8 +4,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
-import { Collector, runCount, fmt } from '../lib/results.ts'
-import type { Figure, RunOpts } from '../lib/types.ts'
+import { figure, runCount, fmt, type Collector } from '../lib/results.ts'
+import type { RunOpts } from '../lib/types.ts'
 
 interface Mem { rss: number, heapUsed: number, gc: boolean }
 interface Outcome { ok: number, failed: number, firstError?: string }
@@ -76,17 +76,11 @@ async function perConnection (kind: 'raw-tcp' | 'libp2p' | 'overlay', opts: RunO
   }
 }
 
-export const memory: Figure = {
-  id: 'memory',
-  title: 'Memory: idle node RSS and per-connection (overlay: per-session) cost on a listener/hub',
-  async run (opts) {
-    const col = new Collector('memory')
-    const runs = runCount(opts, 3, 1)
-    for (let r = 0; r < runs; r++) await idle(opts, col, r, runs)
-    for (let r = 0; r < runs; r++) for (const kind of ['raw-tcp', 'libp2p', 'overlay'] as const) await perConnection(kind, opts, col, r, runs)
-    return col.results()
-  }
-}
+export const memory = figure('memory', 'Memory: idle node RSS and per-connection (overlay: per-session) cost on a listener/hub', async (opts, col) => {
+  const runs = runCount(opts, 3, 1)
+  for (let r = 0; r < runs; r++) await idle(opts, col, r, runs)
+  for (let r = 0; r < runs; r++) for (const kind of ['raw-tcp', 'libp2p', 'overlay'] as const) await perConnection(kind, opts, col, r, runs)
+})
 
 /** Fan-in: L leaves in P processes, created first, start at once; timed until the hub lists L sessions and members. */
 interface Reached { reachedNs: string | null, sessions: number, present: number, rejected: number }
@@ -122,15 +116,9 @@ async function runOnce (leavesN: number, procs: number, run: number, opts: RunOp
   }
 }
 
-export const fanin: Figure = {
-  id: 'fanin',
-  title: 'Fan-in: leaves connecting to one hub at once (time until all joined, success rate)',
-  async run (opts) {
-    const col = new Collector('fanin')
-    const leaves = opts.quick ? 100 : 500
-    const procs = opts.quick ? 2 : 4
-    const runs = runCount(opts, 3, 1)
-    for (let r = 1; r <= runs; r++) await runOnce(leaves, procs, r, opts, col)
-    return col.results()
-  }
-}
+export const fanin = figure('fanin', 'Fan-in: leaves connecting to one hub at once (time until all joined, success rate)', async (opts, col) => {
+  const leaves = opts.quick ? 100 : 500
+  const procs = opts.quick ? 2 : 4
+  const runs = runCount(opts, 3, 1)
+  for (let r = 1; r <= runs; r++) await runOnce(leaves, procs, r, opts, col)
+})

@@ -1,11 +1,15 @@
 /** Throughput, RTT and dial (docs/BENCHMARKS.md 1-3): raw TCP (reference), bare libp2p and the overlay, two processes each. */
 import { REWARM_MS, startPair, stopPairs, timeBlock, type Pair } from '../lib/pair.ts'
 import type { Msg } from '../lib/proc.ts'
-import { Collector, runCount, fmt } from '../lib/results.ts'
+import { figure, onlyCase, runCount, fmt } from '../lib/results.ts'
 import type { Summary } from '../lib/stats.ts'
-import type { Figure, RunOpts } from '../lib/types.ts'
+import type { RunOpts } from '../lib/types.ts'
 
-const VARIANTS = [{ variant: 'raw-tcp', file: 'raw-tcp.ts' }, { variant: 'libp2p', file: 'bare-libp2p.ts' }, { variant: 'overlay', file: 'overlay-pair.ts' }] as const
+const VARIANTS = [
+  { variant: 'raw-tcp', file: 'baseline.ts', transport: 'tcp' },
+  { variant: 'libp2p', file: 'baseline.ts', transport: 'libp2p' },
+  { variant: 'overlay', file: 'overlay-pair.ts', transport: 'overlay' }
+] as const
 const MiB = 2 ** 20
 
 /** Runs `fn` on a fresh pair of every variant, run after run. */
@@ -13,7 +17,7 @@ async function eachPair (opts: RunOpts, listen: Record<string, unknown>, fn: (v:
   const runs = runCount(opts, 5, 1)
   for (let r = 0; r < runs; r++) {
     for (const v of VARIANTS) {
-      const pair = await startPair(v.file, v.variant, listen, 120_000)
+      const pair = await startPair(v.file, v.variant, { ...listen, transport: v.transport }, 120_000)
       try { await fn(v, pair, `run ${r + 1}/${runs} ${v.variant.padEnd(7)}`) } finally { await stopPairs([pair]) }
     }
   }
@@ -34,99 +38,81 @@ async function transfer (overlay: boolean, { server, client, target }: Pair, c: 
   return await client.request<Msg & { ns: number, bytes: number, msgs: number }>({ type: 'send', ...target, msgSize: c.msgSize, count, framed: c.framed }, 'sent', 120_000)
 }
 
-export const throughput: Figure = {
-  id: 'throughput',
-  title: 'Throughput of one stream (64 KiB chunks and 1 KiB framed messages)',
-  async run (opts) {
-    const col = new Collector('throughput')
-    // BENCH_CASE='64 KiB' runs one case only (to profile one case at a time)
-    const cases = [{ name: '64 KiB', msgSize: 65536, count: (opts.quick ? 32 : 256) * MiB / 65536, framed: false }, { name: '1 KiB', msgSize: 1024, count: (opts.quick ? 8 : 64) * MiB / 1024, framed: true }]
-      .filter(c => process.env.BENCH_CASE == null || process.env.BENCH_CASE === c.name)
-    const warmupMs = opts.quick ? 400 : 1500
-    const warmupCount = (c: Case): number => Math.max(64, Math.floor(c.count / 4))
-    await eachPair(opts, { mode: 'sink' }, async (v, pair, run) => {
-      for (const c of cases) {
-        // 2..40 untimed transfers of a quarter of the size, for >= warmupMs
-        let wn = 0
-        for (const w0 = performance.now(); wn < 40 && (wn < 2 || performance.now() - w0 < warmupMs); wn++) await transfer(v.variant === 'overlay', pair, c, warmupCount(c))
-        const res = await transfer(v.variant === 'overlay', pair, c, c.count)
-        const sec = res.ns / 1e9
-        col.add(c.name, 'MiB/s', 'MiB/s', 'higher', v.variant, 'raw-tcp', res.bytes / MiB / sec, { sec, bytes: res.bytes, warmupTransfers: wn })
-        col.add(c.name, 'msgs/s', 'msgs/s', 'higher', v.variant, 'raw-tcp', res.msgs / sec)
-        opts.log(`${run} ${c.name.padEnd(6)} ${fmt(res.bytes / MiB / sec)} MiB/s  ${fmt(res.msgs / sec)} msgs/s  (${(res.bytes / MiB).toFixed(0)} MiB in ${sec.toFixed(2)} s, after ${wn} warm-up transfers)`)
-      }
-    })
+export const throughput = figure('throughput', 'Throughput of one stream (64 KiB chunks and 1 KiB framed messages)', async (opts, col) => {
+  const cases = onlyCase([
+    { name: '64 KiB', msgSize: 65536, count: (opts.quick ? 32 : 256) * MiB / 65536, framed: false },
+    { name: '1 KiB', msgSize: 1024, count: (opts.quick ? 8 : 64) * MiB / 1024, framed: true }
+  ], c => c.name)
+  const warmupMs = opts.quick ? 400 : 1500
+  const warmupCount = (c: Case): number => Math.max(64, Math.floor(c.count / 4))
+  await eachPair(opts, { mode: 'sink' }, async (v, pair, run) => {
     for (const c of cases) {
-      for (const v of VARIANTS) {
-        const framing = v.variant === 'overlay' ? 'overlay JSON MSG frame per send(text)' : c.framed ? 'varint length prefix, one write/send() per message' : 'none (bulk)'
-        for (const m of ['MiB/s', 'msgs/s']) col.setDetails(c.name, m, v.variant, { msgSize: c.msgSize, messagesPerRun: c.count, bytesPerRun: c.msgSize * c.count, framing, warmupMessagesPerTransfer: warmupCount(c), warmupMs })
-      }
+      // 2..40 untimed transfers of a quarter of the size, for >= warmupMs
+      let wn = 0
+      for (const w0 = performance.now(); wn < 40 && (wn < 2 || performance.now() - w0 < warmupMs); wn++) await transfer(v.variant === 'overlay', pair, c, warmupCount(c))
+      const res = await transfer(v.variant === 'overlay', pair, c, c.count)
+      const sec = res.ns / 1e9
+      col.add(c.name, 'MiB/s', 'MiB/s', 'higher', v.variant, 'raw-tcp', res.bytes / MiB / sec, { sec, bytes: res.bytes, warmupTransfers: wn })
+      col.add(c.name, 'msgs/s', 'msgs/s', 'higher', v.variant, 'raw-tcp', res.msgs / sec)
+      opts.log(`${run} ${c.name.padEnd(6)} ${fmt(res.bytes / MiB / sec)} MiB/s  ${fmt(res.msgs / sec)} msgs/s  (${(res.bytes / MiB).toFixed(0)} MiB in ${sec.toFixed(2)} s, after ${wn} warm-up transfers)`)
     }
-    // msgs/s has the ratio of MiB/s (same message count)
-    return col.results().map(r => r.metric === 'msgs/s' ? { ...r, chart: false } : r)
+  })
+  for (const c of cases) {
+    for (const v of VARIANTS) {
+      const framing = v.variant === 'overlay' ? 'overlay JSON MSG frame per send(text)' : c.framed ? 'varint length prefix, one write/send() per message' : 'none (bulk)'
+      for (const m of ['MiB/s', 'msgs/s']) col.setDetails(c.name, m, v.variant, { msgSize: c.msgSize, messagesPerRun: c.count, bytesPerRun: c.msgSize * c.count, framing, warmupMessagesPerTransfer: warmupCount(c), warmupMs })
+    }
   }
-}
+}, { tableOnly: ['msgs/s'] }) // msgs/s has the ratio of MiB/s (same message count)
 
-export const dial: Figure = {
-  id: 'dial',
-  title: 'Dial latency: new connection + one 100-byte round trip (overlay: + AUTH + JOIN)',
-  async run (opts) {
-    const col = new Collector('dial')
-    const settings = { warmupMs: opts.quick ? 300 : 1500, warmupMin: opts.quick ? 5 : 20, count: opts.quick ? 30 : 200, size: 100 }
-    const ms = (us: number): number => us / 1000
-    await eachPair(opts, { mode: 'echo' }, async (v, { client, target }, run) => {
-      const res = await client.request<Msg & { totalUs: Summary, connectUs: Summary, lingering?: number, retries?: number, warmup: { iterations: number } }>({ type: 'dial', port: target.port, addr: target.addr, ...settings }, 'dial', 180_000)
-      col.add('dial+RT', 'median', 'ms', 'lower', v.variant, 'raw-tcp', ms(res.totalUs.median), { totalUs: res.totalUs, connectUs: res.connectUs, lingering: res.lingering ?? 0, retries: res.retries ?? 0, warmupDials: res.warmup.iterations })
-      col.add('dial+RT', 'p99', 'ms', 'lower', v.variant, 'raw-tcp', ms(res.totalUs.p99))
-      col.add('connect only', 'median', 'ms', 'lower', v.variant, 'raw-tcp', ms(res.connectUs.median))
-      opts.log(`${run} dial+RT median ${fmt(ms(res.totalUs.median))} ms  p99 ${fmt(ms(res.totalUs.p99))} ms  (connect ${fmt(ms(res.connectUs.median))} ms, n=${res.totalUs.n}, after ${res.warmup.iterations} warm-up)`)
-    })
-    for (const v of VARIANTS) col.setDetails('dial+RT', 'median', v.variant, settings)
-    return col.results()
-  }
-}
+export const dial = figure('dial', 'Dial latency: new connection + one 100-byte round trip (overlay: + AUTH + JOIN)', async (opts, col) => {
+  const settings = { warmupMs: opts.quick ? 300 : 1500, warmupMin: opts.quick ? 5 : 20, count: opts.quick ? 30 : 200, size: 100 }
+  const ms = (us: number): number => us / 1000
+  await eachPair(opts, { mode: 'echo' }, async (v, { client, target }, run) => {
+    const res = await client.request<Msg & { totalUs: Summary, connectUs: Summary, lingering?: number, retries?: number, warmup: { iterations: number } }>({ type: 'dial', port: target.port, addr: target.addr, ...settings }, 'dial', 180_000)
+    col.add('dial+RT', 'median', 'ms', 'lower', v.variant, 'raw-tcp', ms(res.totalUs.median), { totalUs: res.totalUs, connectUs: res.connectUs, lingering: res.lingering ?? 0, retries: res.retries ?? 0, warmupDials: res.warmup.iterations })
+    col.add('dial+RT', 'p99', 'ms', 'lower', v.variant, 'raw-tcp', ms(res.totalUs.p99))
+    col.add('connect only', 'median', 'ms', 'lower', v.variant, 'raw-tcp', ms(res.connectUs.median))
+    opts.log(`${run} dial+RT median ${fmt(ms(res.totalUs.median))} ms  p99 ${fmt(ms(res.totalUs.p99))} ms  (connect ${fmt(ms(res.connectUs.median))} ms, n=${res.totalUs.n}, after ${res.warmup.iterations} warm-up)`)
+  })
+  for (const v of VARIANTS) col.setDetails('dial+RT', 'median', v.variant, settings)
+})
 
 /** Full mode adds libp2p-sized: the bare echo sending as many bytes as the overlay's MSG, answered by as many as its ACK. */
-const RTT_VARIANTS = [...VARIANTS, { variant: 'libp2p-sized', file: 'bare-libp2p.ts' }] as const
+const RTT_VARIANTS = [...VARIANTS, { variant: 'libp2p-sized', file: 'baseline.ts', transport: 'libp2p' }] as const
 interface Wire { msgBytes: number, ackBytes: number }
 
-export const rtt: Figure = {
-  id: 'rtt',
-  title: 'Round trip of a 100-byte message on an open stream / session (overlay: sendTo + ACK)',
-  async run (opts) {
-    const col = new Collector('rtt')
-    const runs = runCount(opts, 5, 1)
-    const [size, warmupMs, warmupMin, count] = [100, opts.quick ? 700 : 2000, 500, opts.quick ? 1500 : 5000]
-    const c = `${size} B`
-    // quick mode leaves out the shaped echo: it explains the target rather than checking it
-    const variants = RTT_VARIANTS.filter(v => !opts.quick || v.variant !== 'libp2p-sized')
-    const pairs = new Map<string, Pair>()
-    let wire: Wire | undefined // the overlay's MSG and ACK sizes, from its first block
-    try {
-      for (const v of VARIANTS) pairs.set(v.variant, await startPair(v.file, v.variant, { mode: 'echo' }))
-      for (let r = 0; r < runs; r++) {
-        for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
-          const shaped = v.variant === 'libp2p-sized'
-          if (shaped && wire === undefined) throw new Error('rtt: the overlay reported no MSG/ACK sizes for libp2p-sized')
-          let pair = pairs.get(v.variant)
-          if (pair === undefined) pairs.set(v.variant, pair = await startPair(v.file, v.variant, { mode: 'echo', request: wire?.msgBytes, reply: wire?.ackBytes }))
-          const sent = shaped ? { size: wire?.msgBytes, reply: wire?.ackBytes } : { size }
-          const res = await timeBlock<Msg & { us: Summary, warmup: { iterations: number }, wire?: Wire }>(pair, { ...sent, warmupMin, count }, warmupMs)
-          if (v.variant === 'overlay') wire ??= res.wire
-          col.add(c, 'RTT median', 'µs', 'lower', v.variant, 'raw-tcp', res.us.median, { ...res.us, warmupRoundTrips: res.warmup.iterations, ...(v.variant === 'overlay' ? res.wire : shaped ? wire : undefined) })
-          col.add(c, 'RTT p99', 'µs', 'lower', v.variant, 'raw-tcp', res.us.p99)
-          opts.log(`run ${r + 1}/${runs} ${v.variant.padEnd(12)} median ${fmt(res.us.median)} µs  p99 ${fmt(res.us.p99)} µs  max ${fmt(res.us.max)} µs (n=${res.us.n}, after ${res.warmup.iterations} warm-up)`)
-        }
-      }
-    } finally {
-      await stopPairs(pairs.values())
-    }
-    for (const m of ['RTT median', 'RTT p99']) {
-      for (const v of RTT_VARIANTS) {
-        const sent = v.variant === 'libp2p-sized' ? { size: 'msgBytes out, ackBytes back: the overlay\'s MSG and ACK, measured after its first block (perRun)' } : { size }
-        col.setDetails(c, m, v.variant, { ...sent, warmupMs, rewarmMs: REWARM_MS, warmupMin, count, interleaved: true, perRunStatistic: m === 'RTT median' ? 'median' : 'p99' })
+export const rtt = figure('rtt', 'Round trip of a 100-byte message on an open stream / session (overlay: sendTo + ACK)', async (opts, col) => {
+  const runs = runCount(opts, 5, 1)
+  const [size, warmupMs, warmupMin, count] = [100, opts.quick ? 700 : 2000, 500, opts.quick ? 1500 : 5000]
+  const c = `${size} B`
+  // quick mode leaves out the shaped echo: it explains the target rather than checking it
+  const variants = RTT_VARIANTS.filter(v => !opts.quick || v.variant !== 'libp2p-sized')
+  const pairs = new Map<string, Pair>()
+  let wire: Wire | undefined // the overlay's MSG and ACK sizes, from its first block
+  try {
+    for (const v of VARIANTS) pairs.set(v.variant, await startPair(v.file, v.variant, { mode: 'echo', transport: v.transport }))
+    for (let r = 0; r < runs; r++) {
+      for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
+        const shaped = v.variant === 'libp2p-sized'
+        if (shaped && wire === undefined) throw new Error('rtt: the overlay reported no MSG/ACK sizes for libp2p-sized')
+        let pair = pairs.get(v.variant)
+        if (pair === undefined) pairs.set(v.variant, pair = await startPair(v.file, v.variant, { mode: 'echo', transport: v.transport, request: wire?.msgBytes, reply: wire?.ackBytes }))
+        const sent = shaped ? { size: wire?.msgBytes, reply: wire?.ackBytes } : { size }
+        const res = await timeBlock<Msg & { us: Summary, warmup: { iterations: number }, wire?: Wire }>(pair, { ...sent, warmupMin, count }, warmupMs)
+        if (v.variant === 'overlay') wire ??= res.wire
+        col.add(c, 'RTT median', 'µs', 'lower', v.variant, 'raw-tcp', res.us.median, { ...res.us, warmupRoundTrips: res.warmup.iterations, ...(v.variant === 'overlay' ? res.wire : shaped ? wire : undefined) })
+        col.add(c, 'RTT p99', 'µs', 'lower', v.variant, 'raw-tcp', res.us.p99)
+        opts.log(`run ${r + 1}/${runs} ${v.variant.padEnd(12)} median ${fmt(res.us.median)} µs  p99 ${fmt(res.us.p99)} µs  max ${fmt(res.us.max)} µs (n=${res.us.n}, after ${res.warmup.iterations} warm-up)`)
       }
     }
-    return col.results()
+  } finally {
+    await stopPairs(pairs.values())
   }
-}
+  for (const m of ['RTT median', 'RTT p99']) {
+    for (const v of RTT_VARIANTS) {
+      const sent = v.variant === 'libp2p-sized' ? { size: 'msgBytes out, ackBytes back: the overlay\'s MSG and ACK, measured after its first block (perRun)' } : { size }
+      col.setDetails(c, m, v.variant, { ...sent, warmupMs, rewarmMs: REWARM_MS, warmupMin, count, interleaved: true, perRunStatistic: m === 'RTT median' ? 'median' : 'p99' })
+    }
+  }
+})

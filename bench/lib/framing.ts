@@ -1,4 +1,4 @@
-/** The baselines' ends: varint length-prefix framing (lpStream's format), a counting sink, an echo client. */
+/** The baselines' framing: varint length prefixes (lpStream's format) and a counting sink. */
 import * as varint from 'uint8-varint'
 
 /** varint(payload.length) || payload */
@@ -51,25 +51,5 @@ export function sink (exp: { bytes: number, frames: number }, ack: () => void): 
     if (exp.frames > 0) for (const c of chunksOf(data)) counter.push(c)
     else bytes += data.byteLength
     if (!acked && (exp.frames > 0 ? counter.frames >= exp.frames : bytes >= exp.bytes)) { acked = true; ack() }
-  }
-}
-
-/** `roundTrip(buf)` writes and resolves once `reply` bytes (default: as many as sent) came back through `received(n)`. */
-export function echoClient (write: (buf: Uint8Array) => Promise<void> | void, reply?: number): { roundTrip: (buf: Uint8Array) => Promise<void>, received: (n: number) => void, closed: (err: Error) => void } {
-  let [got, expected] = [0, 0]
-  let pending: (() => void) | undefined
-  let failed: Error | undefined
-  const wake = (): void => { const p = pending; pending = undefined; p?.() }
-  return {
-    received: (n) => { got += n; if (got >= expected) wake() },
-    closed: (err) => { failed = err; wake() },
-    roundTrip: async (buf) => {
-      if (failed !== undefined) throw failed
-      expected += reply ?? buf.length
-      const p = new Promise<void>(resolve => { pending = resolve })
-      await write(buf)
-      await p
-      if (got < expected && failed !== undefined) throw failed
-    }
   }
 }

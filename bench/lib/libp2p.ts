@@ -5,9 +5,6 @@ import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 
-export const RAW_PROTOCOL = '/bench/raw/1.0.0'
-export const ECHO_PROTOCOL = '/bench/echo/1.0.0'
-
 /** A bare node, listening on 127.0.0.1 unless `listen` is false; `services` for gossip.ts. */
 export async function createBareNode<S extends ServiceMap = ServiceMap> (listen = true, services?: Record<string, (components: any) => unknown>): Promise<Libp2p<S>> {
   return await createLibp2p({

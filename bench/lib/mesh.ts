@@ -2,7 +2,10 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import pLimit from 'p-limit'
 import { startWorker, type Msg, type WorkerHandle } from './proc.ts'
-import { degrees, type Topology } from './topology.ts'
+import { degrees, generateTopology, type Topology } from './topology.ts'
+
+/** The mesh figures' topology seed (mean degree 6, docs/BENCHMARKS.md 4); runs seed their random picks from it too. */
+export const TOPOLOGY_SEED = 42
 
 const workersFor = (n: number): number => n <= 10 ? 2 : n <= 25 ? 3 : 4
 
@@ -59,12 +62,12 @@ export async function status (ws: WorkerHandle[]): Promise<NodeStatus[]> {
   return (await ask<Msg & { nodes: NodeStatus[] }>(ws, { type: 'status' }, 'status')).flatMap(s => s.nodes).sort((a, b) => a.index - b.index)
 }
 
-export interface BuiltMesh { addrs: Record<string, string>, dialFailed: number, ready: boolean, setupSec: number, text: string, details: Record<string, unknown> }
+export interface BuiltMesh { topo: Topology, addrs: Record<string, string>, dialFailed: number, ready: boolean, setupSec: number, text: string, details: Record<string, unknown> }
 
 /** `connecting`: how many hosts dial their edges at once (one node per process: 175 handshakes at once on 2 cores time out). */
-export async function buildMesh (side: MeshSide, ws: WorkerHandle[], topo: Topology, log: (m: string) => void, connecting = ws.length): Promise<BuiltMesh> {
+export async function buildMesh (side: MeshSide, ws: WorkerHandle[], n: number, log: (m: string) => void, connecting = ws.length): Promise<BuiltMesh> {
   const t0 = Date.now()
-  const n = topo.n
+  const topo = generateTopology(n, TOPOLOGY_SEED, { degree: 6 })
   await Promise.all(ws.map(async w => { await hostOf(side, w) }))
   const defer = side.variant === 'overlay'
   let created = await Promise.all(ws.map(async (w, k) => await w.request<Msg & { addrs: Record<string, string> }>(
@@ -83,5 +86,5 @@ export async function buildMesh (side: MeshSide, ws: WorkerHandle[], topo: Topol
     ready = st.length === n && st.every(s => side.ready(s, deg[s.index] ?? 0, n))
     if (!ready) await sleep(250)
   }
-  return { addrs, dialFailed, ready, setupSec: (Date.now() - t0) / 1000, ...side.describe(st) }
+  return { topo, addrs, dialFailed, ready, setupSec: (Date.now() - t0) / 1000, ...side.describe(st) }
 }

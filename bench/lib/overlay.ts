@@ -51,19 +51,6 @@ function followEvents (node: OverlayNode): void {
   onCleanup(async () => { child.kill('SIGKILL') })
 }
 
-/** Whether `node` lists `name` as a present (alive or suspect) member. */
-export const isMember = (node: OverlayNode, name: string): boolean =>
-  node.members().some(m => !m.self && m.name === name && (m.state === 'alive' || m.state === 'suspect'))
-
-/** Polls `cond` every `intervalMs` until true; throws after `timeoutMs`. */
-export async function waitUntil (cond: () => boolean, timeoutMs: number, what: string, intervalMs = 10): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timeout after ${timeoutMs} ms: ${what}`)
-    await sleep(intervalMs)
-  }
-}
-
 /** A one-line ASCII text of exactly `size` characters. */
 export const textOf = (size: number): string => 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(size / 36)).slice(0, size)
 

@@ -19,7 +19,7 @@ export class WorkerHandle {
   readonly label: string
   readonly child: ChildProcess
   private readonly inbox: Msg[] = []
-  private readonly waiters: Array<{ type: string, resolve: (m: Msg) => void, reject: (e: Error) => void }> = []
+  private readonly waiters: Array<{ type: string, where?: (m: Msg) => boolean, resolve: (m: Msg) => void, reject: (e: Error) => void }> = []
   private exitInfo: string | undefined
   private stderrTail = ''
   private readonly exited: Promise<void>
@@ -51,7 +51,7 @@ export class WorkerHandle {
   private rejectAll (err: Error): void { for (const w of this.waiters.splice(0)) w.reject(err) }
   private deliver (m: Msg): void {
     if (m.type === 'error') return this.rejectAll(new Error(`worker ${this.label} reported: ${String(m.message)}`))
-    const i = this.waiters.findIndex(w => w.type === m.type)
+    const i = this.waiters.findIndex(w => w.type === m.type && (w.where?.(m) ?? true))
     if (i >= 0) this.waiters.splice(i, 1)[0]?.resolve(m)
     else this.inbox.push(m)
   }
@@ -61,9 +61,9 @@ export class WorkerHandle {
     this.child.send(m)
   }
 
-  /** The next message of `type` (or one already queued). */
-  async next<T extends Msg = Msg>(type: string, timeoutMs: number): Promise<T> {
-    const i = this.inbox.findIndex(m => m.type === type)
+  /** The next message of `type` that `where` accepts (or one already queued). */
+  async next<T extends Msg = Msg>(type: string, timeoutMs: number, where?: (m: T) => boolean): Promise<T> {
+    const i = this.inbox.findIndex(m => m.type === type && (where?.(m as T) ?? true))
     if (i >= 0) return this.inbox.splice(i, 1)[0] as T
     if (this.exitInfo !== undefined) throw this.error(this.exitInfo)
     return await new Promise<T>((resolve, reject) => {
@@ -71,7 +71,7 @@ export class WorkerHandle {
         this.waiters.splice(this.waiters.indexOf(waiter), 1)
         reject(this.error(`timeout after ${timeoutMs} ms waiting for '${type}'`))
       }, timeoutMs)
-      const waiter = { type, resolve: (m: Msg) => { clearTimeout(timer); resolve(m as T) }, reject: (e: Error) => { clearTimeout(timer); reject(e) } }
+      const waiter = { type, where: where as ((m: Msg) => boolean) | undefined, resolve: (m: Msg) => { clearTimeout(timer); resolve(m as T) }, reject: (e: Error) => { clearTimeout(timer); reject(e) } }
       this.waiters.push(waiter)
     })
   }

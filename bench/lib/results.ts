@@ -1,8 +1,14 @@
 /** Building Results in figures, and number formatting. */
 import { summarize } from './stats.ts'
-import type { Better, Result, RunOpts } from './types.ts'
+import type { Better, Figure, Result, RunOpts } from './types.ts'
 
 export const runCount = (opts: RunOpts, full: number, quick: number): number => opts.runs != null && opts.runs > 0 ? opts.runs : opts.quick ? quick : full
+
+/** BENCH_CASE='N=50' (or '64 KiB') runs one case only, e.g. to profile it. */
+export const onlyCase = <T>(cases: T[], name: (c: T) => string): T[] => cases.filter(c => process.env.BENCH_CASE == null || process.env.BENCH_CASE === name(c))
+
+/** The mesh figures' sizes: N=10 in quick mode. */
+export const meshSizes = (opts: RunOpts, full: number[]): number[] => onlyCase(opts.quick ? [10] : full, n => `N=${n}`)
 
 export type ResultSpec = Omit<Result, 'summary' | 'chart'>
 
@@ -32,6 +38,20 @@ export class Collector {
   }
 
   results (): Result[] { return [...this.entries.values()].map(makeResult) }
+}
+
+/** A figure whose `body` adds its rows; `tableOnly` metrics stay out of the charts (their ratio repeats another row's). */
+export function figure (id: string, title: string, body: (opts: RunOpts, col: Collector) => Promise<void>, more: { optIn?: boolean, tableOnly?: string[] } = {}): Figure {
+  return {
+    id,
+    title,
+    ...(more.optIn === true ? { optIn: true } : {}),
+    async run (opts) {
+      const col = new Collector(id)
+      await body(opts, col)
+      return col.results().map(r => more.tableOnly?.includes(r.metric) === true ? { ...r, chart: false } : r)
+    }
+  }
 }
 
 export function fmt (v: number, digits = 3): string {

@@ -1,4 +1,4 @@
-/** Child side of the workers: commands one at a time; a throw replies `error`; exits after BENCH_WORKER_MAX_MS or with its parent. */
+/** Child side of the workers: commands one at a time; a throw replies `error`; exits after BENCH_WORKER_MAX_MS or with its parent. Pairwise ends: runPairWorker. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import pLimit from 'p-limit'
 import { summarize, type Summary } from './stats.ts'
@@ -81,7 +81,7 @@ export async function attempts (n: number, concurrency: number, fn: (i: number) 
  * Untimed warm-up (>= warmupMin iterations and warmupMs: V8 optimises the libp2p path only after a few
  * thousand round trips), then `count` timed iterations of `once`, which returns its samples in µs.
  */
-export async function timeLoop (once: () => Promise<number[]>, msg: Msg, maxIters: number): Promise<{ summaries: Summary[], warmup: { iterations: number, ms: number } }> {
+async function timeLoop (once: () => Promise<number[]>, msg: Msg, maxIters: number): Promise<{ summaries: Summary[], warmup: { iterations: number, ms: number } }> {
   const t0 = performance.now()
   let i = 0
   while (i < maxIters && (i < Number(msg.warmupMin ?? 0) || performance.now() - t0 < Number(msg.warmupMs ?? 0))) { await once(); i++ }
@@ -89,4 +89,36 @@ export async function timeLoop (once: () => Promise<number[]>, msg: Msg, maxIter
   const series: number[][] = []
   for (let k = 0; k < Number(msg.count); k++) (await once()).forEach((v, j) => (series[j] ??= []).push(v))
   return { summaries: series.map(summarize), warmup }
+}
+
+/** The pairwise workers' commands (listen, expect, send, rtt, dial), run the same way for every variant's ends. */
+export interface PairEnds {
+  listen: (msg: Msg) => Promise<Record<string, unknown>>
+  expect: (msg: Msg) => void
+  send: (msg: Msg) => Promise<Record<string, unknown>>
+  /** An open stream (session): `roundTrip(arg)` is timed as is (no wrapper in the timed region); `close` adds to the reply. */
+  echo: (msg: Msg) => Promise<{ roundTrip: (arg: any) => Promise<unknown>, arg: unknown, close: () => Promise<Record<string, unknown> | undefined> }>
+  /** `once` dials, does one round trip and hangs up: [µs to done, µs to connected]; `done` adds to the reply. */
+  dialer: (msg: Msg) => Promise<{ once: () => Promise<number[]>, done: () => Promise<Record<string, unknown>> }>
+}
+
+export function runPairWorker (ends: PairEnds): void {
+  runWorker(async (msg, reply) => {
+    switch (msg.type) {
+      case 'listen': return reply({ type: 'listening', ...await ends.listen(msg) })
+      case 'expect': ends.expect(msg); return reply({ type: 'expecting' })
+      case 'send': return reply({ type: 'sent', ...await ends.send(msg) })
+      case 'rtt': {
+        const { roundTrip, arg, close } = await ends.echo(msg)
+        const { summaries, warmup } = await timeLoop(async () => { const t0 = nowNs(); await roundTrip(arg); return [usSince(t0)] }, msg, 200_000)
+        return reply({ type: 'rtt', us: summaries[0], warmup, ...await close() })
+      }
+      case 'dial': {
+        const { once, done } = await ends.dialer(msg)
+        const { summaries, warmup } = await timeLoop(once, msg, 2000)
+        return reply({ type: 'dial', totalUs: summaries[0], connectUs: summaries[1], warmup, ...await done() })
+      }
+      default: throw new Error(`unknown command ${msg.type}`)
+    }
+  })
 }

@@ -22,7 +22,7 @@ const pairs: Array<{ name: string, pair: Pair, medians: number[] }> = []
 const f1 = (x: number): string => x.toFixed(1)
 try {
   for (const [i, t] of trees.entries()) pairs.push({ name: i === 0 ? 'a' : 'b', pair: await startPair(path.relative(workers, path.resolve(t, 'bench', 'workers', 'overlay-pair.ts')), `ab-${i}`, { mode: 'echo' }), medians: [] })
-  pairs.push({ name: 'echo', pair: await startPair('bare-libp2p.ts', 'echo', { mode: 'echo' }), medians: [] })
+  pairs.push({ name: 'echo', pair: await startPair('baseline.ts', 'echo', { mode: 'echo', transport: 'libp2p' }), medians: [] })
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? pairs : [...pairs].reverse()
     // the first block of each pair warms it up as the RTT figure does; later ones only briefly

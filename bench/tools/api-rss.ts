@@ -7,6 +7,8 @@
  *   node bench/tools/api-rss.ts [nodes=1] [rounds=3]
  */
 import { spawnSync } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { median } from '../lib/stats.ts'
@@ -14,16 +16,18 @@ import { median } from '../lib/stats.ts'
 const here = fileURLToPath(import.meta.url)
 const MiB = 2 ** 20
 
-if (process.argv[2] === '--child') {
+// The parent spawns `--child VARIANT COUNT` for each reading.
+const { values: { child }, positionals } = parseArgs({ options: { child: { type: 'string' } }, allowPositionals: true, strict: true })
+if (child !== undefined) {
   const { mkdtemp, rm } = await import('node:fs/promises')
   const { tmpdir } = await import('node:os')
   const { join } = await import('node:path')
   // The build, as the CLI runs it (npm run build first); the sources otherwise.
   const built = new URL('../../dist/src/index.js', import.meta.url)
   const { createOverlayNode } = await import(existsSync(built) ? built.href : '../../src/index.ts') as typeof import('../../src/index.ts')
-  const variant = process.argv[3] as string
+  const variant = child
   const api = variant !== 'off'
-  const count = Number(process.argv[4])
+  const count = Number(positionals[0])
   const dir = await mkdtemp(join(tmpdir(), 'api-rss-'))
   const nodes: Array<Awaited<ReturnType<typeof createOverlayNode>>> = []
   for (let i = 0; i < count; i++) {
@@ -36,7 +40,7 @@ if (process.argv[2] === '--child') {
     const { get } = await import('node:http')
     await new Promise<void>((resolve, reject) => { get(`${nodes[0]?.apiUrl ?? ''}/healthz`, res => { res.resume(); res.on('end', resolve) }).on('error', reject) })
   }
-  await new Promise(resolve => setTimeout(resolve, 2_000))
+  await sleep(2_000)
   for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.()
   const m = process.memoryUsage()
   if (process.env.API_RSS_DEBUG !== undefined) process.stderr.write(`${variant}: rss ${(m.rss / MiB).toFixed(1)} heapTotal ${(m.heapTotal / MiB).toFixed(1)} heapUsed ${(m.heapUsed / MiB).toFixed(1)} external ${(m.external / MiB).toFixed(1)}\n`)
@@ -44,7 +48,7 @@ if (process.argv[2] === '--child') {
   await Promise.all(nodes.map(async n => { await n.stop() }))
   await rm(dir, { recursive: true, force: true })
 } else {
-  const [count, rounds] = [Number(process.argv[2] ?? 1), Number(process.argv[3] ?? 3)]
+  const [count, rounds] = [Number(positionals[0] ?? 1), Number(positionals[1] ?? 3)]
   const read = (variant: string): number => {
     const r = spawnSync(process.execPath, ['--expose-gc', here, '--child', variant, String(count)], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'inherit'] })
     return (JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { rss: number }).rss / MiB

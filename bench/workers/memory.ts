@@ -12,7 +12,6 @@ let server: net.Server | undefined
 let countConnections = (): number => 0
 let hub: OverlayNode | undefined
 const hubCount = { sessions: 0, present: 0, rejected: 0 } // O(1) per event
-let hubChanged = (): void => {}
 const outcome = { attempts: 0, failedAttempts: 0, errors: {} as Record<string, number> }
 
 onCleanup(async () => {
@@ -59,9 +58,9 @@ runWorker(async (msg, reply) => {
       if (msg.kind === 'overlay') {
         const h = hub = await (await import('../lib/overlay.ts')).startBenchNode({ mode: 'hub', name: 'hub' })
         h.addEventListener('rejected', () => { hubCount.rejected++ })
-        h.addEventListener('session', (evt) => { hubCount.sessions += evt.detail.action === 'open' ? 1 : -1; hubChanged() })
-        h.addEventListener('joined', () => { hubCount.present++; hubChanged() })
-        h.addEventListener('left', () => { hubCount.present--; hubChanged() })
+        h.addEventListener('session', (evt) => { hubCount.sessions += evt.detail.action === 'open' ? 1 : -1 })
+        h.addEventListener('joined', () => { hubCount.present++ })
+        h.addEventListener('left', () => { hubCount.present-- })
         countConnections = () => h.sessions().length
         return reply({ type: 'holding', addr: loopbackAddr(h) })
       }
@@ -74,17 +73,11 @@ runWorker(async (msg, reply) => {
     case 'wait-sessions': {
       const h = hub
       if (h === undefined) throw new Error('no overlay hub here')
-      const reachedNs = await new Promise<bigint | null>((resolve) => {
-        const timer = setTimeout(() => { hubChanged = () => {}; resolve(null) }, Number(msg.timeoutMs ?? 60_000))
-        hubChanged = () => {
-          if (hubCount.sessions < Number(msg.count) || hubCount.present < Number(msg.count)) return
-          const t = nowNs()
-          clearTimeout(timer)
-          hubChanged = () => {}
-          resolve(t)
-        }
-        hubChanged()
-      })
+      const { pEvent } = await import('p-event')
+      const all = (): boolean => hubCount.sessions >= Number(msg.count) && hubCount.present >= Number(msg.count)
+      // the hub's counting listeners were added first, so they have run when `all` is asked
+      const reached = all() || await pEvent(h as any, ['session', 'joined'], { filter: all, timeout: Number(msg.timeoutMs ?? 60_000) }).then(() => true, () => false)
+      const reachedNs = reached ? nowNs() : null
       const present = h.members().filter(m => !m.self && (m.state === 'alive' || m.state === 'suspect')).length
       return reply({ type: 'sessions-reached', reachedNs: reachedNs === null ? null : String(reachedNs), sessions: h.sessions().length, present, rejected: hubCount.rejected })
     }
@@ -95,13 +88,13 @@ runWorker(async (msg, reply) => {
       }
       assertLoopback(String(msg.addr))
       if (msg.kind === 'overlay') {
-        const { waitUntil } = await import('../lib/overlay.ts')
+        const { waitFor } = await import('../../test/helpers/wait-for.ts')
         return reply({
           type: 'connected',
           ...await attempts(count, concurrency, async (i) => {
             const l = await leaf(String(msg.addr), name(i))
             await l.start()
-            await waitUntil(() => l.sessions().length > 0, 30_000, `leaf ${i} session`, 20)
+            await waitFor(() => l.sessions().length > 0, { timeout: 30_000, message: `leaf ${i} session` })
           })
         })
       }

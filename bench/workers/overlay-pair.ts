@@ -1,9 +1,10 @@
 /** The overlay's ends, a hub and a leaf; maxFrameBytes 1 MiB, as a 64 KiB text and its envelope exceed the default. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { multiaddr } from '@multiformats/multiaddr'
-import { nowNs, usSince, assertLoopback, reply } from '../lib/worker.ts'
-import { runPairWorker } from '../lib/pair-worker.ts'
-import { startBenchNode, waitUntil, isMember, textOf, directFrameSizes, type OverlayNode } from '../lib/overlay.ts'
+import { nowNs, usSince, assertLoopback, reply, runPairWorker } from '../lib/worker.ts'
+import { waitFor } from '../../test/helpers/wait-for.ts'
+import { isMember } from '../../test/helpers/create-nodes.ts'
+import { startBenchNode, textOf, directFrameSizes, type OverlayNode } from '../lib/overlay.ts'
 import { loopbackAddr } from '../lib/libp2p.ts'
 
 const limits = { maxFrameBytes: 1024 * 1024 }
@@ -15,7 +16,7 @@ let done = true
 /** The leaf for send/rtt: bootstrapped to the hub, with its session open (and the hub a member, if named). */
 async function leafFor (addr: unknown, hubName?: string): Promise<OverlayNode> {
   const l = leaf ??= await startBenchNode({ mode: 'leaf', name: `leaf-${process.pid}`, listen: [], bootstrap: [String(addr)], limits })
-  await waitUntil(() => l.sessions().length > 0 && (hubName === undefined || isMember(l, hubName)), 15_000, 'leaf session with the hub')
+  await waitFor(() => l.sessions().length > 0 && (hubName === undefined || isMember(l, hubName)), { timeout: 15_000, interval: 10, message: 'leaf session with the hub' })
   return l
 }
 
