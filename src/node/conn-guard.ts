@@ -6,7 +6,6 @@
  * (pending limit, maxConnections, per-IP rate) is counted. Outbound connections are never touched.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { ErrorCode } from '../protocol/frames.ts'
 import { IpLedger } from './ip-ledger.ts'
 import type { IpLedgerCounters, IpLimits } from './ip-ledger.ts'
 import type { Connection, ConnectionGater, Libp2p, MultiaddrConnection } from '@libp2p/interface'
@@ -168,12 +167,10 @@ export class ConnGuard {
   }
 
   /**
-   * A peer failed AUTH with `code`: charged to the address of its inbound connection (never to peers
-   * we dialled). A timeout is not charged: a slow link or a busy node times honest clients out, and
-   * one address may be many clients; what a silent peer holds is bounded by the deadlines and caps.
+   * A peer failed AUTH in a way that bans it: charged to the address of its inbound connection (never
+   * to peers we dialled). Timeouts ban nobody (stream-session.ts), so they never come here.
    */
-  authFailed (peerId: string, code: string): void {
-    if (code === ErrorCode.authTimeout) return
+  authFailed (peerId: string): void {
     let conns: Connection[]
     try {
       conns = this.libp2p?.getConnections(peerIdFromString(peerId)) ?? []

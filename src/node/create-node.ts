@@ -177,7 +177,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
       rejected: (peer, code, message, ban) => {
         if (ban) {
           this.bans.ban(peer)
-          this.guard.authFailed(peer, code)
+          this.guard.authFailed(peer)
         }
         this.emitEvent({ type: 'rejected', peerId: peer, code, message })
       }

@@ -9,6 +9,7 @@
  * would be refusing here.
  */
 import type { Frame } from './frames.ts'
+import type { OverlayConfig } from '../config/defaults.ts'
 
 /** A bucket of `burst` tokens that refills at `perSecond`; each frame takes one. */
 export class TokenBucket {
@@ -39,16 +40,8 @@ export class TokenBucket {
   get rested (): boolean { return this.tokens >= this.burst / 2 }
 }
 
-export interface RateLimits {
-  msgPerSecond: number
-  msgBurst: number
-  /** The message bucket of a text client's session. */
-  textMsgPerSecond: number
-  textMsgBurst: number
-  controlPerSecond: number
-  controlBurst: number
-  rateExcessCutMs: number
-}
+/** The rate keys of the config's limits (text*: the message bucket of a text client's session). */
+export type RateLimits = Pick<OverlayConfig['limits'], 'msgPerSecond' | 'msgBurst' | 'textMsgPerSecond' | 'textMsgBurst' | 'controlPerSecond' | 'controlBurst' | 'rateExcessCutMs'>
 
 export const Verdict = { pass: 'pass', drop: 'drop', cut: 'cut' } as const
 export type Verdict = typeof Verdict[keyof typeof Verdict]
