@@ -150,6 +150,14 @@ export class Dissemination {
     if (this.everyoneHas(q)) this.queue.delete(key)
   }
 
+  /** `l` got our roster, which holds the state every queued update carries (or newer). */
+  greeted (l: Link): void {
+    for (const [key, q] of this.queue) {
+      q.has.add(l.peer)
+      if (this.everyoneHas(q)) this.queue.delete(key)
+    }
+  }
+
   /**
    * A PROBE or PROBEACK is about to go to `l` (at once): up to PIGGYBACK_MAX queued updates it lacks
    * wait for it, so they share its write.

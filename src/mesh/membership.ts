@@ -237,10 +237,11 @@ export class Membership {
     return out
   }
 
-  /** Sends our claim and the roster to a new neighbour. */
+  /** Sends our claim and the roster to a new neighbour: it then has every update we hold for gossip. */
   greet (l: Link, frames: MemberFrame[]): void {
     l.send(this.selfFrame(MemberState.alive))
     for (const f of frames) l.send(f)
+    this.gossip.greeted(l)
   }
 
   members (): Array<Pick<Member, 'name' | 'peerId' | 'state' | 'since' | 'addrs' | 'inc' | 'mode' | 'host'> & { self: boolean, lastHeard: number | null }> {

@@ -93,6 +93,21 @@ describe('dissemination - membership news', () => {
     assert.equal(core.reduce((n, l) => n + news(l, 'x'), 0), GOSSIP_FANOUT, 'nothing more sent')
   })
 
+  it('dissemination - a neighbour greeted with our roster has every queued update: none is sent to it again', () => {
+    const core = [link('a'), link('b'), link('c'), link('d'), link('e')]
+    const ctx = context(500, core)
+    const d = new Dissemination(ctx)
+    d.publish(member('x', { state: 'failed' }), core[0])
+    assert.equal(d.size, 1, 'one neighbour still lacks it')
+    const newcomer = link('newcomer')
+    ctx.links.set(newcomer.peer, newcomer)
+    d.greeted(newcomer)
+    assert.equal(d.size, 1, 'the neighbour that lacked it still does')
+    for (const l of [...core, newcomer]) d.piggyback(l)
+    assert.equal(news(newcomer, 'x'), 0, 'the roster told the newcomer already')
+    assert.equal(d.size, 0, 'the last neighbour got it: it leaves the queue')
+  })
+
   it('dissemination - a newer update about a member replaces the queued one; suspicions by different accusers queue apart', () => {
     const ctx = context(10, [])
     const d = new Dissemination(ctx)
