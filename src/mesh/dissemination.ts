@@ -123,9 +123,12 @@ export class Dissemination {
     this.arm()
   }
 
-  /** A gossip round after GOSSIP_INTERVAL_MS, while updates wait (an idle node arms no timer). */
+  /**
+   * A gossip round after GOSSIP_INTERVAL_MS, while a core neighbour lacks a queued update. An idle
+   * node, or a hub holding only leaves, arms no timer: a neighbour that opens later gets our roster.
+   */
   private arm (): void {
-    if (this.timer !== undefined || this.queue.size === 0 || this.ctx.leaving) return
+    if (this.timer !== undefined || this.ctx.leaving || !this.someoneLacks()) return
     this.timer = this.ctx.env.setTimeout(() => {
       this.timer = undefined
       this.round()
@@ -185,6 +188,11 @@ export class Dissemination {
     l.send(q.bytes, when)
     q.has.add(l.peer)
     if (++q.sent >= q.limit || this.everyoneHas(q)) this.queue.delete(key)
+  }
+
+  private someoneLacks (): boolean {
+    for (const q of this.queue.values()) if (!this.everyoneHas(q)) return true
+    return false
   }
 
   private everyoneHas (q: Queued): boolean {

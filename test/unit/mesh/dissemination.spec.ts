@@ -156,6 +156,24 @@ describe('dissemination - membership news', () => {
     assert.equal(ctx.stats.gossipRounds, rounds, 'nothing queued: no more rounds')
   })
 
+  it('dissemination - no gossip round runs while no core neighbour lacks a queued update (a hub holding only leaves, or the one that lacked it left)', () => {
+    const clock = new VirtualClock(4)
+    const leaves = [link('leaf0', 'leaf'), link('leaf1', 'leaf')]
+    const ctx = context(10, leaves, clock.env())
+    const d = new Dissemination(ctx)
+    d.publish(member('news', { state: 'failed' }), undefined)
+    clock.runUntil(clock.now() + 20 * GOSSIP_INTERVAL_MS)
+    assert.equal(ctx.stats.gossipRounds, 0, 'only leaves: they got it at once, nobody to gossip to')
+
+    const core = Array.from({ length: 4 }, (_, i) => link(`c${i}`))
+    for (const l of core) ctx.links.set(l.peer, l)
+    d.publish(member('later', { state: 'failed' }), undefined)
+    const lacking = core.find(l => news(l, 'later') === 0) as FakeLink
+    ctx.links.delete(lacking.peer) // the one core neighbour that lacked it goes away before a round
+    clock.runUntil(clock.now() + 20 * GOSSIP_INTERVAL_MS)
+    assert.ok(ctx.stats.gossipRounds <= 1, `one round at most finds nobody lacking it, then no timer (${ctx.stats.gossipRounds} rounds)`)
+  })
+
   it('dissemination - the queue holds at most GOSSIP_QUEUE_MAX updates; the oldest goes first (gossipDropped)', () => {
     const ctx = context(10, [])
     const d = new Dissemination(ctx)
