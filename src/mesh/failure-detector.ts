@@ -41,8 +41,10 @@ const ORPHAN_PROBES_PER_PERIOD = 4
 export const STALL_MS = 250
 /** At most this many stalls excuse one probe phase. */
 const STALL_RETRIES = 2
+/** Weight of a new sample in a neighbour's smoothed probe round trip (TCP's SRTT gain). */
+const RTT_GAIN = 0.125
 
-interface Probe { target: string, timer: TimerHandle, phase: 'direct' | 'indirect', stalls: number }
+interface Probe { target: string, timer: TimerHandle, phase: 'direct' | 'indirect', stalls: number, sentAt: number }
 interface Suspicion { inc: number, start: number, by: Set<string>, timer: TimerHandle }
 
 export class FailureDetector {
@@ -63,6 +65,8 @@ export class FailureDetector {
   private readonly probedBy = new Map<string, number>()
   /** Lifeguard local health: 0 = healthy. */
   private health = 0
+  /** Smoothed PROBE-to-PROBEACK round trip (ms) per neighbour. */
+  private readonly rtt = new Map<string, number>()
 
   constructor (ctx: MeshContext, membership: Membership) {
     this.ctx = ctx
@@ -71,6 +75,9 @@ export class FailureDetector {
   }
 
   get healthScore (): number { return this.health }
+
+  /** The smoothed round trip (ms) of our direct probes to neighbour `peer`, if one was answered. */
+  rttOf (peer: string): number | undefined { return this.rtt.get(peer) }
 
   /** One protocol period: probe the next neighbour, and a few members no link reaches. */
   tick (): void {
@@ -123,7 +130,7 @@ export class FailureDetector {
     ctx.stats.probes++
     this.membership.gossip.piggyback(link)
     link.send({ type: 'PROBE', n }, Urgency.now)
-    const probe: Probe = { target, phase: 'direct', stalls: 0, timer: undefined }
+    const probe: Probe = { target, phase: 'direct', stalls: 0, timer: undefined, sentAt: ctx.now() }
     this.probes.set(n, probe)
     this.wait(probe, () => { this.indirect(n, target) })
   }
@@ -154,7 +161,7 @@ export class FailureDetector {
     const frame: ProbeFrame = { type: 'PROBE', n, target, origin: ctx.self, hops: 0 }
     for (const h of helpers) h.send(frame, Urgency.now)
     ctx.stats.indirectProbes += helpers.length
-    const probe: Probe = { target, phase: 'indirect', stalls: this.probes.get(n)?.stalls ?? 0, timer: undefined }
+    const probe: Probe = { target, phase: 'indirect', stalls: this.probes.get(n)?.stalls ?? 0, timer: undefined, sentAt: ctx.now() }
     this.probes.set(n, probe)
     // Nobody to ask (a hub that holds only leaves): waiting for answers that cannot come only delays.
     if (helpers.length === 0) { this.failed(n); return }
@@ -215,6 +222,11 @@ export class FailureDetector {
     if (probe === undefined || (f.target === undefined ? l.peer : f.origin) !== probe.target) return
     if (f.target !== undefined && !ctx.verifier.verifyBy(f, probe.target)) { ctx.stats.probeForged++; return }
     ctx.env.clearTimeout(probe.timer)
+    if (probe.phase === 'direct') {
+      const ms = ctx.now() - probe.sentAt
+      const prev = this.rtt.get(probe.target)
+      this.rtt.set(probe.target, prev === undefined ? ms : prev + RTT_GAIN * (ms - prev))
+    }
     this.probes.delete(f.n)
     this.probing.delete(probe.target)
     this.behind.delete(probe.target)
@@ -297,6 +309,7 @@ export class FailureDetector {
   /** A link closed without EXIT: its member is probed by routed probes; if it fails, so are those routed through it. */
   linkClosed (peer: string, reason: string, routedVia: string[]): void {
     this.probedBy.delete(peer)
+    this.rtt.delete(peer)
     if (reason === 'exit' || reason === 'duplicate') return
     this.orphans.add(peer)
     if (routedVia.length > 0) this.behind.set(peer, routedVia)
@@ -310,6 +323,7 @@ export class FailureDetector {
     this.suspicions.clear()
     this.behind.clear()
     this.probedBy.clear()
+    this.rtt.clear()
     this.membership.gossip.stop()
   }
 

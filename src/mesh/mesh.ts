@@ -59,6 +59,8 @@ export class Mesh<L extends Link = Link> {
   get links (): ReadonlyMap<string, L> { return this.ctx.links }
   get roster (): Roster { return this.ctx.roster }
   get stats (): MeshStats { return this.ctx.stats }
+  /** The smoothed round trip (ms) of our probes to neighbour `peer`, if one was answered. */
+  rttOf (peer: string): number | undefined { return this.detector.rttOf(peer) }
   /** Which tree links are eager (read only, for tests and diagnostics). */
   get tree (): { has: (peer: string) => boolean, isEager: (peer: string) => boolean } { return this.broadcasts.view }
 

@@ -90,7 +90,7 @@ export interface MemberInfo {
   host?: string
   /** Local time of its latest heartbeat; null for this node. */
   lastHeard: number | null
-  /** Round trip in ms: libp2p's ping for a neighbour, else the smoothed direct-ack round trip; null when unknown. */
+  /** Round trip in ms: our probes' for a neighbour, else the smoothed direct-ack round trip; null when unknown. */
   rttMs: number | null
 }
 /** Why the node is (not) ready to serve: a hub listens; a leaf or a bootstrapped peer holds a session. */
@@ -330,7 +330,7 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
 
   members (): MemberInfo[] {
     return this.mesh.members().map(m => {
-      const rtt = m.self ? undefined : this.mesh.links.get(m.peerId)?.session.connection.rtt ?? this.ackRtt.get(m.peerId)
+      const rtt = m.self ? undefined : this.mesh.rttOf(m.peerId) ?? this.ackRtt.get(m.peerId)
       return { ...m, rttMs: rtt === undefined ? null : Math.round(rtt * 10) / 10 }
     })
   }
@@ -593,8 +593,9 @@ export async function createOverlayLibp2p (config: OverlayConfig, options: Overl
       overlay: overlayProtocol(options.protocol),
       ...(guard === undefined ? {} : { connGuard: guard.service() })
     },
-    // Our own heartbeats judge liveness; one slow ping must not kill a busy connection.
-    connectionMonitor: { abortConnectionOnPingFailure: false },
+    // Our probes judge liveness and give neighbours' round trips: libp2p's ping would cost every
+    // connection a stream negotiation every 10 s (most of the idle CPU), and kill a busy one.
+    connectionMonitor: { enabled: false },
     ...(options.metrics === undefined ? {} : { metrics: options.metrics })
   })
 }

@@ -95,4 +95,25 @@ describe('failure detector - routed probes', () => {
     assert.ok(ctx.verifier.verifyBy(ack, me.peerId), 'by our key')
     detector.stop()
   })
+
+  it('failure detector - a direct PROBEACK gives the neighbour a smoothed round trip; a closed link forgets it', () => {
+    const { clock, detector, via } = setup()
+    const answer = (afterMs: number): void => {
+      const probe = via.got.findLast((f): f is ProbeFrame => f.type === 'PROBE' && f.target === undefined)
+      assert.ok(probe !== undefined, 'the helper was probed directly')
+      clock.runUntil(clock.now() + afterMs)
+      detector.onProbeAck(via, { type: 'PROBEACK', n: probe.n })
+    }
+    assert.equal(detector.rttOf(helper.peerId), undefined, 'no answer yet')
+    answer(7)
+    assert.equal(detector.rttOf(helper.peerId), 7, 'the first sample as it is')
+    clock.runUntil(clock.now() + 2 * defaultConfig().mesh.heartbeatMs)
+    via.got.length = 0
+    detector.tick()
+    answer(15)
+    assert.equal(detector.rttOf(helper.peerId), 8, 'then smoothed: 7 + (15 - 7) / 8')
+    detector.linkClosed(helper.peerId, 'disconnect', [])
+    assert.equal(detector.rttOf(helper.peerId), undefined)
+    detector.stop()
+  })
 })
