@@ -97,6 +97,8 @@ export interface MemberInfo {
 export type Readiness = { ready: true } | { ready: false, reason: string }
 /** Weight of a new sample in the smoothed direct-ack round trip. */
 const RTT_ALPHA = 0.25
+/** How long our own address list is reused (see getMultiaddrs). */
+const ADDRS_TTL_MS = 1_000
 
 export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   readonly config: OverlayConfig
@@ -131,6 +133,8 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   private readonly companion: Companion | undefined
   private api?: CompanionServer
   private readonly ackRtt = new Map<string, number>()
+  /** Our addresses, as strings, and until when they hold: every new session's claim carries them. */
+  private addrs: { list: string[], until: number } | undefined
 
   constructor (init: { config: OverlayConfig, libp2p: OverlayLibp2p, token: TokenSource, lock: DataDir, bans: Banlist, guard: ConnGuard, privateKey: PrivateKey, companion?: Companion }) {
     super()
@@ -143,6 +147,9 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
     this.bans = init.bans
     this.guard = init.guard
     this.guard.report = (peerId, code, message) => { this.emitEvent({ type: 'rejected', peerId, code, message }) }
+    for (const change of ['transport:listening', 'transport:close', 'self:peer:update'] as const) {
+      this.libp2p.addEventListener(change, () => { this.addrs = undefined })
+    }
     const behaviour = MODES[this.config.mode]
     const peerId = this.libp2p.peerId.toString()
     this.name = this.config.name ?? `node-${peerId.slice(-8)}`
@@ -187,9 +194,15 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
   get peerId (): string { return this.libp2p.peerId.toString() }
   get mode (): OverlayConfig['mode'] { return this.config.mode }
 
-  /** Full multiaddrs, each ending in /p2p/<peerId>. */
+  /**
+   * Full multiaddrs, each ending in /p2p/<peerId>. Kept ADDRS_TTL_MS: libp2p builds them afresh on
+   * each call (a wildcard listener lists the network interfaces), and they change without an event
+   * when an interface does.
+   */
   getMultiaddrs (): string[] {
-    return this.libp2p.getMultiaddrs().map(ma => ma.toString())
+    const now = Date.now()
+    if (this.addrs === undefined || now >= this.addrs.until) this.addrs = { list: this.libp2p.getMultiaddrs().map(ma => ma.toString()), until: now + ADDRS_TTL_MS }
+    return [...this.addrs.list]
   }
 
   async start (): Promise<void> {
@@ -437,8 +450,11 @@ export class OverlayNode extends TypedEventEmitter<OverlayEventMap> {
    * small protobuf value is a view on an 8 KiB Buffer pool slab, which it keeps alive.
    */
   private forgetPeerRecord (session: Session): void {
-    unpinPeerId(session.connection.remotePeer)
-    this.libp2p.peerStore.delete(session.connection.remotePeer).catch(() => {})
+    // After this turn: the JOIN answer and the roster leave first.
+    setImmediate(() => {
+      unpinPeerId(session.connection.remotePeer)
+      this.libp2p.peerStore.delete(session.connection.remotePeer).catch(() => {})
+    })
   }
 
   private dialMember (member: Member): void {

@@ -59,13 +59,17 @@ export interface Step { state: SessionState, actions: SessionAction[] }
 
 const violation = (code: Code, message: string): ProtocolViolationError => new ProtocolViolationError(code, message)
 
-/** The first state, and what to send before anything arrives (the JSON dialer's challenge). */
+/**
+ * The first state, and what to send before anything arrives: on JSON, each side's nonce. The
+ * listener's needs nothing from the dialer, so it leaves at once and the dialer can prove itself
+ * as soon as the stream opens (one round trip less).
+ */
 export function startSession (ctx: SessionContext): Step {
-  if (ctx.wire === Wire.json && ctx.role === AuthRole.dialer) {
-    const dialerNonce = (ctx.nonce ?? newNonce)()
-    return { state: { phase: 'auth', dialerNonce }, actions: [{ type: 'send', frame: { type: 'AUTH', step: 'challenge', nonce: dialerNonce } }] }
-  }
-  return { state: { phase: 'auth' }, actions: [] }
+  if (ctx.wire === Wire.text) return { state: { phase: 'auth' }, actions: [] }
+  const nonce = (ctx.nonce ?? newNonce)()
+  return ctx.role === AuthRole.dialer
+    ? { state: { phase: 'auth', dialerNonce: nonce }, actions: [{ type: 'send', frame: { type: 'AUTH', step: 'challenge', nonce } }] }
+    : { state: { phase: 'auth', listenerNonce: nonce }, actions: [{ type: 'send', frame: { type: 'AUTH', step: 'response', nonce } }] }
 }
 
 export function step (state: SessionState, frame: Frame, ctx: SessionContext): Step {
@@ -97,7 +101,10 @@ function jsonAuth (state: Extract<SessionState, { phase: 'auth' }>, frame: Frame
         throw violation(ErrorCode.authRequired, `expected an AUTH response with a nonce of 16-128 characters, got ${frame.type}`)
       }
       const proof = authProof(ctx.token, AuthRole.dialer, bind(ctx, state.dialerNonce ?? '', frame.nonce))
-      return { state: { ...state, listenerNonce: frame.nonce }, actions: [{ type: 'send', frame: { type: 'AUTH', step: 'proof', proof } }] }
+      // JOIN (or PING) rides with the proof: it reveals only our name and mode, and saves a round trip.
+      // Nothing else is sent until the listener's proof checks out.
+      const next: Frame = ctx.purpose === Purpose.health ? { type: 'PING' } : { type: 'JOIN', name: ctx.localName, mode: ctx.localMode }
+      return { state: { ...state, listenerNonce: frame.nonce }, actions: [{ type: 'send', frame: { type: 'AUTH', step: 'proof', proof } }, { type: 'send', frame: next }] }
     }
     if (frame.type !== 'AUTH' || frame.step !== 'proof' || frame.proof === undefined) {
       throw violation(ErrorCode.authRequired, `expected the listener's AUTH proof, got ${frame.type}`)
@@ -105,24 +112,17 @@ function jsonAuth (state: Extract<SessionState, { phase: 'auth' }>, frame: Frame
     if (!proofValid(ctx.token, AuthRole.listener, bind(ctx, state.dialerNonce ?? '', state.listenerNonce), frame.proof)) {
       throw violation(ErrorCode.badToken, 'the listener could not prove it knows the token')
     }
-    const next: SessionAction = ctx.purpose === Purpose.health
-      ? { type: 'send', frame: { type: 'PING' } }
-      : { type: 'send', frame: { type: 'JOIN', name: ctx.localName, mode: ctx.localMode } }
-    return { state: { phase: 'join' }, actions: [{ type: 'authenticated' }, next] }
+    return { state: { phase: 'join' }, actions: [{ type: 'authenticated' }] }
   }
   if (frame.type !== 'AUTH') throw violation(ErrorCode.authRequired, `${frame.type} before AUTH`)
-  if (state.listenerNonce === undefined) {
+  if (state.dialerNonce === undefined) {
     if (frame.step !== 'challenge' || !nonceOk(frame.nonce)) {
       throw violation(ErrorCode.authRequired, 'expected an AUTH challenge with a nonce of 16-128 characters')
     }
-    const listenerNonce = (ctx.nonce ?? newNonce)()
-    return {
-      state: { phase: 'auth', dialerNonce: frame.nonce, listenerNonce },
-      actions: [{ type: 'send', frame: { type: 'AUTH', step: 'response', nonce: listenerNonce } }]
-    }
+    return { state: { ...state, dialerNonce: frame.nonce }, actions: [] }
   }
   if (frame.step !== 'proof' || frame.proof === undefined) throw violation(ErrorCode.authRequired, 'expected an AUTH proof')
-  const binding = bind(ctx, state.dialerNonce ?? '', state.listenerNonce)
+  const binding = bind(ctx, state.dialerNonce, state.listenerNonce ?? '')
   if (!proofValid(ctx.token, AuthRole.dialer, binding, frame.proof)) throw violation(ErrorCode.badToken, 'wrong token')
   const proof = authProof(ctx.token, AuthRole.listener, binding)
   return { state: { phase: 'join' }, actions: [{ type: 'authenticated' }, { type: 'send', frame: { type: 'AUTH', step: 'proof', proof } }] }

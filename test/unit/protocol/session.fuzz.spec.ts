@@ -124,7 +124,10 @@ describe('session fuzz', () => {
       const l = startSession(listener)
       const sides = { d: { state: d.state, ctx: dialer, opened: false }, l: { state: l.state, ctx: listener, opened: false } }
       // Deliver each side's sends to the other, in order, until nothing is left in flight (bounded).
-      const queue: Array<{ to: 'd' | 'l', frame: Frame }> = d.actions.flatMap(a => a.type === 'send' ? [{ to: 'l' as const, frame: a.frame }] : [])
+      const queue: Array<{ to: 'd' | 'l', frame: Frame }> = [
+        ...d.actions.flatMap(a => a.type === 'send' ? [{ to: 'l' as const, frame: a.frame }] : []),
+        ...l.actions.flatMap(a => a.type === 'send' ? [{ to: 'd' as const, frame: a.frame }] : [])
+      ]
       let failure: string | undefined
       for (let i = 0; i < 20 && queue.length > 0 && failure === undefined; i++) {
         const { to, frame } = queue.shift() as { to: 'd' | 'l', frame: Frame }

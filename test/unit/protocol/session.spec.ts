@@ -212,17 +212,19 @@ interface Side {
 }
 
 /**
- * Runs a JSON handshake: the dialer starts, and each side's sent frames are fed to the other until
- * nobody has anything left to say or one side throws.
+ * Runs a JSON handshake: both sides start (the dialer's first frames go first), and each side's sent
+ * frames are fed to the other until nobody has anything left to say or one side throws.
  */
 function handshake (dialerCtx: SessionContext, listenerCtx: SessionContext): { dialer: Side, listener: Side } {
   const dialer: Side = { ctx: dialerCtx, state: { phase: 'closed' }, sent: [], actions: [] }
-  const listener: Side = { ctx: listenerCtx, state: startSession(listenerCtx).state, sent: [], actions: [] }
-  const start = startSession(dialerCtx)
-  dialer.state = start.state
-  dialer.actions.push(...start.actions)
+  const listener: Side = { ctx: listenerCtx, state: { phase: 'closed' }, sent: [], actions: [] }
   const queue: Array<{ to: Side, frame: Frame }> = []
-  for (const f of sent(start.actions)) { dialer.sent.push(f); queue.push({ to: listener, frame: f }) }
+  for (const [side, other] of [[dialer, listener], [listener, dialer]] as const) {
+    const start = startSession(side.ctx)
+    side.state = start.state
+    side.actions.push(...start.actions)
+    for (const f of sent(start.actions)) { side.sent.push(f); queue.push({ to: other, frame: f }) }
+  }
   while (queue.length > 0) {
     const { to, frame } = queue.shift() as { to: Side, frame: Frame }
     const other = to === dialer ? listener : dialer
@@ -253,8 +255,20 @@ describe('session JSON handshake', () => {
     })
   })
 
-  it('session - a JSON listener waits for the challenge', () => {
-    assert.deepEqual(startSession(jsonCtx('listener')), { state: { phase: 'auth' }, actions: [] })
+  it('session - a JSON listener sends its nonce at once, without waiting for the challenge', () => {
+    assert.deepEqual(startSession(jsonCtx('listener', { nonce: nonces(L_NONCE) })), {
+      state: { phase: 'auth', listenerNonce: L_NONCE },
+      actions: [{ type: 'send', frame: { type: 'AUTH', step: 'response', nonce: L_NONCE } }]
+    })
+  })
+
+  it('session - a JSON listener takes the challenge, then wants the proof: a proof before the challenge is auth_required', () => {
+    const ctx = jsonCtx('listener', { nonce: nonces(L_NONCE) })
+    const start = startSession(ctx)
+    throwsViolation(() => step(start.state, { type: 'AUTH', step: 'proof', proof: 'x'.repeat(43) }, ctx), 'auth_required')
+    const challenged = step(start.state, { type: 'AUTH', step: 'challenge', nonce: D_NONCE }, ctx)
+    assert.deepEqual(challenged, { state: { phase: 'auth', listenerNonce: L_NONCE, dialerNonce: D_NONCE }, actions: [] }, 'its nonce went already')
+    throwsViolation(() => step(challenged.state, { type: 'AUTH', step: 'challenge', nonce: D_NONCE }, ctx), 'auth_required')
   })
 
   it('session - dialer and listener with the same token both reach open with each other\'s names', () => {
@@ -269,7 +283,7 @@ describe('session JSON handshake', () => {
     assert.equal(listener.actions.filter(a => a.type === 'authenticated').length, 1)
   })
 
-  it('session - the handshake exchanges exactly challenge, response, dialer proof, listener proof, JOIN, JOIN', () => {
+  it('session - the handshake exchanges exactly challenge, response, dialer proof and JOIN, listener proof and JOIN: two round trips', () => {
     const { dialer, listener } = handshake(jsonCtx('dialer', { nonce: nonces(D_NONCE) }), jsonCtx('listener', { nonce: nonces(L_NONCE) }))
     assert.deepEqual(dialer.sent.map(f => [f.type, (f as AuthFrame).step]), [['AUTH', 'challenge'], ['AUTH', 'proof'], ['JOIN', undefined]])
     assert.deepEqual(listener.sent.map(f => [f.type, (f as AuthFrame).step]), [['AUTH', 'response'], ['AUTH', 'proof'], ['JOIN', undefined]])
@@ -303,7 +317,8 @@ describe('session JSON handshake', () => {
       assert.equal(listener.error?.name, 'ProtocolViolationError')
       assert.equal(listener.error?.code, 'bad_token')
       assert.deepEqual(listener.sent, [{ type: 'AUTH', step: 'response', nonce: (listener.sent[0] as AuthFrame).nonce }])
-      assert.deepEqual(dialer.sent.map(f => (f as AuthFrame).step), ['challenge', 'proof'])
+      // Its JOIN rode with its proof: the listener learnt a name and a mode, nothing derived from the token.
+      assert.deepEqual(dialer.sent.map(f => [f.type, (f as AuthFrame).step]), [['AUTH', 'challenge'], ['AUTH', 'proof'], ['JOIN', undefined]])
       assert.equal([...dialer.actions, ...listener.actions].some(a => a.type === 'authenticated' || a.type === 'open'), false)
       assert.equal(dialer.state.phase, 'auth')
     })
@@ -311,11 +326,12 @@ describe('session JSON handshake', () => {
 
   it('session - a dialer refuses a listener proof made with a wrong token (bad_token), and goes on after the right one', () => {
     const ctx = jsonCtx('dialer', { nonce: nonces(D_NONCE) })
-    const { state } = step(startSession(ctx).state, { type: 'AUTH', step: 'response', nonce: L_NONCE }, ctx)
+    const { state, actions } = step(startSession(ctx).state, { type: 'AUTH', step: 'response', nonce: L_NONCE }, ctx)
+    assert.deepEqual(actions.map(a => a.type === 'send' ? a.frame.type : a.type), ['AUTH', 'JOIN'], 'the proof, and JOIN with it')
     const binding = { dialerNonce: D_NONCE, listenerNonce: L_NONCE, dialerPeerId: DIALER_ID, listenerPeerId: LISTENER_ID }
     throwsViolation(() => step(state, { type: 'AUTH', step: 'proof', proof: authProof('other-token', 'listener', binding) }, ctx), 'bad_token')
     const ok = step(state, { type: 'AUTH', step: 'proof', proof: authProof(TOKEN, 'listener', binding) }, ctx)
-    assert.deepEqual(ok, { state: { phase: 'join' }, actions: [{ type: 'authenticated' }, { type: 'send', frame: { type: 'JOIN', name: 'dave', mode: 'peer' } }] })
+    assert.deepEqual(ok, { state: { phase: 'join' }, actions: [{ type: 'authenticated' }] }, 'nothing more to send: JOIN went with the proof')
   })
 
   it('session - a dialer proof made with a wrong token is refused by the listener with bad_token', () => {
@@ -440,7 +456,7 @@ describe('session JSON handshake', () => {
     const dctx = jsonCtx('dialer', { nonce: nonces(D_NONCE) })
     const lctx = jsonCtx('listener', { nonce: nonces(L_NONCE) })
     const start = startSession(dctx)
-    const response = sent(step(startSession(lctx).state, sent(start.actions)[0] as Frame, lctx).actions)[0] as Frame
+    const response = sent(startSession(lctx).actions)[0] as Frame
     const { state } = step(start.state, response, dctx)
     throwsViolation(() => step(state, { type: 'JOIN', name: 'lisa' }, dctx), 'auth_required')
     throwsViolation(() => step(state, { type: 'OK', of: 'AUTH' }, dctx), 'auth_required')
@@ -466,9 +482,10 @@ function authedListener (over: Partial<SessionContext> = {}): { ctx: SessionCont
   const ctx = jsonCtx('listener', over)
   const dctx = jsonCtx('dialer')
   const challenge = startSession(dctx)
-  const response = step(startSession(ctx).state, sent(challenge.actions)[0] as Frame, ctx)
+  const response = startSession(ctx)
+  const challenged = step(response.state, sent(challenge.actions)[0] as Frame, ctx)
   const proof = step(challenge.state, sent(response.actions)[0] as Frame, dctx)
-  const ok = step(response.state, sent(proof.actions)[0] as Frame, ctx)
+  const ok = step(challenged.state, sent(proof.actions)[0] as Frame, ctx)
   assert.deepEqual(ok.actions.map(a => a.type === 'send' ? [a.type, a.frame.type, (a.frame as AuthFrame).step] : [a.type]), [['authenticated'], ['send', 'AUTH', 'proof']])
   assert.deepEqual(ok.state, { phase: 'join' })
   return { ctx, state: ok.state }

@@ -30,11 +30,15 @@ const shared = new SessionShared(
   { frame: () => {}, closed: () => {}, rejected: () => {} }
 )
 
-function session (): { s: Session, stream: FakeStream } {
+/** A listener session whose first write (its AUTH nonce) has left and is forgotten. */
+async function session (): Promise<{ s: Session, stream: FakeStream }> {
   const stream = new FakeStream()
   const connection = { remotePeer: { toString: () => 'peer-b' }, encryption: 'noise', remoteAddr: { toString: () => '/ip4/127.0.0.1/tcp/1' }, close: async () => {}, abort: () => {} }
   const s = new Session(stream as never, connection as never, shared, AuthRole.listener, Purpose.join)
   s.begin('peer-a')
+  await Promise.resolve()
+  assert.deepEqual(writes(stream), [['AUTH']], 'the listener\'s nonce leaves at once')
+  stream.sent.length = 0
   return { s, stream }
 }
 
@@ -56,7 +60,7 @@ describe('stream-session writes', () => {
   afterEach(() => { mock.timers.reset() })
 
   it('stream-session - lingering frames leave together, in order, LINGER_MS after the first', async () => {
-    const { s, stream } = session()
+    const { s, stream } = await session()
     s.sendEncoded(news('n1'), SendWhen.linger)
     mock.timers.tick(LINGER_MS / 2)
     s.sendEncoded(news('n2'), SendWhen.linger)
@@ -69,7 +73,7 @@ describe('stream-session writes', () => {
   })
 
   it('stream-session - a frame sent soon or now takes the lingering ones along, ahead of itself', async () => {
-    const { s, stream } = session()
+    const { s, stream } = await session()
     s.sendEncoded(news('n1'), SendWhen.linger)
     s.sendEncoded(msg('m1'))
     await microtask()
@@ -81,7 +85,7 @@ describe('stream-session writes', () => {
   })
 
   it('stream-session - a frame queued behind a pending flush rides with it instead of lingering', async () => {
-    const { s, stream } = session()
+    const { s, stream } = await session()
     s.sendEncoded(msg('m1'))
     s.sendEncoded(news('n1'), SendWhen.linger)
     await microtask()
@@ -92,15 +96,15 @@ describe('stream-session writes', () => {
   })
 
   it('stream-session - a session that ends sends its lingering frames first, then nothing more', async () => {
-    const { s, stream } = session()
+    const { s, stream } = await session()
     s.sendEncoded(news('n1'), SendWhen.linger)
     await s.drop(ErrorCode.unexpectedFrame, 'closing')
     mock.timers.tick(LINGER_MS)
     assert.deepEqual(writes(stream), [['MEMBER n1', 'ERR']])
   })
 
-  it('stream-session - a stream that closed under a session gets no lingering write', () => {
-    const { s, stream } = session()
+  it('stream-session - a stream that closed under a session gets no lingering write', async () => {
+    const { s, stream } = await session()
     s.sendEncoded(news('n1'), SendWhen.linger)
     stream.dispatchEvent(new Event('close'))
     mock.timers.tick(LINGER_MS)
