@@ -1,9 +1,10 @@
 /**
  * Failure detection, SWIM-style over the links the node already holds (docs/PROTOCOL.md 7.11).
- * Each period (mesh.heartbeatMs) a node probes its next neighbours, round-robin over a shuffled list
- * (each at least every PROBE_EVERY_PERIODS periods), except those that probed us within the last
- * period: their PROBE just showed them alive on that session, so one probe a link serves both ends:
- * PROBE, answered by PROBEACK. No answer within the probe timeout: it asks up to PROBE_HELPERS other
+ * Each period (mesh.heartbeatMs) a node probes its next neighbour, round-robin over a shuffled list,
+ * so each member is probed about once a period by its neighbours in all, as in SWIM; a hub probes
+ * its leaves on top, each at least every LEAF_PROBE_PERIODS periods (a leaf has no one else to
+ * probe it, and watches its hub by that traffic). It skips a neighbour that probed us within the
+ * last period: its PROBE just showed it alive on that session. PROBE, answered by PROBEACK. No answer within the probe timeout: it asks up to PROBE_HELPERS other
  * neighbours to route a PROBE to it (indirect probe); still nothing: it reports the member suspect.
  * Members it can no longer reach over a link (a link closed, so did the route through it) are
  * probed by routed PROBEs only. Every node that hears a suspicion starts a timer that scales with
@@ -30,8 +31,8 @@ const MAX_HEALTH_SCORE = 8
 const SUSPICION_CONFIRMATIONS = 3
 /** A suspicion with one accuser lasts this many times the shortest timeout. */
 const SUSPICION_MAX_FACTOR = 3
-/** Every neighbour is probed at least once in this many periods (a node with more links probes more a period). */
-const PROBE_EVERY_PERIODS = 2
+/** A hub probes each of its leaves at least once in this many periods. */
+const LEAF_PROBE_PERIODS = 2
 /** Members no link reaches, probed by routed PROBEs per period at most. */
 const ORPHAN_PROBES_PER_PERIOD = 4
 /**
@@ -83,7 +84,9 @@ export class FailureDetector {
   tick (): void {
     const ctx = this.ctx
     if (!ctx.init.behaviour.watchesLiveness || ctx.leaving) return
-    const count = Math.max(1, Math.ceil(ctx.links.size / PROBE_EVERY_PERIODS))
+    let leaves = 0
+    for (const l of ctx.links.values()) if (l.mode === 'leaf') leaves++
+    const count = 1 + Math.ceil(leaves / LEAF_PROBE_PERIODS)
     for (let i = 0; i < count; i++) {
       const target = this.nextTarget()
       if (target === undefined) break
