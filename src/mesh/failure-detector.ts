@@ -1,9 +1,10 @@
 /**
  * Failure detection, SWIM-style over the links the node already holds (docs/PROTOCOL.md 7.11).
- * Each period (mesh.heartbeatMs) a node probes its next neighbour, round-robin over a shuffled list,
- * so each member is probed about once a period by its neighbours in all, as in SWIM; a hub probes
- * its leaves on top, each at least every LEAF_PROBE_PERIODS periods (a leaf has no one else to
- * probe it, and watches its hub by that traffic). It skips a neighbour that probed us within the
+ * Each period (mesh.heartbeatMs) a node probes its next ceil(sessions / mesh.degree) neighbours,
+ * round-robin over a shuffled list: one a period at the mesh's target degree, so each member is
+ * probed about once a period by its neighbours in all, as in SWIM; a hub probes its leaves on top,
+ * each at least every LEAF_PROBE_PERIODS periods (a leaf has no one else to probe it, and watches
+ * its hub by that traffic). It skips a neighbour that probed us within the
  * last period: its PROBE just showed it alive on that session. PROBE, answered by PROBEACK. No answer within the probe timeout: it asks up to PROBE_HELPERS other
  * neighbours to route a PROBE to it (indirect probe); still nothing: it reports the member suspect.
  * Members it can no longer reach over a link (a link closed, so did the route through it) are
@@ -86,7 +87,7 @@ export class FailureDetector {
     if (!ctx.init.behaviour.watchesLiveness || ctx.leaving) return
     let leaves = 0
     for (const l of ctx.links.values()) if (l.mode === 'leaf') leaves++
-    const count = 1 + Math.ceil(leaves / LEAF_PROBE_PERIODS)
+    const count = Math.ceil((ctx.links.size - leaves) / Math.max(1, ctx.cfg.degree)) + Math.ceil(leaves / LEAF_PROBE_PERIODS)
     for (let i = 0; i < count; i++) {
       const target = this.nextTarget()
       if (target === undefined) break
