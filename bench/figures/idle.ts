@@ -4,7 +4,7 @@
  * system) each process spent over a window of idle seconds.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startWorker, stopAll, type Msg } from '../lib/proc.ts'
+import { startWorker, stopAfter, type Msg } from '../lib/proc.ts'
 import { figure, fmt, meshSizes } from '../lib/results.ts'
 import { median } from '../lib/stats.ts'
 import pLimit from 'p-limit'
@@ -18,7 +18,7 @@ export const idle = figure('idle', 'Idle CPU per node: overlay vs bare libp2p, o
   for (const n of meshSizes(opts, [10, 50])) {
     for (const side of [OVERLAY, BARE]) {
       const ws = Array.from({ length: n }, (_, i) => startWorker('mesh-host.ts', { label: `idle-${side.variant}-${i}`, maxLifetimeMs: 600_000 }))
-      try {
+      await stopAfter(ws, async () => {
         // A few at a time: 50 processes loading libp2p at once starve each other past every timeout.
         const limit = pLimit(4)
         await Promise.all(ws.map(async w => { await limit(async () => { await hostOf(side, w) }) }))
@@ -36,9 +36,7 @@ export const idle = figure('idle', 'Idle CPU per node: overlay vs bare libp2p, o
         col.add(`N=${n}`, 'CPU, all nodes', '% of a core', 'lower', side.variant, 'libp2p', all)
         if (side === OVERLAY) col.add(`N=${n}`, 'probe frames per node', 'frames/s', 'lower', side.variant, 'overlay', probeFrames)
         opts.log(`${side.variant} N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} (${mesh.text}); idle ${seconds} s: median ${fmt(median(perNode))} % of a core per node, ${fmt(all)} % for all ${n}${side === OVERLAY ? `; ${fmt(probeFrames)} PROBE+PROBEACK frames per node per s` : ''}`)
-      } finally {
-        await stopAll(ws, 5000)
-      }
+      }, 5000)
     }
   }
 })

@@ -103,6 +103,11 @@ export async function stopAll (workers: WorkerHandle[], graceMs = 2000): Promise
   await Promise.all(workers.map(async w => { try { await w.stop(graceMs) } catch { w.kill() } }))
 }
 
+/** Runs `body`, then stops `workers` whether it threw or not. */
+export async function stopAfter (workers: WorkerHandle[], body: () => Promise<void>, graceMs?: number): Promise<void> {
+  try { await body() } finally { await stopAll(workers, graceMs) }
+}
+
 /** Kills every child this process started that is still alive, by pid. */
 export function killAll (): number {
   const n = [...live].filter(c => { try { return c.pid != null && process.kill(c.pid, 'SIGKILL') } catch { return false } }).length
