@@ -4,12 +4,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { stopAfter, type Msg, type WorkerHandle } from '../lib/proc.ts'
-import { figure, meshSizes, runCount, fmt, type Collector } from '../lib/results.ts'
+import { figure, meshSizes, runCount, fmt, type Collector, type RunOpts } from '../lib/results.ts'
 import { diameter } from '../lib/topology.ts'
 import { mulberry32 } from '../lib/random.ts'
 import { quantile } from '../lib/stats.ts'
 import { GOSSIPSUB, OVERLAY, TOPOLOGY_SEED, ask, startHosts, buildMesh, type MeshSide } from '../lib/mesh.ts'
-import type { RunOpts } from '../lib/types.ts'
 
 type Counters = Record<string, number>
 

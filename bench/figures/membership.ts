@@ -1,10 +1,9 @@
 /** Membership and the opt-in idle soak, overlay only, default timings (docs/BENCHMARKS.md 5 and 8). */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAfter, type Msg, type WorkerHandle } from '../lib/proc.ts'
-import { figure, meshSizes, runCount, fmt, type Collector } from '../lib/results.ts'
+import { figure, meshSizes, runCount, fmt, type Collector, type RunOpts } from '../lib/results.ts'
 import { mulberry32 } from '../lib/random.ts'
 import { OVERLAY, TOPOLOGY_SEED, ask, hostOf, startHosts, buildMesh, status } from '../lib/mesh.ts'
-import type { RunOpts } from '../lib/types.ts'
 
 interface FalseEvents { suspect: number, failed: number, left: number }
 

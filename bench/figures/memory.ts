@@ -4,8 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAfter, type Msg, type WorkerHandle } from '../lib/proc.ts'
-import { figure, runCount, fmt, type Collector } from '../lib/results.ts'
-import type { RunOpts } from '../lib/types.ts'
+import { figure, runCount, fmt, type Collector, type RunOpts } from '../lib/results.ts'
 
 interface Mem { rss: number, heapUsed: number, gc: boolean }
 interface Outcome { ok: number, failed: number, firstError?: string }

@@ -1,8 +1,7 @@
 /** A run writes bench/results/<startedAt>[-quick].json and latest.json (ignored); only --publish writes published.json and the docs. */
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
 import path from 'node:path'
-import type { BenchReport } from './types.ts'
-import { markdownTable } from './table.ts'
+import { markdownTable, type BenchReport } from './results.ts'
 import { machineLine, sourceLine } from './machine.ts'
 import { targetsMarkdown } from './targets.ts'
 
