@@ -3,6 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import os from 'node:os'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { EventEmitter, once } from 'node:events'
 
 export interface Msg { type: string, [key: string]: unknown }
 export interface WorkerOptions { execArgv?: string[], maxLifetimeMs?: number, label?: string }
@@ -19,7 +20,8 @@ export class WorkerHandle {
   readonly label: string
   readonly child: ChildProcess
   private readonly inbox: Msg[] = []
-  private readonly waiters: Array<{ type: string, where?: (m: Msg) => boolean, resolve: (m: Msg) => void, reject: (e: Error) => void }> = []
+  /** 'message' on each arrival; 'error' (the worker reported one, or exited) fails every wait in progress. */
+  private readonly arrivals = new EventEmitter().setMaxListeners(0)
   private exitInfo: string | undefined
   private stderrTail = ''
   private readonly exited: Promise<void>
@@ -32,13 +34,17 @@ export class WorkerHandle {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-4000)
       if (VERBOSE) process.stderr.write(`[${this.label}] ${d.toString()}`)
     })
-    this.child.on('message', (m: Msg) => { this.deliver(m) })
+    this.child.on('message', (m: Msg) => {
+      if (m.type === 'error') return this.fail(new Error(`worker ${this.label} reported: ${String(m.message)}`))
+      this.inbox.push(m)
+      this.arrivals.emit('message')
+    })
     this.child.on('error', () => { /* reported through exit */ })
     this.exited = new Promise<void>((resolve) => {
       this.child.once('exit', (code, signal) => {
         live.delete(this.child)
         this.exitInfo = `exited code=${String(code)} signal=${String(signal)}`
-        this.rejectAll(this.error(this.exitInfo))
+        this.fail(this.error(this.exitInfo))
         resolve()
       })
     })
@@ -48,13 +54,7 @@ export class WorkerHandle {
     return new Error(`worker ${this.label}: ${what}${this.stderrTail !== '' ? `\n--- stderr tail ---\n${this.stderrTail}` : ''}`)
   }
 
-  private rejectAll (err: Error): void { for (const w of this.waiters.splice(0)) w.reject(err) }
-  private deliver (m: Msg): void {
-    if (m.type === 'error') return this.rejectAll(new Error(`worker ${this.label} reported: ${String(m.message)}`))
-    const i = this.waiters.findIndex(w => w.type === m.type && (w.where?.(m) ?? true))
-    if (i >= 0) this.waiters.splice(i, 1)[0]?.resolve(m)
-    else this.inbox.push(m)
-  }
+  private fail (err: Error): void { if (this.arrivals.listenerCount('error') > 0) this.arrivals.emit('error', err) }
 
   send (m: Msg): void {
     if (this.exitInfo !== undefined) throw this.error(this.exitInfo)
@@ -63,17 +63,15 @@ export class WorkerHandle {
 
   /** The next message of `type` that `where` accepts (or one already queued). */
   async next<T extends Msg = Msg>(type: string, timeoutMs: number, where?: (m: T) => boolean): Promise<T> {
-    const i = this.inbox.findIndex(m => m.type === type && (where?.(m as T) ?? true))
-    if (i >= 0) return this.inbox.splice(i, 1)[0] as T
-    if (this.exitInfo !== undefined) throw this.error(this.exitInfo)
-    return await new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1)
-        reject(this.error(`timeout after ${timeoutMs} ms waiting for '${type}'`))
-      }, timeoutMs)
-      const waiter = { type, where: where as ((m: Msg) => boolean) | undefined, resolve: (m: Msg) => { clearTimeout(timer); resolve(m as T) }, reject: (e: Error) => { clearTimeout(timer); reject(e) } }
-      this.waiters.push(waiter)
-    })
+    const signal = AbortSignal.timeout(timeoutMs)
+    for (;;) { // ends by a match, the worker's exit or error, or the timeout
+      const i = this.inbox.findIndex(m => m.type === type && (where?.(m as T) ?? true))
+      if (i >= 0) return this.inbox.splice(i, 1)[0] as T
+      if (this.exitInfo !== undefined) throw this.error(this.exitInfo)
+      await once(this.arrivals, 'message', { signal }).catch((err: Error) => {
+        throw err.name === 'AbortError' ? this.error(`timeout after ${timeoutMs} ms waiting for '${type}'`) : err
+      })
+    }
   }
 
   async request<T extends Msg = Msg>(m: Msg, replyType: string, timeoutMs: number): Promise<T> {
