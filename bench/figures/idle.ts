@@ -7,8 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAfter, type Msg } from '../lib/proc.ts'
 import { figure, fmt, meshSizes } from '../lib/results.ts'
 import { median } from '../lib/stats.ts'
-import pLimit from 'p-limit'
-import { BARE, OVERLAY, ask, buildMesh, hostOf } from '../lib/mesh.ts'
+import { BARE, OVERLAY, ask, buildMesh } from '../lib/mesh.ts'
 
 /** After the mesh is ready: the last joins' syncs and the first anti-entropy rounds settle. */
 const SETTLE_MS = 10_000
@@ -19,10 +18,7 @@ export const idle = figure('idle', 'Idle CPU per node: overlay vs bare libp2p, o
     for (const side of [OVERLAY, BARE]) {
       const ws = Array.from({ length: n }, (_, i) => startWorker('mesh-host.ts', { label: `idle-${side.variant}-${i}`, maxLifetimeMs: 600_000 }))
       await stopAfter(ws, async () => {
-        // A few at a time: 50 processes loading libp2p at once starve each other past every timeout.
-        const limit = pLimit(4)
-        await Promise.all(ws.map(async w => { await limit(async () => { await hostOf(side, w) }) }))
-        const mesh = await buildMesh(side, ws, n, opts.log, 5)
+        const mesh = await buildMesh(side, ws, n, opts.log, { loading: 4, connecting: 5 })
         await sleep(SETTLE_MS)
         const counters = async (): Promise<Array<{ cpuUs: number, probes?: number }>> => await ask<Msg & { cpuUs: number, probes?: number }>(ws, { type: 'counters' }, 'counters')
         const [before, t0] = [await counters(), performance.now()]
