@@ -97,7 +97,7 @@ export class WorkerHandle {
 export const startWorker = (file: string, opts: WorkerOptions = {}): WorkerHandle => new WorkerHandle(file, opts)
 
 /** Stops all given workers (graceful, then SIGKILL). Never throws. */
-export async function stopAll (workers: WorkerHandle[], graceMs = 2000): Promise<void> {
+async function stopAll (workers: WorkerHandle[], graceMs = 2000): Promise<void> {
   await Promise.all(workers.map(async w => { try { await w.stop(graceMs) } catch { w.kill() } }))
 }
 

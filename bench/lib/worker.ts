@@ -42,7 +42,7 @@ export function runWorker (handler: (msg: Msg, reply: Reply) => Promise<void> | 
 const sockets = new Set<Socket>()
 onCleanup(() => { for (const s of sockets) s.destroy() })
 /** Keeps a raw TCP socket until it closes (destroyed at exit); its errors are the peer going away. */
-export function track (s: Socket): Socket {
+function track (s: Socket): Socket {
   sockets.add(s)
   s.on('close', () => sockets.delete(s)).on('error', () => {})
   return s
