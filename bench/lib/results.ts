@@ -3,7 +3,7 @@
  * reference variant). A figure returns one Result per (case, metric, variant).
  */
 import { summarize, type Summary } from './stats.ts'
-import type { MachineInfo, SourceState } from './machine.ts'
+import type { MachineInfo, SourceState } from './report.ts'
 import type { TargetCheck } from './targets.ts'
 
 export type Better = 'higher' | 'lower'
