@@ -8,11 +8,9 @@ import { parseArgs } from 'node:util'
 import { readFileSync } from 'node:fs'
 import { figures } from './figures/index.ts'
 import { installCleanup, killAll, liveCount, capStopGrace } from './lib/proc.ts'
-import { loadAvg, machineInfo, machineLine, sourceState, sourceLine } from './lib/machine.ts'
-import { markdownTable } from './lib/table.ts'
-import { writeResultFiles, publish } from './lib/report.ts'
+import { loadAvg, machineInfo, machineLine, sourceState, sourceLine, writeResultFiles, publish } from './lib/report.ts'
 import { checkTargets, targetsText } from './lib/targets.ts'
-import type { BenchReport, Result } from './lib/types.ts'
+import { markdownTable, type BenchReport, type Result } from './lib/results.ts'
 
 const fail = (message: string): never => { console.error(message); process.exit(2) }
 const argv = process.argv.slice(2)

@@ -3,13 +3,12 @@
  * they arrive: a MSG ends as one of delivered, duplicate, forged, stale, malformed; a tree frame in `control`.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
-import { figure, meshSizes, runCount, fmt, type Collector } from '../lib/results.ts'
+import { stopAfter, type Msg, type WorkerHandle } from '../lib/proc.ts'
+import { figure, meshSizes, runCount, fmt, type Collector, type RunOpts } from '../lib/results.ts'
 import { diameter } from '../lib/topology.ts'
 import { mulberry32 } from '../lib/random.ts'
 import { quantile } from '../lib/stats.ts'
 import { GOSSIPSUB, OVERLAY, TOPOLOGY_SEED, ask, startHosts, buildMesh, type MeshSide } from '../lib/mesh.ts'
-import type { RunOpts } from '../lib/types.ts'
 
 type Counters = Record<string, number>
 
@@ -38,7 +37,7 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
   const c = `N=${n}`
   const v = side.variant
   const ws = startHosts(n, `${v}-${n}`)
-  try {
+  await stopAfter(ws, async () => {
     const mesh = await buildMesh(side, ws, n, opts.log)
     opts.log(`N=${n} run ${run} ${v.padEnd(9)}: ${n} nodes in ${ws.length} processes, ${mesh.topo.edges.length} edges, setup ${mesh.setupSec.toFixed(1)} s, ${mesh.ready ? 'ready' : 'NOT ready (timeout)'} (${mesh.text})`)
     // publishers fixed in advance (seeded, the same for both sides in run r)
@@ -100,9 +99,7 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
     col.add(c, 'msg copies/bcast', 'copies', 'lower', v, 'gossipsub', copies)
     col.add(c, 'idle CPU', '% of a core', 'lower', v, 'gossipsub', idleCpu)
     opts.log(`N=${n} run ${run} ${v.padEnd(9)}: delivery ${(delivery * 100).toFixed(2)}% (${full}/${B} complete, ${timedOut} waits timed out), last-member p50 ${fmt(p50)} ms p99 ${fmt(p99)} ms, frames/bcast ${fmt(framesGross)} (net ${fmt(framesNet)}), msg copies/bcast ${fmt(copies)}, idle CPU ${fmt(idleCpu)} % of a core${idleRelaysPerSec === undefined ? '' : ` (${fmt(idleRelaysPerSec)} heartbeat relays/s)`}`)
-  } finally {
-    await stopAll(ws, 5000)
-  }
+  }, 5000)
 }
 
 // table only: msg copies repeat the overlay's frames; gross RPCs have no overlay counterpart

@@ -4,11 +4,10 @@
  * system) each process spent over a window of idle seconds.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startWorker, stopAll, type Msg } from '../lib/proc.ts'
+import { startWorker, stopAfter, type Msg } from '../lib/proc.ts'
 import { figure, fmt, meshSizes } from '../lib/results.ts'
 import { median } from '../lib/stats.ts'
-import pLimit from 'p-limit'
-import { BARE, OVERLAY, ask, buildMesh, hostOf } from '../lib/mesh.ts'
+import { BARE, OVERLAY, ask, buildMesh } from '../lib/mesh.ts'
 
 /** After the mesh is ready: the last joins' syncs and the first anti-entropy rounds settle. */
 const SETTLE_MS = 10_000
@@ -18,11 +17,8 @@ export const idle = figure('idle', 'Idle CPU per node: overlay vs bare libp2p, o
   for (const n of meshSizes(opts, [10, 50])) {
     for (const side of [OVERLAY, BARE]) {
       const ws = Array.from({ length: n }, (_, i) => startWorker('mesh-host.ts', { label: `idle-${side.variant}-${i}`, maxLifetimeMs: 600_000 }))
-      try {
-        // A few at a time: 50 processes loading libp2p at once starve each other past every timeout.
-        const limit = pLimit(4)
-        await Promise.all(ws.map(async w => { await limit(async () => { await hostOf(side, w) }) }))
-        const mesh = await buildMesh(side, ws, n, opts.log, 5)
+      await stopAfter(ws, async () => {
+        const mesh = await buildMesh(side, ws, n, opts.log, { loading: 4, connecting: 5 })
         await sleep(SETTLE_MS)
         const counters = async (): Promise<Array<{ cpuUs: number, probes?: number }>> => await ask<Msg & { cpuUs: number, probes?: number }>(ws, { type: 'counters' }, 'counters')
         const [before, t0] = [await counters(), performance.now()]
@@ -36,9 +32,7 @@ export const idle = figure('idle', 'Idle CPU per node: overlay vs bare libp2p, o
         col.add(`N=${n}`, 'CPU, all nodes', '% of a core', 'lower', side.variant, 'libp2p', all)
         if (side === OVERLAY) col.add(`N=${n}`, 'probe frames per node', 'frames/s', 'lower', side.variant, 'overlay', probeFrames)
         opts.log(`${side.variant} N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} (${mesh.text}); idle ${seconds} s: median ${fmt(median(perNode))} % of a core per node, ${fmt(all)} % for all ${n}${side === OVERLAY ? `; ${fmt(probeFrames)} PROBE+PROBEACK frames per node per s` : ''}`)
-      } finally {
-        await stopAll(ws, 5000)
-      }
+      }, 5000)
     }
   }
 })

@@ -1,5 +1,5 @@
 /** The figures, in run order; opt-in ones (soak) run only with their flag or --only. */
-import type { Figure } from '../lib/types.ts'
+import type { Figure } from '../lib/results.ts'
 import { throughput, rtt, dial } from './pairwise.ts'
 import { broadcast } from './broadcast.ts'
 import { membership, soak } from './membership.ts'

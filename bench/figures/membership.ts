@@ -1,10 +1,9 @@
 /** Membership and the opt-in idle soak, overlay only, default timings (docs/BENCHMARKS.md 5 and 8). */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
-import { figure, meshSizes, runCount, fmt, type Collector } from '../lib/results.ts'
+import { startWorker, stopAfter, type Msg, type WorkerHandle } from '../lib/proc.ts'
+import { figure, meshSizes, runCount, fmt, type Collector, type RunOpts } from '../lib/results.ts'
 import { mulberry32 } from '../lib/random.ts'
 import { OVERLAY, TOPOLOGY_SEED, ask, hostOf, startHosts, buildMesh, status } from '../lib/mesh.ts'
-import type { RunOpts } from '../lib/types.ts'
 
 interface FalseEvents { suspect: number, failed: number, left: number }
 
@@ -23,7 +22,7 @@ async function falseEvents (ws: WorkerHandle[]): Promise<FalseEvents> {
 async function runOnce (n: number, run: number, opts: RunOpts, col: Collector): Promise<void> {
   const ws = startHosts(n, `members-${n}`)
   const victim = startWorker('mesh-host.ts', { label: `new-member-${n}` })
-  try {
+  await stopAfter([victim, ...ws], async () => {
     const mesh = await buildMesh(OVERLAY, ws, n, opts.log)
     await ask(ws, { type: 'reset' }, 'reset')
     const via = Math.floor(mulberry32(TOPOLOGY_SEED * 7 + run)() * n)
@@ -44,9 +43,7 @@ async function runOnce (n: number, run: number, opts: RunOpts, col: Collector): 
     col.add(c, 'failure seen everywhere', 'ms', 'lower', 'overlay', 'overlay', failMs)
     col.add(c, 'false suspect+failed', 'events', 'lower', 'overlay', 'overlay', fe.suspect + fe.failed)
     opts.log(`N=${n} run ${run}: ${mesh.ready ? 'ready' : 'NOT ready'} after ${mesh.setupSec.toFixed(1)} s (${mesh.text}); join seen by all ${n} in ${fmt(joinMs)} ms; failure seen by all in ${fmt(failMs)} ms (first ${fmt(firstFailMs)} ms); false events: ${fe.suspect} suspect, ${fe.failed} failed, ${fe.left} left`)
-  } finally {
-    await stopAll([victim, ...ws], 5000)
-  }
+  }, 5000)
 }
 
 export const membership = figure('membership', 'Membership: new member seen everywhere; killed member failed everywhere (default timings)', async (opts, col) => {
@@ -58,7 +55,7 @@ export const soak = figure('soak', 'Soak: false suspect/failed events in an idle
   const seconds = opts.soakSec ?? 600
   const n = 50
   const ws = startHosts(n, 'soak', (seconds + 180) * 1000)
-  try {
+  await stopAfter(ws, async () => {
     const mesh = await buildMesh(OVERLAY, ws, n, opts.log)
     await ask(ws, { type: 'reset' }, 'reset')
     opts.log(`N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} after ${mesh.setupSec.toFixed(1)} s (${mesh.text}); idle for ${seconds} s`)
@@ -86,7 +83,5 @@ export const soak = figure('soak', 'Soak: false suspect/failed events in an idle
     col.add(c, 'false left', 'events', 'lower', 'overlay', 'overlay', fe.left)
     col.add(c, 'host CPU', '% of a core', 'lower', 'overlay', 'overlay', cpuPct)
     opts.log(`done: false suspect ${fe.suspect}, failed ${fe.failed}, left ${fe.left}; the ${ws.length} host processes used ${fmt(cpuPct)} % of a core on average`)
-  } finally {
-    await stopAll(ws, 5000)
-  }
+  }, 5000)
 }, { optIn: true })

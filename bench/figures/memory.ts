@@ -3,9 +3,8 @@
  * leaves out what the first ones cost once (V8 compiling the listener's code, first page touches).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startWorker, stopAll, type Msg, type WorkerHandle } from '../lib/proc.ts'
-import { figure, runCount, fmt, type Collector } from '../lib/results.ts'
-import type { RunOpts } from '../lib/types.ts'
+import { startWorker, stopAfter, type Msg, type WorkerHandle } from '../lib/proc.ts'
+import { figure, runCount, fmt, type Collector, type RunOpts } from '../lib/results.ts'
 
 interface Mem { rss: number, heapUsed: number, gc: boolean }
 interface Outcome { ok: number, failed: number, firstError?: string }
@@ -23,7 +22,7 @@ async function dialAll (ds: WorkerHandle[], target: Record<string, unknown>, cou
 async function idle (opts: RunOpts, col: Collector, r: number, runs: number): Promise<void> {
   const kinds = ['node-process', 'libp2p', 'overlay'] as const
   const ws = kinds.map(kind => startWorker('memory.ts', { label: `idle-${kind}`, ...gcArgs }))
-  try {
+  await stopAfter(ws, async () => {
     const rs = await Promise.all(ws.map(async (w, i) => { await w.next('ready', 15_000); return await w.request<Msg & { mem: Mem }>({ type: 'idle', kind: kinds[i] }, 'idle', 30_000) }))
     rs.forEach(({ mem }, i) => {
       const kind = kinds[i] as string
@@ -31,9 +30,7 @@ async function idle (opts: RunOpts, col: Collector, r: number, runs: number): Pr
       col.add('idle process', 'heapUsed', 'MiB', 'lower', kind, 'node-process', mem.heapUsed / MiB)
       opts.log(`idle run ${r + 1}/${runs} ${kind.padEnd(12)} RSS ${fmt(mem.rss / MiB)} MiB  heapUsed ${fmt(mem.heapUsed / MiB)} MiB${mem.gc ? '' : ' (no gc!)'}`)
     })
-  } finally {
-    await stopAll(ws)
-  }
+  })
 }
 
 async function perConnection (kind: 'raw-tcp' | 'libp2p' | 'overlay', opts: RunOpts, col: Collector, r: number, runs: number): Promise<void> {
@@ -43,7 +40,7 @@ async function perConnection (kind: 'raw-tcp' | 'libp2p' | 'overlay', opts: RunO
   // two dial rounds of up to 150 s each, plus readings; the dialers start alongside and wait idle
   const listener = startWorker('memory.ts', { label: `hold-${kind}`, ...gcArgs, maxLifetimeMs: 360_000 })
   const ds = Array.from({ length: dialers }, (_, i) => startWorker('memory.ts', { label: `dialer-${kind}-${i}`, maxLifetimeMs: 360_000 }))
-  try {
+  await stopAfter([...ds, listener], async () => {
     await listener.next('ready', 15_000)
     const h = await listener.request<Msg & { port?: number, addr?: string }>({ type: 'hold', kind }, 'holding', 15_000)
     const measure = async (): Promise<Msg & { mem: Mem, connections: number }> => await listener.request({ type: 'measure', pauseMs: opts.quick ? 50 : 200 }, 'measured', 30_000)
@@ -71,9 +68,7 @@ async function perConnection (kind: 'raw-tcp' | 'libp2p' | 'overlay', opts: RunO
     col.add(c, 'heapUsed / conn', 'KiB', 'lower', kind, 'raw-tcp', heapKiB)
     col.add(c, 'RSS / conn from 0', 'KiB', 'lower', kind, 'raw-tcp', totalRssKiB)
     opts.log(`conn run ${r + 1}/${runs} ${kind.padEnd(7)} ${n}/${conns} conns (${failed} failed): RSS ${fmt(before.mem.rss / MiB)} -> ${fmt(mid.mem.rss / MiB)} (${mid.connections}) -> ${fmt(after.mem.rss / MiB)} MiB = ${fmt(rssKiB)} KiB/conn after the first fifth (${fmt(totalRssKiB)} from 0), heapUsed ${fmt(heapKiB)} KiB/conn`)
-  } finally {
-    await stopAll([...ds, listener])
-  }
+  })
 }
 
 export const memory = figure('memory', 'Memory: idle node RSS and per-connection (overlay: per-session) cost on a listener/hub', async (opts, col) => {
@@ -90,7 +85,7 @@ async function runOnce (leavesN: number, procs: number, run: number, opts: RunOp
   const c = `${leavesN} leaves`
   const hub = startWorker('memory.ts', { label: 'fanin-hub', maxLifetimeMs: 180_000 })
   const ps: WorkerHandle[] = Array.from({ length: procs }, (_, i) => startWorker('memory.ts', { label: `fanin-leaves-${i}`, maxLifetimeMs: 180_000 }))
-  try {
+  await stopAfter([...ps, hub], async () => {
     await Promise.all([hub, ...ps].map(async w => await w.next('ready', 20_000)))
     const h = await hub.request<Msg & { addr: string }>({ type: 'hold', kind: 'overlay' }, 'holding', 20_000)
     const per = Math.ceil(leavesN / procs)
@@ -111,9 +106,7 @@ async function runOnce (leavesN: number, procs: number, run: number, opts: RunOp
     if (r.reachedNs !== null) col.add(c, 'all joined', 'ms', 'lower', 'overlay', 'overlay', ms, details)
     col.add(c, 'success rate', 'ratio', 'higher', 'overlay', 'overlay', success, details)
     opts.log(`run ${run}: ${leavesN} leaves from ${procs} processes: ${r.reachedNs === null ? 'NOT all joined within 60 s' : `all joined in ${fmt(ms)} ms`}; hub lists ${r.sessions} sessions, ${r.present} present (${(success * 100).toFixed(1)}%); ${failedAttempts} failed bootstrap attempts (retried)${failedAttempts > 0 ? ` ${JSON.stringify(errors)}` : ''}`)
-  } finally {
-    await stopAll([...ps, hub], 5000)
-  }
+  }, 5000)
 }
 
 export const fanin = figure('fanin', 'Fan-in: leaves connecting to one hub at once (time until all joined, success rate)', async (opts, col) => {

@@ -1,9 +1,7 @@
 /** Throughput, RTT and dial (docs/BENCHMARKS.md 1-3): raw TCP (reference), bare libp2p and the overlay, two processes each. */
-import { REWARM_MS, startPair, stopPairs, timeBlock, type Pair } from '../lib/pair.ts'
-import type { Msg } from '../lib/proc.ts'
-import { figure, onlyCase, runCount, fmt } from '../lib/results.ts'
+import { REWARM_MS, startPair, stopPairs, timeBlock, type Msg, type Pair } from '../lib/proc.ts'
+import { figure, onlyCase, runCount, fmt, type RunOpts } from '../lib/results.ts'
 import type { Summary } from '../lib/stats.ts'
-import type { RunOpts } from '../lib/types.ts'
 
 const VARIANTS = [
   { variant: 'raw-tcp', file: 'baseline.ts', transport: 'tcp' },

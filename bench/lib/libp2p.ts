@@ -4,10 +4,14 @@ import type { Libp2p, ServiceMap } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { onCleanup } from './worker.ts'
 
-/** A bare node, listening on 127.0.0.1 unless `listen` is false; `services` for gossip.ts. */
+const nodes: Libp2p[] = []
+onCleanup(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })
+
+/** A bare node, listening on 127.0.0.1 unless `listen` is false, stopped when the worker exits; `services` for gossip.ts. */
 export async function createBareNode<S extends ServiceMap = ServiceMap> (listen = true, services?: Record<string, (components: any) => unknown>): Promise<Libp2p<S>> {
-  return await createLibp2p({
+  const node = await createLibp2p({
     addresses: { listen: listen ? ['/ip4/127.0.0.1/tcp/0'] : [] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
@@ -15,6 +19,8 @@ export async function createBareNode<S extends ServiceMap = ServiceMap> (listen 
     connectionManager: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000, maxConnections: 10_000 },
     ...(services === undefined ? {} : { services })
   }) as unknown as Libp2p<S>
+  nodes.push(node)
+  return node
 }
 
 /** A started node's 127.0.0.1 address with /p2p/<id>. */

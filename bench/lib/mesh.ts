@@ -44,14 +44,10 @@ export const OVERLAY: MeshSide = {
 export const startHosts = (n: number, label: string, maxLifetimeMs = 240_000): WorkerHandle[] =>
   Array.from({ length: workersFor(n) }, (_, w) => startWorker('mesh-host.ts', { label: `${label}-w${w}`, maxLifetimeMs }))
 
-const hosting = new WeakSet<WorkerHandle>()
-
-/** Waits until `host` is up, then makes it a host of `side` (once; dozens loading at once on 2 cores take a while). */
+/** Waits until `host` is up, then makes it a host of `side` (dozens loading at once on 2 cores take a while). */
 export async function hostOf (side: MeshSide, host: WorkerHandle): Promise<void> {
-  if (hosting.has(host)) return
   await host.next('ready', 120_000)
   await host.request({ type: 'side', side: side.variant }, 'side', 120_000)
-  hosting.add(host)
 }
 
 /** Sends `m` to every worker and collects the replies. */
@@ -64,11 +60,15 @@ export async function status (ws: WorkerHandle[]): Promise<NodeStatus[]> {
 
 export interface BuiltMesh { topo: Topology, addrs: Record<string, string>, dialFailed: number, ready: boolean, setupSec: number, text: string, details: Record<string, unknown> }
 
-/** `connecting`: how many hosts dial their edges at once (one node per process: 175 handshakes at once on 2 cores time out). */
-export async function buildMesh (side: MeshSide, ws: WorkerHandle[], n: number, log: (m: string) => void, connecting = ws.length): Promise<BuiltMesh> {
+/**
+ * How many hosts load their side (`loading`) and dial their edges (`connecting`) at once; with one node per process,
+ * 50 processes loading libp2p at once starve each other past every timeout, and 175 handshakes at once on 2 cores time out.
+ */
+export async function buildMesh (side: MeshSide, ws: WorkerHandle[], n: number, log: (m: string) => void, { loading = ws.length, connecting = ws.length } = {}): Promise<BuiltMesh> {
   const t0 = Date.now()
   const topo = generateTopology(n, TOPOLOGY_SEED, { degree: 6 })
-  await Promise.all(ws.map(async w => { await hostOf(side, w) }))
+  const load = pLimit(loading)
+  await Promise.all(ws.map(async w => { await load(async () => { await hostOf(side, w) }) }))
   const defer = side.variant === 'overlay'
   let created = await Promise.all(ws.map(async (w, k) => await w.request<Msg & { addrs: Record<string, string> }>(
     { type: 'create', indices: Array.from({ length: n }, (_, i) => i).filter(i => i % ws.length === k), defer }, 'created', 60_000)))

@@ -3,6 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import os from 'node:os'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { EventEmitter, once } from 'node:events'
 
 export interface Msg { type: string, [key: string]: unknown }
 export interface WorkerOptions { execArgv?: string[], maxLifetimeMs?: number, label?: string }
@@ -19,7 +20,8 @@ export class WorkerHandle {
   readonly label: string
   readonly child: ChildProcess
   private readonly inbox: Msg[] = []
-  private readonly waiters: Array<{ type: string, where?: (m: Msg) => boolean, resolve: (m: Msg) => void, reject: (e: Error) => void }> = []
+  /** 'message' on each arrival; 'error' (the worker reported one, or exited) fails every wait in progress. */
+  private readonly arrivals = new EventEmitter().setMaxListeners(0)
   private exitInfo: string | undefined
   private stderrTail = ''
   private readonly exited: Promise<void>
@@ -32,13 +34,17 @@ export class WorkerHandle {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-4000)
       if (VERBOSE) process.stderr.write(`[${this.label}] ${d.toString()}`)
     })
-    this.child.on('message', (m: Msg) => { this.deliver(m) })
+    this.child.on('message', (m: Msg) => {
+      if (m.type === 'error') return this.fail(new Error(`worker ${this.label} reported: ${String(m.message)}`))
+      this.inbox.push(m)
+      this.arrivals.emit('message')
+    })
     this.child.on('error', () => { /* reported through exit */ })
     this.exited = new Promise<void>((resolve) => {
       this.child.once('exit', (code, signal) => {
         live.delete(this.child)
         this.exitInfo = `exited code=${String(code)} signal=${String(signal)}`
-        this.rejectAll(this.error(this.exitInfo))
+        this.fail(this.error(this.exitInfo))
         resolve()
       })
     })
@@ -48,13 +54,7 @@ export class WorkerHandle {
     return new Error(`worker ${this.label}: ${what}${this.stderrTail !== '' ? `\n--- stderr tail ---\n${this.stderrTail}` : ''}`)
   }
 
-  private rejectAll (err: Error): void { for (const w of this.waiters.splice(0)) w.reject(err) }
-  private deliver (m: Msg): void {
-    if (m.type === 'error') return this.rejectAll(new Error(`worker ${this.label} reported: ${String(m.message)}`))
-    const i = this.waiters.findIndex(w => w.type === m.type && (w.where?.(m) ?? true))
-    if (i >= 0) this.waiters.splice(i, 1)[0]?.resolve(m)
-    else this.inbox.push(m)
-  }
+  private fail (err: Error): void { if (this.arrivals.listenerCount('error') > 0) this.arrivals.emit('error', err) }
 
   send (m: Msg): void {
     if (this.exitInfo !== undefined) throw this.error(this.exitInfo)
@@ -63,17 +63,15 @@ export class WorkerHandle {
 
   /** The next message of `type` that `where` accepts (or one already queued). */
   async next<T extends Msg = Msg>(type: string, timeoutMs: number, where?: (m: T) => boolean): Promise<T> {
-    const i = this.inbox.findIndex(m => m.type === type && (where?.(m as T) ?? true))
-    if (i >= 0) return this.inbox.splice(i, 1)[0] as T
-    if (this.exitInfo !== undefined) throw this.error(this.exitInfo)
-    return await new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1)
-        reject(this.error(`timeout after ${timeoutMs} ms waiting for '${type}'`))
-      }, timeoutMs)
-      const waiter = { type, where: where as ((m: Msg) => boolean) | undefined, resolve: (m: Msg) => { clearTimeout(timer); resolve(m as T) }, reject: (e: Error) => { clearTimeout(timer); reject(e) } }
-      this.waiters.push(waiter)
-    })
+    const signal = AbortSignal.timeout(timeoutMs)
+    for (;;) { // ends by a match, the worker's exit or error, or the timeout
+      const i = this.inbox.findIndex(m => m.type === type && (where?.(m as T) ?? true))
+      if (i >= 0) return this.inbox.splice(i, 1)[0] as T
+      if (this.exitInfo !== undefined) throw this.error(this.exitInfo)
+      await once(this.arrivals, 'message', { signal }).catch((err: Error) => {
+        throw err.name === 'AbortError' ? this.error(`timeout after ${timeoutMs} ms waiting for '${type}'`) : err
+      })
+    }
   }
 
   async request<T extends Msg = Msg>(m: Msg, replyType: string, timeoutMs: number): Promise<T> {
@@ -99,8 +97,13 @@ export class WorkerHandle {
 export const startWorker = (file: string, opts: WorkerOptions = {}): WorkerHandle => new WorkerHandle(file, opts)
 
 /** Stops all given workers (graceful, then SIGKILL). Never throws. */
-export async function stopAll (workers: WorkerHandle[], graceMs = 2000): Promise<void> {
+async function stopAll (workers: WorkerHandle[], graceMs = 2000): Promise<void> {
   await Promise.all(workers.map(async w => { try { await w.stop(graceMs) } catch { w.kill() } }))
+}
+
+/** Runs `body`, then stops `workers` whether it threw or not. */
+export async function stopAfter (workers: WorkerHandle[], body: () => Promise<void>, graceMs?: number): Promise<void> {
+  try { await body() } finally { await stopAll(workers, graceMs) }
 }
 
 /** Kills every child this process started that is still alive, by pid. */
@@ -121,3 +124,34 @@ export function installCleanup (prefix: string): void {
   })
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => { console.error(`\nbench: received ${sig}, killed ${killAll()} worker process(es)`); process.exit(130) })
 }
+
+/**
+ * A pair: two workers of one variant, a server and a client aimed at it; ab-rtt and the RTT figure keep theirs up across
+ * blocks timed in turn. `target`: a port (raw TCP) or a multiaddr (and the hub's name); `warmed`: a block has run, later ones only re-warm.
+ */
+export interface Pair { server: WorkerHandle, client: WorkerHandle, target: { port?: number, addr?: string, name?: string }, warmed: boolean }
+
+/** How long a pair's later blocks warm up: its code is optimised already, only cold again. */
+export const REWARM_MS = 300
+
+/** Starts `file` twice; the server gets `listen` (mode and extra fields). An echo pair stays up for blocks of round trips. */
+export async function startPair (file: string, label: string, listen: Record<string, unknown>, maxLifetimeMs = listen.mode === 'echo' ? 30 * 60_000 : 120_000): Promise<Pair> {
+  const [server, client] = [startWorker(file, { label: `${label}-server`, maxLifetimeMs }), startWorker(file, { label: `${label}-client`, maxLifetimeMs })]
+  try {
+    await Promise.all([server.next('ready', 15_000), client.next('ready', 15_000)])
+    const l = await server.request<Msg & Pair['target']>({ type: 'listen', ...listen }, 'listening', 15_000)
+    return { server, client, target: l.port !== undefined ? { port: l.port } : { addr: l.addr, name: l.name }, warmed: false }
+  } catch (err) {
+    await stopAll([server, client])
+    throw err
+  }
+}
+
+/** Times one block of round trips: `request` adds size and count to the pair's target. */
+export async function timeBlock<T extends Msg> (pair: Pair, request: Record<string, unknown>, warmupMs: number): Promise<T> {
+  const res = await pair.client.request<T>({ type: 'rtt', ...pair.target, ...request, warmupMs: pair.warmed ? REWARM_MS : warmupMs }, 'rtt', 120_000)
+  pair.warmed = true
+  return res
+}
+
+export const stopPairs = async (pairs: Iterable<Pair>): Promise<void> => { await stopAll([...pairs].flatMap(p => [p.server, p.client])) }

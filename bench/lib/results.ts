@@ -1,6 +1,28 @@
-/** Building Results in figures, and number formatting. */
-import { summarize } from './stats.ts'
-import type { Better, Figure, Result, RunOpts } from './types.ts'
+/**
+ * Results: their types, building them in figures, and printing them (numbers, tables with ratios to the
+ * reference variant). A figure returns one Result per (case, metric, variant).
+ */
+import { summarize, type Summary } from './stats.ts'
+import type { MachineInfo, SourceState } from './report.ts'
+import type { TargetCheck } from './targets.ts'
+
+export type Better = 'higher' | 'lower'
+
+/**
+ * `summary` is of the per-run values in `runs`; `details` holds settings and per-run sub-statistics
+ * (`perRun[i]` belongs to `runs[i]`); `chart: false` marks a ratio that repeats another row's.
+ */
+export interface Result { figure: string, case: string, metric: string, unit: string, better: Better, variant: string, reference: string, summary: Summary, runs: number[], details?: Record<string, unknown>, chart?: boolean }
+
+export interface RunOpts { quick: boolean, runs?: number, soakSec?: number, log: (msg: string) => void, machine: MachineInfo }
+
+export interface Figure { id: string, title: string, optIn?: boolean, run: (opts: RunOpts) => Promise<Result[]> }
+
+/** A run's JSON file. `targets`: checked on its results; `sourceAtEnd`: src/ at the end, if it changed mid-run. */
+export interface BenchReport {
+  version: 1, startedAt: string, finishedAt: string, durationSec: number, mode: 'quick' | 'full', argv: string[], machine: MachineInfo, loadAvgAtEnd: number[]
+  figures: Array<{ id: string, title: string, durationSec: number, error?: string }>, results: Result[], targets?: TargetCheck[], sourceAtEnd?: SourceState
+}
 
 export const runCount = (opts: RunOpts, full: number, quick: number): number => opts.runs != null && opts.runs > 0 ? opts.runs : opts.quick ? quick : full
 
@@ -62,3 +84,35 @@ export function fmt (v: number, digits = 3): string {
   if (a >= 1000) return Math.round(v).toLocaleString('en-US')
   return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(digits)
 }
+
+/** Tables: any grid as plain text or Markdown, and the results in Markdown. */
+const groupKey = (r: Result): string => JSON.stringify([r.figure, r.case, r.metric])
+
+/** median(variant) / median(reference) within the same figure, case and metric. */
+function ratioOf (r: Result, all: Result[]): number | undefined {
+  const ref = all.find(x => groupKey(x) === groupKey(r) && x.variant === r.reference)
+  return ref == null || ref.summary.median === 0 ? undefined : r.summary.median / ref.summary.median
+}
+
+/** Columns padded to a common width, `right` ones aligned right; a dashed line under the head. */
+export function textGrid (head: string[], rows: string[][], right: number[] = []): string[] {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] as string).length)))
+  const line = (r: string[]): string => r.map((x, i) => right.includes(i) ? x.padStart(w[i] as number) : x.padEnd(w[i] as number)).join('  ')
+  return [line(head), w.map(n => '-'.repeat(n)).join('  '), ...rows.map(line)]
+}
+
+export function markdownGrid (head: string[], rows: string[][], right: number[] = []): string {
+  const line = (r: string[]): string => `| ${r.map(x => x.replace(/\|/g, '\\|')).join(' | ')} |`
+  return [line(head), `| ${head.map((_, i) => right.includes(i) ? '---:' : '---').join(' | ')} |`, ...rows.map(line)].join('\n')
+}
+
+const HEAD = ['figure', 'case', 'metric', 'variant', 'median', 'min – max', 'IQR', 'vs ref', 'runs']
+
+function cells (r: Result, all: Result[]): string[] {
+  const ratio = ratioOf(r, all)
+  const s = r.summary
+  return [r.figure, r.case, r.metric, r.variant, `${fmt(s.median)}${r.unit === 'ratio' ? '' : ` ${r.unit}`}`, `${fmt(s.min)} – ${fmt(s.max)}`, `${fmt(s.p25)} – ${fmt(s.p75)}`,
+    ratio == null ? '' : r.variant === r.reference ? '1 (ref)' : `${ratio.toFixed(2)}×`, String(s.n)]
+}
+
+export const markdownTable = (results: Result[]): string => markdownGrid(HEAD, results.map(r => cells(r, results)), [4, 5, 6, 7, 8])

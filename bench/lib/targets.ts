@@ -2,10 +2,8 @@
  * The overlay's targets. A ratio target is the median over runs of overlay run i / baseline run i (run i
  * of both saw the same machine), spread their min..max; with unequal run counts, the medians' ratio.
  */
-import type { Result } from './types.ts'
-import { fmt } from './results.ts'
+import { fmt, markdownGrid, textGrid, type Result } from './results.ts'
 import { median } from './stats.ts'
-import { markdownGrid, textGrid } from './table.ts'
 
 /** `case`: a name or a pattern (quick mode has '50 conns'); `vs`: a ratio target's baseline; `stat`: what an absolute one checks (default median). */
 export interface Target { id: string, label: string, figure: string, case: string | RegExp, metric: string, op: '>=' | '<=', value: number, vs?: string, stat?: 'median' | 'min' | 'max' }

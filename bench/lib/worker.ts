@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pLimit from 'p-limit'
 import { summarize, type Summary } from './stats.ts'
 import type { Msg } from './proc.ts'
-import type { Socket } from 'node:net'
+import net, { type Socket } from 'node:net'
+import { once } from 'node:events'
 
 export type Reply = (m: Msg) => void
 
@@ -41,13 +42,28 @@ export function runWorker (handler: (msg: Msg, reply: Reply) => Promise<void> | 
 const sockets = new Set<Socket>()
 onCleanup(() => { for (const s of sockets) s.destroy() })
 /** Keeps a raw TCP socket until it closes (destroyed at exit); its errors are the peer going away. */
-export function track (s: Socket): Socket {
+function track (s: Socket): Socket {
   sockets.add(s)
   s.on('close', () => sockets.delete(s)).on('error', () => {})
   return s
 }
 
 export const trackedSockets = (): number => sockets.size
+
+/** The raw-TCP ends, 127.0.0.1 only, Nagle off: a tracked connection to `port`. */
+export async function connectTcp (port: unknown): Promise<Socket> {
+  const s = track(net.connect({ host: '127.0.0.1', port: Number(port), noDelay: true }).setNoDelay(true))
+  await once(s, 'connect')
+  return s
+}
+
+/** A server (closed at exit) handing each tracked socket to `onSocket`; resolves to its port. */
+export async function listenTcp (onSocket: (s: Socket) => void, backlog?: number): Promise<number> {
+  const server = net.createServer({ noDelay: true }, (s) => { onSocket(track(s.setNoDelay(true))) })
+  onCleanup(() => { server.close() })
+  await once(server.listen(0, '127.0.0.1', backlog), 'listening')
+  return (server.address() as net.AddressInfo).port
+}
 
 /** Monotonic clock in ns. On Linux it reads CLOCK_MONOTONIC, one clock for every process on the machine. */
 export const nowNs = (): bigint => process.hrtime.bigint()

@@ -4,8 +4,7 @@
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { startPair, stopPairs, timeBlock, type Pair } from '../lib/pair.ts'
-import { installCleanup, type Msg } from '../lib/proc.ts'
+import { installCleanup, startPair, stopPairs, timeBlock, type Msg, type Pair } from '../lib/proc.ts'
 import { median, type Summary } from '../lib/stats.ts'
 
 const usage = (): never => { console.error('usage: node bench/tools/ab-rtt.ts <checkout-a> <checkout-b> [--rounds=N] [--count=N]'); process.exit(2) }

@@ -17,21 +17,19 @@ const here = fileURLToPath(import.meta.url)
 const MiB = 2 ** 20
 
 // The parent spawns `--child VARIANT COUNT` for each reading.
-const { values: { child }, positionals } = parseArgs({ options: { child: { type: 'string' } }, allowPositionals: true, strict: true })
-if (child !== undefined) {
+const { values: { child: variant }, positionals } = parseArgs({ options: { child: { type: 'string' } }, allowPositionals: true, strict: true })
+if (variant !== undefined) {
   const { mkdtemp, rm } = await import('node:fs/promises')
   const { tmpdir } = await import('node:os')
   const { join } = await import('node:path')
   // The build, as the CLI runs it (npm run build first); the sources otherwise.
   const built = new URL('../../dist/src/index.js', import.meta.url)
   const { createOverlayNode } = await import(existsSync(built) ? built.href : '../../src/index.ts') as typeof import('../../src/index.ts')
-  const variant = child
-  const api = variant !== 'off'
   const count = Number(positionals[0])
   const dir = await mkdtemp(join(tmpdir(), 'api-rss-'))
   const nodes: Array<Awaited<ReturnType<typeof createOverlayNode>>> = []
   for (let i = 0; i < count; i++) {
-    const node = await createOverlayNode({ name: `n${i}`, dataDir: join(dir, String(i)), token: 'letmein123', listen: ['/ip4/127.0.0.1/tcp/0'], api: { listen: api ? '127.0.0.1:0' : 'off', libp2pMetrics: variant !== 'on-no-libp2p-metrics' } })
+    const node = await createOverlayNode({ name: `n${i}`, dataDir: join(dir, String(i)), token: 'letmein123', listen: ['/ip4/127.0.0.1/tcp/0'], api: { listen: variant === 'off' ? 'off' : '127.0.0.1:0', libp2pMetrics: variant !== 'on-no-libp2p-metrics' } })
     await node.start()
     nodes.push(node)
   }

@@ -2,14 +2,14 @@
  * The baselines' ends, 127.0.0.1 only: raw TCP (node:net, noDelay on both ends) for `listen {transport: 'tcp'}`
  * and a port target, else bare libp2p. `listen {request, reply}` answers each `request` bytes with `reply` bytes.
  */
-import net from 'node:net'
+import type { Socket } from 'node:net'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pEvent } from 'p-event'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { nowNs, usSince, onCleanup, payload, assertLoopback, track, runPairWorker } from '../lib/worker.ts'
+import { nowNs, usSince, payload, assertLoopback, connectTcp, listenTcp, runPairWorker } from '../lib/worker.ts'
 import { createBareNode, loopbackAddr } from '../lib/libp2p.ts'
 import { frame, sink } from '../lib/framing.ts'
 import type { Msg } from '../lib/proc.ts'
@@ -21,24 +21,10 @@ interface Link { write: (buf: Uint8Array) => Promise<unknown> | undefined, close
 /** What a link tells its reader: each chunk, and its end. */
 interface Reader { data: (d: Data) => void, closed: (err: Error) => void }
 
-const nodes: Libp2p[] = []
 let expectation = { bytes: 0, frames: 0 }
 let dialer: Promise<Libp2p> | undefined
-onCleanup(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })
 
-async function node (listen: boolean): Promise<Libp2p> {
-  const n = await createBareNode(listen)
-  nodes.push(n)
-  return n
-}
-
-async function connectTcp (port: unknown): Promise<net.Socket> {
-  const s = track(net.connect({ host: '127.0.0.1', port: Number(port), noDelay: true }).setNoDelay(true))
-  await once(s, 'connect')
-  return s
-}
-
-function tcpLink (s: net.Socket, r: Reader): Link {
+function tcpLink (s: Socket, r: Reader): Link {
   s.on('data', r.data).on('close', () => { r.closed(new Error('socket closed')) })
   return { write: buf => s.write(buf) ? undefined : once(s, 'drain'), close: async () => { s.end() } }
 }
@@ -61,7 +47,7 @@ function target (msg: Msg): ReturnType<typeof multiaddr> {
 /** A link to the pair's server: TCP to a port, a libp2p stream to an addr. */
 async function connect (msg: Msg, r: Reader): Promise<Link> {
   if (msg.port !== undefined) return tcpLink(await connectTcp(msg.port), r)
-  return streamLink(await (await (dialer ??= node(false))).dialProtocol(target(msg), PROTOCOL, { signal: AbortSignal.timeout(10_000) }), r)
+  return streamLink(await (await (dialer ??= createBareNode(false))).dialProtocol(target(msg), PROTOCOL, { signal: AbortSignal.timeout(10_000) }), r)
 }
 
 /** `roundTrip(buf)` writes and resolves once `reply` bytes (default: as many as sent) came back. */
@@ -96,15 +82,12 @@ function serve (listen: Msg, send: (d: Data) => void): (d: Data) => void {
 runPairWorker({
   async listen (msg) {
     if (msg.transport === 'tcp') {
-      const server = net.createServer({ noDelay: true }, (sock) => {
-        track(sock.setNoDelay(true)).on('end', () => sock.end())
-        sock.on('data', serve(msg, d => { sock.write(d as Uint8Array) }))
+      const port = await listenTcp((sock) => {
+        sock.on('end', () => sock.end()).on('data', serve(msg, d => { sock.write(d as Uint8Array) }))
       })
-      onCleanup(() => { server.close() })
-      await once(server.listen(0, '127.0.0.1'), 'listening')
-      return { port: (server.address() as net.AddressInfo).port }
+      return { port }
     }
-    const l = await node(true)
+    const l = await createBareNode(true)
     await l.handle(PROTOCOL, (stream) => {
       const on = serve(msg, (d) => { try { stream.send(d) } catch { /* closed */ } })
       stream.addEventListener('message', (evt) => { on(evt.data) })
@@ -135,7 +118,7 @@ runPairWorker({
   },
   async dialer (msg) {
     const buf = payload(Number(msg.size))
-    const d = msg.port === undefined ? await node(false) : undefined // its own, so no connection from an earlier command is around
+    const d = msg.port === undefined ? await createBareNode(false) : undefined // its own, so no connection from an earlier command is around
     let lingering = 0
     const once = async (): Promise<number[]> => {
       const t0 = nowNs()

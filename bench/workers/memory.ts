@@ -1,29 +1,16 @@
 /** The memory and fan-in worker; libp2p and the overlay load lazily, so the node-process reference does not pay for them. */
-import net from 'node:net'
-import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Libp2p } from '@libp2p/interface'
-import { runWorker, onCleanup, nowNs, settledMemory, attempts, assertLoopback, track, trackedSockets } from '../lib/worker.ts'
+import { runWorker, nowNs, settledMemory, attempts, assertLoopback, connectTcp, listenTcp, trackedSockets } from '../lib/worker.ts'
 import type { OverlayNode } from '../lib/overlay.ts'
 
-const nodes: Libp2p[] = []
 const leaves: OverlayNode[] = []
-let server: net.Server | undefined
 let countConnections = (): number => 0
 let hub: OverlayNode | undefined
 const hubCount = { sessions: 0, present: 0, rejected: 0 } // O(1) per event
 const outcome = { attempts: 0, failedAttempts: 0, errors: {} as Record<string, number> }
 
-onCleanup(async () => {
-  server?.close()
-  await Promise.allSettled(nodes.map(async n => { await n.stop() }))
-})
-
-async function bareNode (listen: boolean): Promise<Libp2p> {
-  const node = await (await import('../lib/libp2p.ts')).createBareNode(listen)
-  nodes.push(node)
-  return node
-}
+const bareNode = async (listen: boolean): Promise<Libp2p> => await (await import('../lib/libp2p.ts')).createBareNode(listen)
 
 async function leaf (addr: string, name: string): Promise<OverlayNode> {
   const l = await (await import('../lib/overlay.ts')).createBenchNode({ mode: 'leaf', name, bootstrap: [addr] })
@@ -38,36 +25,52 @@ async function leaf (addr: string, name: string): Promise<OverlayNode> {
   return l
 }
 
+/** The listener of `hold`: a raw TCP server, a bare libp2p node or an overlay hub counting its sessions and members. */
+async function hold (kind: unknown): Promise<{ port?: number, addr?: string }> {
+  if (kind === 'raw-tcp') {
+    countConnections = trackedSockets
+    return { port: await listenTcp(() => {}, 1024) }
+  }
+  const { loopbackAddr } = await import('../lib/libp2p.ts')
+  if (kind === 'overlay') {
+    const h = hub = await (await import('../lib/overlay.ts')).startBenchNode({ mode: 'hub', name: 'hub' })
+    h.addEventListener('rejected', () => { hubCount.rejected++ })
+    h.addEventListener('session', (evt) => { hubCount.sessions += evt.detail.action === 'open' ? 1 : -1 })
+    h.addEventListener('joined', () => { hubCount.present++ })
+    h.addEventListener('left', () => { hubCount.present-- })
+    countConnections = () => h.sessions().length
+    return { addr: loopbackAddr(h) }
+  }
+  const node = await bareNode(true)
+  countConnections = () => node.getConnections().length
+  return { addr: loopbackAddr(node) }
+}
+
+/** One connection of `connect` to `msg`'s listener: a raw TCP socket, an overlay leaf with its session, or a bare libp2p dial. */
+async function connector (msg: Record<string, unknown>): Promise<(i: number) => Promise<unknown>> {
+  if (msg.kind === 'raw-tcp') return async () => await connectTcp(msg.port)
+  assertLoopback(String(msg.addr))
+  if (msg.kind === 'overlay') {
+    const { waitFor } = await import('../../test/helpers/wait-for.ts')
+    return async (i) => {
+      const l = await leaf(String(msg.addr), `${String(msg.prefix)}${i}`)
+      await l.start()
+      await waitFor(() => l.sessions().length > 0, { timeout: 30_000, message: `leaf ${i} session` })
+    }
+  }
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  return async () => await (await bareNode(false)).dial(multiaddr(String(msg.addr)), { signal: AbortSignal.timeout(20_000) })
+}
+
 runWorker(async (msg, reply) => {
-  const name = (i: number): string => `${String(msg.prefix)}${i}`
   switch (msg.type) {
     case 'idle':
       if (msg.kind === 'libp2p') await bareNode(true)
       else if (msg.kind === 'overlay') await (await import('../lib/overlay.ts')).startBenchNode({ mode: 'peer' })
       await sleep(500)
       return reply({ type: 'idle', mem: await settledMemory() })
-    case 'hold': {
-      if (msg.kind === 'raw-tcp') {
-        server = net.createServer({ noDelay: true }, track)
-        server.listen(0, '127.0.0.1', 1024)
-        await once(server, 'listening')
-        countConnections = trackedSockets
-        return reply({ type: 'holding', port: (server.address() as net.AddressInfo).port })
-      }
-      const { loopbackAddr } = await import('../lib/libp2p.ts')
-      if (msg.kind === 'overlay') {
-        const h = hub = await (await import('../lib/overlay.ts')).startBenchNode({ mode: 'hub', name: 'hub' })
-        h.addEventListener('rejected', () => { hubCount.rejected++ })
-        h.addEventListener('session', (evt) => { hubCount.sessions += evt.detail.action === 'open' ? 1 : -1 })
-        h.addEventListener('joined', () => { hubCount.present++ })
-        h.addEventListener('left', () => { hubCount.present-- })
-        countConnections = () => h.sessions().length
-        return reply({ type: 'holding', addr: loopbackAddr(h) })
-      }
-      const node = await bareNode(true)
-      countConnections = () => node.getConnections().length
-      return reply({ type: 'holding', addr: loopbackAddr(node) })
-    }
+    case 'hold':
+      return reply({ type: 'holding', ...await hold(msg.kind) })
     case 'measure':
       return reply({ type: 'measured', mem: await settledMemory(Math.min(1000, Number(msg.pauseMs ?? 200))), connections: countConnections() })
     case 'wait-sessions': {
@@ -81,28 +84,10 @@ runWorker(async (msg, reply) => {
       const present = h.members().filter(m => !m.self && (m.state === 'alive' || m.state === 'suspect')).length
       return reply({ type: 'sessions-reached', reachedNs: reachedNs === null ? null : String(reachedNs), sessions: h.sessions().length, present, rejected: hubCount.rejected })
     }
-    case 'connect': {
-      const [count, concurrency] = [Number(msg.count), Number(msg.concurrency ?? 16)]
-      if (msg.kind === 'raw-tcp') {
-        return reply({ type: 'connected', ...await attempts(count, concurrency, async () => { const s = net.connect({ host: '127.0.0.1', port: Number(msg.port), noDelay: true }); track(s); await once(s, 'connect') }) })
-      }
-      assertLoopback(String(msg.addr))
-      if (msg.kind === 'overlay') {
-        const { waitFor } = await import('../../test/helpers/wait-for.ts')
-        return reply({
-          type: 'connected',
-          ...await attempts(count, concurrency, async (i) => {
-            const l = await leaf(String(msg.addr), name(i))
-            await l.start()
-            await waitFor(() => l.sessions().length > 0, { timeout: 30_000, message: `leaf ${i} session` })
-          })
-        })
-      }
-      const { multiaddr } = await import('@multiformats/multiaddr')
-      return reply({ type: 'connected', ...await attempts(count, concurrency, async () => { await (await bareNode(false)).dial(multiaddr(String(msg.addr)), { signal: AbortSignal.timeout(20_000) }) }) })
-    }
+    case 'connect':
+      return reply({ type: 'connected', ...await attempts(Number(msg.count), Number(msg.concurrency ?? 16), await connector(msg)) })
     case 'create':
-      for (let i = 0; i < Number(msg.count); i++) await leaf(String(msg.addr), name(i))
+      for (let i = 0; i < Number(msg.count); i++) await leaf(String(msg.addr), `${String(msg.prefix)}${i}`)
       return reply({ type: 'created', count: Number(msg.count) })
     case 'start': {
       const t0 = nowNs()

@@ -3,16 +3,20 @@
  * clock; `local-done`: every node here but the publisher has it; `all-seen`: all saw a member event.
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import { runWorker, nowNs, onCleanup, attempts, assertLoopback, reply } from '../lib/worker.ts'
+import type { Libp2p } from '@libp2p/interface'
+import { runWorker, nowNs, attempts, assertLoopback, reply } from '../lib/worker.ts'
 import { loopbackAddr } from '../lib/libp2p.ts'
+import type { GossipServices } from '../lib/gossip.ts'
+import type { OverlayNode } from '../lib/overlay.ts'
 
-interface Node { start: () => Promise<void> | void, stop: () => Promise<void> | void, getMultiaddrs: () => Array<{ toString: () => string }> }
-interface Side {
-  create: (index: number, bootstrap: string[]) => Promise<Node>, dial: (a: number, addr: string) => Promise<unknown>, publish: (index: number, seq: number, size: number) => Promise<unknown>
-  status: (index: number) => Record<string, number>, counters: () => Record<string, number>
+interface Node { start: () => Promise<void> | void, getMultiaddrs: () => Array<{ toString: () => string }> }
+/** A side's calls get the node itself; methods, so a side of a narrower node type is still a Side. */
+interface Side<N extends Node = Node> {
+  create (index: number, bootstrap: string[]): Promise<N>, dial (node: N, addr: string): Promise<unknown>
+  publish (node: N, seq: number, size: number): Promise<unknown>, status (node: N): Record<string, number>, counters (nodes: N[]): Record<string, number>
 }
 
-const nodes = new Map<number, Node>()
+const nodes = new Map<number, Node>() // stopped at exit by the modules that made them
 const rows: number[][] = []
 const perSeq = new Map<number, number>()
 let publishers: number[] = []
@@ -21,7 +25,6 @@ const seen = new Map<string, Map<number, bigint>>() // kind -> node index -> fir
 const falseEvents = { suspect: 0, failed: 0, left: 0 }
 let side: Side | undefined
 let concurrency = 16
-onCleanup(async () => { await Promise.allSettled([...nodes.values()].map(async n => { await n.stop() })) })
 
 /** `atNs`: taken first thing in the receiver's handler. */
 function received (seq: number, index: number, sentNs: bigint, atNs: bigint): void {
@@ -31,11 +34,12 @@ function received (seq: number, index: number, sentNs: bigint, atNs: bigint): vo
   if (perSeq.get(seq) === nodes.size - (pub !== undefined && nodes.has(pub) ? 1 : 0)) reply({ type: 'local-done', seq })
 }
 
+const dialLibp2p = async (node: Libp2p, addr: string): Promise<unknown> => await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(20_000) })
+
 // each side loads its own modules only
-async function gossipsubSide (): Promise<Side> {
+async function gossipsubSide (): Promise<Side<Libp2p<GossipServices>>> {
   const { createGossipNode, CountingRegister, BENCH_TOPIC } = await import('../lib/gossip.ts')
   const register = new CountingRegister()
-  const gs = new Map<number, Awaited<ReturnType<typeof createGossipNode>>>()
   return {
     async create (index) {
       const node = await createGossipNode(register)
@@ -47,29 +51,27 @@ async function gossipsubSide (): Promise<Side> {
         const dv = new DataView(data.buffer, data.byteOffset, data.byteLength)
         received(dv.getUint32(0), index, dv.getBigUint64(4), t)
       })
-      gs.set(index, node)
       return node
     },
-    dial: async (a, addr) => await gs.get(a)?.dial(multiaddr(addr), { signal: AbortSignal.timeout(20_000) }),
-    status (i) {
+    dial: dialLibp2p,
+    status (node) {
       // getMeshPeers exists on the implementation class, not on the exported interface
-      const ps = gs.get(i)?.services.pubsub as unknown as { getSubscribers: (t: string) => unknown[], getMeshPeers: (t: string) => unknown[] }
+      const ps = node.services.pubsub as unknown as { getSubscribers: (t: string) => unknown[], getMeshPeers: (t: string) => unknown[] }
       return { subscribers: ps.getSubscribers(BENCH_TOPIC).length, mesh: ps.getMeshPeers(BENCH_TOPIC).length }
     },
     counters: () => Object.fromEntries(['rpc:count', 'msg:message', 'ihave', 'iwant', 'graft', 'prune', 'idontwant', 'bytes'].map(k => [k.split(':')[0], register.get(`gossipsub_rpc_sent_${k.split(':').at(-1) ?? k}_total`)])),
-    async publish (index, seq, size) {
+    async publish (node, seq, size) {
       const data = new Uint8Array(Math.max(12, size)).map((_, i) => (seq + i) & 0xff)
       const dv = new DataView(data.buffer)
       dv.setUint32(0, seq)
       dv.setBigUint64(4, nowNs())
-      return (await gs.get(index)?.services.pubsub.publish(BENCH_TOPIC, data))?.recipients.length
+      return (await node.services.pubsub.publish(BENCH_TOPIC, data)).recipients.length
     }
   }
 }
 
-async function overlaySide (): Promise<Side> {
+async function overlaySide (): Promise<Side<OverlayNode>> {
   const { createBenchNode } = await import('../lib/overlay.ts')
-  const os = new Map<number, Awaited<ReturnType<typeof createBenchNode>>>()
   return {
     async create (index, bootstrap) {
       const node = await createBenchNode({ mode: 'peer', name: `n${index}`, bootstrap })
@@ -91,35 +93,32 @@ async function overlaySide (): Promise<Side> {
           reply({ type: 'all-seen', name: watched, kind, lastNs: String(times.reduce((x, y) => x > y ? x : y)), firstNs: String(times.reduce((x, y) => x < y ? x : y)) })
         })
       }
-      os.set(index, node)
       return node
     },
-    dial: async (a, addr) => await os.get(a)?.openSession(multiaddr(addr), AbortSignal.timeout(20_000)),
-    status (i) {
-      const n = os.get(i)
-      const ms = n?.members().filter(m => !m.self) ?? []
-      return { degree: n?.config.mesh.degree ?? 0, sessions: n?.sessions().length ?? 0, present: ms.filter(m => m.state === 'alive' || m.state === 'suspect').length, suspect: ms.filter(m => m.state === 'suspect').length }
+    dial: async (node, addr) => await node.openSession(multiaddr(addr), AbortSignal.timeout(20_000)),
+    status (n) {
+      const ms = n.members().filter(m => !m.self)
+      return { degree: n.config.mesh.degree, sessions: n.sessions().length, present: ms.filter(m => m.state === 'alive' || m.state === 'suspect').length, suspect: ms.filter(m => m.state === 'suspect').length }
     },
-    counters () {
+    counters (all) {
       const sum = { delivered: 0, duplicate: 0, forged: 0, stale: 0, malformed: 0, hopLimit: 0, relayed: 0, control: 0, probes: 0, syncs: 0 }
-      for (const n of os.values()) for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += n.stats()[k]
+      for (const n of all) for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += n.stats()[k]
       return sum
     },
-    async publish (index, seq, size) {
+    async publish (node, seq, size) {
       const head = `${seq} ${nowNs()} `
-      await os.get(index)?.send(head.padEnd(Math.max(size, head.length), 'x'))
+      await node.send(head.padEnd(Math.max(size, head.length), 'x'))
     }
   }
 }
 
 /** Bare libp2p (TCP + Noise + yamux, default connection monitor): the idle figure's baseline. */
-async function bareSide (): Promise<Side> {
+async function bareSide (): Promise<Side<Libp2p>> {
   const { createBareNode } = await import('../lib/libp2p.ts')
-  const bs = new Map<number, Awaited<ReturnType<typeof createBareNode>>>()
   return {
-    async create (index) { const n = await createBareNode(); bs.set(index, n); return n },
-    dial: async (a, addr) => await bs.get(a)?.dial(multiaddr(addr), { signal: AbortSignal.timeout(20_000) }),
-    status: (i) => ({ connections: bs.get(i)?.getConnections().length ?? 0 }),
+    create: async () => await createBareNode(),
+    dial: dialLibp2p,
+    status: (n) => ({ connections: n.getConnections().length }),
     counters: () => ({}),
     publish: async () => { throw new Error('bare libp2p nodes only idle') }
   }
@@ -157,25 +156,25 @@ runWorker(async (msg) => {
           const addr = all[String(b)]
           if (addr === undefined) throw new Error(`no address for node ${b}`)
           assertLoopback(addr)
-          await s.dial(a, addr)
+          await s.dial(nodes.get(a) as Node, addr)
         })
       })
     }
     case 'status':
-      return reply({ type: 'status', nodes: [...nodes.keys()].map(index => ({ index, ...s.status(index) })) })
+      return reply({ type: 'status', nodes: [...nodes].map(([index, n]) => ({ index, ...s.status(n) })) })
     case 'counters': {
       const cpu = process.cpuUsage()
-      return reply({ type: 'counters', ...s.counters(), cpuUs: cpu.user + cpu.system, heapUsed: process.memoryUsage().heapUsed })
+      return reply({ type: 'counters', ...s.counters([...nodes.values()]), cpuUs: cpu.user + cpu.system, heapUsed: process.memoryUsage().heapUsed })
     }
     case 'plan':
       publishers = msg.publishers as number[]
       perSeq.clear()
       return reply({ type: 'planned' })
     case 'publish': {
-      const [index, seq] = [Number(msg.index), Number(msg.seq)]
-      if (!nodes.has(index)) throw new Error(`node ${index} is not hosted here`)
+      const [node, seq] = [nodes.get(Number(msg.index)), Number(msg.seq)]
+      if (node === undefined) throw new Error(`node ${String(msg.index)} is not hosted here`)
       try {
-        return reply({ type: 'published', seq, recipients: await s.publish(index, seq, Number(msg.size)) })
+        return reply({ type: 'published', seq, recipients: await s.publish(node, seq, Number(msg.size)) })
       } catch (err) {
         return reply({ type: 'published', seq, error: String(err) })
       }

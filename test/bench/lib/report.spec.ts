@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { DOC_FILE, PUBLISHED, docsBlock, END, START } from '../../../bench/lib/report.ts'
 import { checkTargets } from '../../../bench/lib/targets.ts'
-import type { BenchReport } from '../../../bench/lib/types.ts'
+import type { BenchReport } from '../../../bench/lib/results.ts'
 
 const ROOT = join(import.meta.dirname, '../../..')
 const doc = readFileSync(DOC_FILE, 'utf8')

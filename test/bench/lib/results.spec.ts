@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Collector, fmt, makeResult, runCount } from '../../../bench/lib/results.ts'
+import { Collector, fmt, makeResult, runCount, type RunOpts } from '../../../bench/lib/results.ts'
 import { summarize } from '../../../bench/lib/stats.ts'
-import type { MachineInfo } from '../../../bench/lib/machine.ts'
-import type { RunOpts } from '../../../bench/lib/types.ts'
+import type { MachineInfo } from '../../../bench/lib/report.ts'
 
 const machine: MachineInfo = { cpuModel: 'test', cores: 1, totalMemGiB: 1, platform: 'linux', kernel: '0', node: 'v22', loadAvgAtStart: [0, 0, 0], versions: {} }
 const opts = (quick: boolean, runs?: number): RunOpts => ({ quick, log: () => {}, machine, ...(runs === undefined ? {} : { runs }) })

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { makeResult } from '../../../bench/lib/results.ts'
+import { makeResult, type Better, type Result } from '../../../bench/lib/results.ts'
 import { checkTargets, TARGETS, targetsMarkdown, targetsText } from '../../../bench/lib/targets.ts'
 import type { TargetCheck } from '../../../bench/lib/targets.ts'
-import type { Better, Result } from '../../../bench/lib/types.ts'
 
 function row (figure: string, c: string, metric: string, variant: string, runs: number[], unit = 'ms', better: Better = 'lower', reference = 'libp2p'): Result {
   return makeResult({ figure, case: c, metric, unit, better, variant, reference, runs })
