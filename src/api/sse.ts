@@ -24,6 +24,9 @@ export interface EventsInit {
 }
 
 /** `id`, `event` and `data` lines of an entry; message texts cut to `textChars` unless undefined. */
+/** The newest event id when the stream opened: events up to it were replayed from the ring. */
+const REPLAY_HEADER = 'x-overlay-replayed-through'
+
 function sseFrame (e: RingEntry, textChars?: number): string {
   const text = e.event.text
   let data: Record<string, unknown> = e.event
@@ -94,6 +97,8 @@ export function registerEvents (app: FastifyInstance, init: EventsInit): void {
       pending.push(s)
       pendingChars += s.length
     }
+    // Which of what follows happened before the client looked (the UI counts no unread for those).
+    reply.raw.setHeader(REPLAY_HEADER, String(init.ring.lastId))
     sse.sendHeaders()
     reply.raw.flushHeaders() // a client with nothing to replay learns at once that the stream is open
     for (const e of init.ring.since(lastId)) write(e)

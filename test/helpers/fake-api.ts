@@ -157,7 +157,7 @@ export class FakeApi {
       return this.json(res, 200, { id, to: msg.to })
     }
     if (p === '/v1/events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-overlay-replayed-through': String(this.seq) })
       res.write(': hello\n\n')
       const after = Number(req.headers['last-event-id'] ?? NaN)
       if (Number.isFinite(after)) for (const r of this.ring) if (r.seq > after) res.write(r.line)

@@ -70,6 +70,20 @@ describe('api events (SSE)', () => {
     await resumed.done
   })
 
+  it('events - x-overlay-replayed-through names the newest event when the stream opened: the replay ends there', async () => {
+    const ac = new AbortController()
+    const res = await fetch(`${api.url}/v1/events`, { headers: { authorization: `Bearer ${api.token}`, 'last-event-id': '0' }, signal: ac.signal })
+    const through = Number(res.headers.get('x-overlay-replayed-through'))
+    ac.abort()
+    await res.body?.cancel().catch(() => {})
+    const all = follow(api, '0')
+    await waitFor(() => all.events.length >= through, { timeout: 10_000, message: `the replay reaches event ${through}` })
+    all.stop()
+    await all.done
+    assert.ok(through > 0, 'the node had events')
+    assert.equal(all.events[through - 1]?.id, String(through), 'the newest replayed event has that id')
+  })
+
   it('events - a bad Last-Event-ID is a 400; more than api.maxEventClients streams get a 503', async () => {
     const bad = await call(api, 'GET', '/v1/events', { headers: { 'last-event-id': 'abc' } })
     assert.equal(bad.status, 400)

@@ -18,8 +18,8 @@ export interface StreamHandlers {
 const FIRST_RETRY_MS = 250
 const MAX_RETRY_MS = 2_000
 const UNAUTHORIZED_RETRY_MS = 5_000
-/** The ring's replay arrives at once; what comes this soon after the first connection is counted as replay. */
-const REPLAY_WINDOW_MS = 250
+/** The node names the newest event it had when the stream opened: up to it, events are replay. */
+const REPLAY_HEADER = 'x-overlay-replayed-through'
 
 export function followEvents (url: string, h: StreamHandlers): () => void {
   const stop = new AbortController()
@@ -45,7 +45,8 @@ export function followEvents (url: string, h: StreamHandlers): () => void {
         delay = FIRST_RETRY_MS
         h.onConnection('online')
         h.onOpen()
-        const replayUntil = first ? Date.now() + REPLAY_WINDOW_MS : 0
+        // Only the first connection's replay is old news; after a reconnect it is what we missed.
+        const replayedThrough = first ? Number(res.headers.get(REPLAY_HEADER) ?? 0) : 0
         first = false
         const parser = createParser({
           onEvent: ev => {
@@ -56,7 +57,7 @@ export function followEvents (url: string, h: StreamHandlers): () => void {
             const obj = data as Record<string, unknown>
             if (typeof obj.type !== 'string' && ev.event !== undefined) obj.type = ev.event
             const seq = ev.id === undefined ? undefined : Number(ev.id)
-            h.onEvent(obj, Number.isFinite(seq) ? seq : undefined, Date.now() < replayUntil)
+            h.onEvent(obj, Number.isFinite(seq) ? seq : undefined, seq !== undefined && seq <= replayedThrough)
           }
         })
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
