@@ -23,10 +23,10 @@ export interface EventsInit {
   refused: Counter<'reason'>
 }
 
-/** `id`, `event` and `data` lines of an entry; message texts cut to `textChars` unless undefined. */
 /** The newest event id when the stream opened: events up to it were replayed from the ring. */
 const REPLAY_HEADER = 'x-overlay-replayed-through'
 
+/** `id`, `event` and `data` lines of an entry; message texts cut to `textChars` unless undefined. */
 function sseFrame (e: RingEntry, textChars?: number): string {
   const text = e.event.text
   let data: Record<string, unknown> = e.event

@@ -4,14 +4,15 @@
  * round-robin over a shuffled list: one a period at the mesh's target degree, so each member is
  * probed about once a period by its neighbours in all, as in SWIM; a hub probes its leaves on top,
  * each at least every LEAF_PROBE_PERIODS periods (a leaf has no one else to probe it, and watches
- * its hub by that traffic). It skips a neighbour that probed us within the
- * last period: its PROBE just showed it alive on that session. PROBE, answered by PROBEACK. No answer within the probe timeout: it asks up to PROBE_HELPERS other
- * neighbours to route a PROBE to it (indirect probe); still nothing: it reports the member suspect.
- * Members it can no longer reach over a link (a link closed, so did the route through it) are
- * probed by routed PROBEs only. Every node that hears a suspicion starts a timer that scales with
- * log N and shrinks with each independent accuser (Lifeguard); the member refutes with a higher
- * incarnation, or fails when the timer runs out. A node whose own probes keep failing doubts itself
- * first: its local health score stretches its probe timeouts (Lifeguard).
+ * its hub by that traffic). It skips a neighbour that probed us within the last period: its PROBE
+ * just showed it alive on that session. PROBE, answered by PROBEACK. No answer within the probe
+ * timeout: it asks up to PROBE_HELPERS other neighbours to route a PROBE to it (indirect probe);
+ * still nothing: it reports the member suspect. Members it can no longer reach over a link (a link
+ * closed, so did the route through it) are probed by routed PROBEs only. Every node that hears a
+ * suspicion starts a timer that scales with log N and shrinks with each independent accuser
+ * (Lifeguard); the member refutes with a higher incarnation, or fails when the timer runs out. A node
+ * whose own probes keep failing doubts itself first: its local health score stretches its probe
+ * timeouts (Lifeguard).
  */
 import { MemberState, Wire } from '../protocol/frames.ts'
 import { isPresent, toFrame } from './roster.ts'
@@ -81,7 +82,7 @@ export class FailureDetector {
   /** The smoothed round trip (ms) of our direct probes to neighbour `peer`, if one was answered. */
   rttOf (peer: string): number | undefined { return this.rtt.get(peer) }
 
-  /** One protocol period: probe the next neighbour, and a few members no link reaches. */
+  /** One protocol period: probe the next neighbours, and a few members no link reaches. */
   tick (): void {
     const ctx = this.ctx
     if (!ctx.init.behaviour.watchesLiveness || ctx.leaving) return
