@@ -1,7 +1,7 @@
 /**
  * Failure detection, SWIM-style over the links the node already holds (docs/PROTOCOL.md 7.11).
- * Each period (mesh.heartbeatMs) a node probes its next ceil(sessions / mesh.degree) neighbours,
- * round-robin over a shuffled list: one a period at the mesh's target degree, so each member is
+ * Each period (mesh.heartbeatMs) a node probes its next max(1, sessions / mesh.degree) neighbours on
+ * average, round-robin over a shuffled list: one a period at the mesh's target degree, so each member is
  * probed about once a period by its neighbours in all, as in SWIM; a hub probes its leaves on top,
  * each at least every LEAF_PROBE_PERIODS periods (a leaf has no one else to probe it, and watches
  * its hub by that traffic). It skips a neighbour that probed us within the last period: its PROBE
@@ -62,6 +62,8 @@ export class FailureDetector {
   private readonly behind = new Map<string, string[]>()
   private order: string[] = []
   private next = 0
+  /** Probes owed to non-leaf neighbours: whole ones are sent each period, the fraction carries over. */
+  private credit = 0
   /** Probe numbers: from the clock at start, so a signed answer to an earlier run's probe never matches one of ours. */
   private seq: number
   /** When each neighbour last probed us (its PROBE is proof of life: we need not probe it back). */
@@ -88,7 +90,12 @@ export class FailureDetector {
     if (!ctx.init.behaviour.watchesLiveness || ctx.leaving) return
     let leaves = 0
     for (const l of ctx.links.values()) if (l.mode === 'leaf') leaves++
-    const count = Math.ceil((ctx.links.size - leaves) / Math.max(1, ctx.cfg.degree)) + Math.ceil(leaves / LEAF_PROBE_PERIODS)
+    const others = ctx.links.size - leaves
+    // max(1, others / degree) a period on average: the fraction carries over, so a node a few
+    // sessions past the degree does not probe twice as often as one at it.
+    this.credit = others === 0 ? 0 : this.credit + Math.max(1, others / Math.max(1, ctx.cfg.degree))
+    const count = Math.floor(this.credit) + Math.ceil(leaves / LEAF_PROBE_PERIODS)
+    this.credit -= Math.floor(this.credit)
     for (let i = 0; i < count; i++) {
       const target = this.nextTarget()
       if (target === undefined) break

