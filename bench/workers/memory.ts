@@ -67,6 +67,7 @@ runWorker(async (msg, reply) => {
     case 'idle':
       if (msg.kind === 'libp2p') await bareNode(true)
       else if (msg.kind === 'overlay') await (await import('../lib/overlay.ts')).startBenchNode({ mode: 'peer' })
+      else if (msg.kind === 'overlay-api-off') await (await import('../lib/overlay.ts')).startBenchNode({ mode: 'peer', api: { listen: 'off' } })
       await sleep(500)
       return reply({ type: 'idle', mem: await settledMemory() })
     case 'hold':
