@@ -55,7 +55,7 @@ for (const figure of selected) {
   const f0 = performance.now()
   console.log(`${stamp()} ▶ ${figure.id}: ${figure.title}`)
   try {
-    results.push(...await figure.run({ quick, runs, soakSec, machine, log: (msg) => { console.log(`${stamp()}   [${figure.id}] ${msg}`) } }))
+    results.push(...await figure.run({ quick, runs, soakSec, log: (msg) => { console.log(`${stamp()}   [${figure.id}] ${msg}`) } }))
     figureInfo.push({ id: figure.id, title: figure.title, durationSec: (performance.now() - f0) / 1000 })
     console.log(`${stamp()} ✔ ${figure.id} (${since(f0)} s)`)
   } catch (err) {

@@ -102,8 +102,7 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
   }, 5000)
 }
 
-// table only: msg copies repeat the overlay's frames; gross RPCs have no overlay counterpart
 export const broadcast = figure('broadcast', 'Broadcast to N nodes: overlay vs gossipsub (delivery, latency to last member, frames)', async (opts, col) => {
   const runs = runCount(opts, 3, 1)
   for (const n of meshSizes(opts, [10, 25, 50])) for (let r = 1; r <= runs; r++) for (const side of [GOSSIPSUB, OVERLAY]) await runOnce(side, n, r, opts, col)
-}, { tableOnly: ['msg copies/bcast', 'frames/bcast'] })
+})

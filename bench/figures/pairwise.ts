@@ -71,16 +71,12 @@ export const throughput = figure('throughput', 'Throughput of one stream (64 KiB
       const sec = res.ns / 1e9
       col.add(c.name, 'MiB/s', 'MiB/s', 'higher', v.variant, 'raw-tcp', res.bytes / MiB / sec, { sec, bytes: res.bytes, warmupTransfers: wn })
       col.add(c.name, 'msgs/s', 'msgs/s', 'higher', v.variant, 'raw-tcp', res.msgs / sec)
+      const framing = v.variant === 'overlay' ? 'overlay JSON MSG frame per send(text)' : c.framed ? 'varint length prefix, one write/send() per message' : 'none (bulk)'
+      col.setDetails(c.name, v.variant, { msgSize: c.msgSize, messagesPerRun: c.count, bytesPerRun: c.msgSize * c.count, framing, warmupMessagesPerTransfer: warmupCount(c), warmupMs })
       opts.log(`${run} ${c.name.padEnd(6)} ${fmt(res.bytes / MiB / sec)} MiB/s  ${fmt(res.msgs / sec)} msgs/s  (${(res.bytes / MiB).toFixed(0)} MiB in ${sec.toFixed(2)} s, after ${wn} warm-up transfers)`)
     }
   })
-  for (const c of cases) {
-    for (const v of VARIANTS) {
-      const framing = v.variant === 'overlay' ? 'overlay JSON MSG frame per send(text)' : c.framed ? 'varint length prefix, one write/send() per message' : 'none (bulk)'
-      for (const m of ['MiB/s', 'msgs/s']) col.setDetails(c.name, m, v.variant, { msgSize: c.msgSize, messagesPerRun: c.count, bytesPerRun: c.msgSize * c.count, framing, warmupMessagesPerTransfer: warmupCount(c), warmupMs })
-    }
-  }
-}, { tableOnly: ['msgs/s'] }) // msgs/s has the ratio of MiB/s (same message count)
+})
 
 export const dial = figure('dial', 'Dial latency: new connection + one 100-byte round trip (overlay: + AUTH + JOIN)', async (opts, col) => {
   const settings = { warmupMs: opts.quick ? 300 : 1500, warmupMin: opts.quick ? 5 : 20, count: opts.quick ? 30 : 200, size: 100 }
@@ -90,9 +86,9 @@ export const dial = figure('dial', 'Dial latency: new connection + one 100-byte 
     col.add('dial+RT', 'median', 'ms', 'lower', v.variant, 'raw-tcp', ms(res.totalUs.median), { totalUs: res.totalUs, connectUs: res.connectUs, lingering: res.lingering ?? 0, retries: res.retries ?? 0, warmupDials: res.warmup.iterations })
     col.add('dial+RT', 'p99', 'ms', 'lower', v.variant, 'raw-tcp', ms(res.totalUs.p99))
     col.add('connect only', 'median', 'ms', 'lower', v.variant, 'raw-tcp', ms(res.connectUs.median))
+    col.setDetails('dial+RT', v.variant, settings)
     opts.log(`${run} dial+RT median ${fmt(ms(res.totalUs.median))} ms  p99 ${fmt(ms(res.totalUs.p99))} ms  (connect ${fmt(ms(res.connectUs.median))} ms, n=${res.totalUs.n}, after ${res.warmup.iterations} warm-up)`)
   })
-  for (const v of VARIANTS) col.setDetails('dial+RT', 'median', v.variant, settings)
 })
 
 /** Full mode adds libp2p-sized: the bare echo sending as many bytes as the overlay's MSG, answered by as many as its ACK. */
@@ -125,16 +121,12 @@ export const rtt = figure('rtt', 'Round trip of a 100-byte message on an open st
         if (v.variant === 'overlay') wire ??= res.wire
         col.add(c, 'RTT median', 'µs', 'lower', v.variant, 'raw-tcp', res.us.median, { ...res.us, warmupRoundTrips: res.warmup.iterations, ...(v.variant === 'overlay' ? res.wire : shaped ? wire : undefined) })
         col.add(c, 'RTT p99', 'µs', 'lower', v.variant, 'raw-tcp', res.us.p99)
+        const what = shaped ? 'msgBytes out, ackBytes back: the overlay\'s MSG and ACK, measured after its first block (perRun)' : size
+        col.setDetails(c, v.variant, { size: what, warmupMs, rewarmMs: REWARM_MS, warmupMin, count, interleaved: true })
         opts.log(`run ${r + 1}/${runs} ${v.variant.padEnd(12)} median ${fmt(res.us.median)} µs  p99 ${fmt(res.us.p99)} µs  max ${fmt(res.us.max)} µs (n=${res.us.n}, after ${res.warmup.iterations} warm-up)`)
       }
     }
   } finally {
     await stopPairs(pairs.values())
-  }
-  for (const m of ['RTT median', 'RTT p99']) {
-    for (const v of RTT_VARIANTS) {
-      const sent = v.variant === 'libp2p-sized' ? { size: 'msgBytes out, ackBytes back: the overlay\'s MSG and ACK, measured after its first block (perRun)' } : { size }
-      col.setDetails(c, m, v.variant, { ...sent, warmupMs, rewarmMs: REWARM_MS, warmupMin, count, interleaved: true, perRunStatistic: m === 'RTT median' ? 'median' : 'p99' })
-    }
   }
 })

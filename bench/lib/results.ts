@@ -8,13 +8,10 @@ import type { TargetCheck } from './targets.ts'
 
 export type Better = 'higher' | 'lower'
 
-/**
- * `summary` is of the per-run values in `runs`; `details` holds settings and per-run sub-statistics
- * (`perRun[i]` belongs to `runs[i]`); `chart: false` marks a ratio that repeats another row's.
- */
-export interface Result { figure: string, case: string, metric: string, unit: string, better: Better, variant: string, reference: string, summary: Summary, runs: number[], details?: Record<string, unknown>, chart?: boolean }
+/** `summary` is of the per-run values in `runs`; `details` holds settings and per-run sub-statistics (`perRun[i]` of `runs[i]`). */
+export interface Result { figure: string, case: string, metric: string, unit: string, better: Better, variant: string, reference: string, summary: Summary, runs: number[], details?: Record<string, unknown> }
 
-export interface RunOpts { quick: boolean, runs?: number, soakSec?: number, log: (msg: string) => void, machine: MachineInfo }
+export interface RunOpts { quick: boolean, runs?: number, soakSec?: number, log: (msg: string) => void }
 
 export interface Figure { id: string, title: string, optIn?: boolean, run: (opts: RunOpts) => Promise<Result[]> }
 
@@ -32,7 +29,7 @@ export const onlyCase = <T>(cases: T[], name: (c: T) => string): T[] => cases.fi
 /** The mesh figures' sizes: N=10 in quick mode. */
 export const meshSizes = (opts: RunOpts, full: number[]): number[] => onlyCase(opts.quick ? [10] : full, n => `N=${n}`)
 
-export type ResultSpec = Omit<Result, 'summary' | 'chart'>
+export type ResultSpec = Omit<Result, 'summary'>
 
 export const makeResult = (spec: ResultSpec): Result => ({ ...spec, summary: summarize(spec.runs) })
 
@@ -54,24 +51,24 @@ export class Collector {
     perRun.push(details ?? null)
   }
 
-  setDetails (c: string, metric: string, variant: string, details: Record<string, unknown>): void {
-    const e = this.entries.get(JSON.stringify([c, metric, variant]))
-    if (e != null) e.details = { ...e.details, ...details }
+  /** Merges `details` (a figure's settings) into every row so far of case `c` and `variant`. */
+  setDetails (c: string, variant: string, details: Record<string, unknown>): void {
+    for (const e of this.entries.values()) if (e.case === c && e.variant === variant) e.details = { ...e.details, ...details }
   }
 
   results (): Result[] { return [...this.entries.values()].map(makeResult) }
 }
 
-/** A figure whose `body` adds its rows; `tableOnly` metrics stay out of the charts (their ratio repeats another row's). */
-export function figure (id: string, title: string, body: (opts: RunOpts, col: Collector) => Promise<void>, more: { optIn?: boolean, tableOnly?: string[] } = {}): Figure {
+/** A figure whose `body` adds its rows. */
+export function figure (id: string, title: string, body: (opts: RunOpts, col: Collector) => Promise<void>, { optIn = false } = {}): Figure {
   return {
     id,
     title,
-    ...(more.optIn === true ? { optIn: true } : {}),
+    optIn,
     async run (opts) {
       const col = new Collector(id)
       await body(opts, col)
-      return col.results().map(r => more.tableOnly?.includes(r.metric) === true ? { ...r, chart: false } : r)
+      return col.results()
     }
   }
 }
