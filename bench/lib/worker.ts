@@ -72,9 +72,7 @@ export function assertLoopback (addr: string): void {
   if (!(addr.startsWith('/ip4/127.') || addr.startsWith('/ip6/::1/'))) throw new Error(`refusing to dial non-loopback address ${addr}`)
 }
 
-export function payload (size: number): Uint8Array {
-  return Uint8Array.from({ length: size }, (_, i) => i & 0xff)
-}
+export const payload = (size: number): Uint8Array => Uint8Array.from({ length: size }, (_, i) => i & 0xff)
 
 /** gc() three times `pauseMs` apart (the process runs with --expose-gc), then process.memoryUsage(). */
 export async function settledMemory (pauseMs = 200): Promise<NodeJS.MemoryUsage & { gc: boolean }> {
