@@ -59,7 +59,8 @@ export const soak = figure('soak', 'Soak: false suspect/failed events in an idle
     const mesh = await buildMesh(OVERLAY, ws, n, opts.log)
     await ask(ws, { type: 'reset' }, 'reset')
     opts.log(`N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} after ${mesh.setupSec.toFixed(1)} s (${mesh.text}); idle for ${seconds} s`)
-    const counters = async (): Promise<{ cpuUs: number, heapUsed: number, t: number }> => ({ cpuUs: 0, heapUsed: 0, ...await sumCounters(ws), t: Date.now() })
+    const counters = async (): Promise<{ cpuUs: number, heapUsed: number, t: number }> =>
+      ({ cpuUs: 0, heapUsed: 0, ...await sumCounters(ws), t: Date.now() })
     const first = await counters()
     const cpuPerInterval: number[] = []
     const heapPerInterval: number[] = []

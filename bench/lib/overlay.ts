@@ -42,7 +42,7 @@ export async function startBenchNode (partial: PartialConfig = {}): Promise<Over
 // eslint-disable-next-line no-template-curly-in-string -- the follower's source, run by `node -e`
 const FOLLOWER = 'const [url, token] = process.argv.slice(1); const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } }); for await (const _ of res.body) {}'
 
-/** BENCH_API=events: one client follows the node's /v1/events for as long as it runs (issue 19's cost check); not a node without the API. */
+/** BENCH_API=events: one client follows the node's /v1/events while it runs (issue 19's cost check); none without the API. */
 function followEvents (node: OverlayNode): void {
   if (node.uiUrl === undefined) return
   const url = new URL(node.uiUrl)
