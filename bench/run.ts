@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { figures } from './figures/index.ts'
 import { installCleanup, killAll, liveCount, capStopGrace } from './lib/proc.ts'
 import { loadAvg, machineInfo, machineLine, sourceState, sourceLine, writeResultFiles, publish } from './lib/report.ts'
-import { checkTargets, targetsText } from './lib/targets.ts'
+import { checkTargets, targetsMarkdown } from './lib/targets.ts'
 import { markdownTable, type BenchReport, type Result } from './lib/results.ts'
 
 const fail = (message: string): never => { console.error(message); process.exit(2) }
@@ -55,7 +55,7 @@ for (const figure of selected) {
   const f0 = performance.now()
   console.log(`${stamp()} ▶ ${figure.id}: ${figure.title}`)
   try {
-    results.push(...await figure.run({ quick, runs, soakSec, machine, log: (msg) => { console.log(`${stamp()}   [${figure.id}] ${msg}`) } }))
+    results.push(...await figure.run({ quick, runs, soakSec, log: (msg) => { console.log(`${stamp()}   [${figure.id}] ${msg}`) } }))
     figureInfo.push({ id: figure.id, title: figure.title, durationSec: (performance.now() - f0) / 1000 })
     console.log(`${stamp()} ✔ ${figure.id} (${since(f0)} s)`)
   } catch (err) {
@@ -75,7 +75,7 @@ const report: BenchReport = {
   version: 1, startedAt: started.toISOString(), finishedAt: new Date().toISOString(), durationSec: (performance.now() - t0) / 1000, mode: quick ? 'quick' : 'full',
   argv, machine, loadAvgAtEnd: loadAvg(), figures: figureInfo, results, targets: checkTargets(results), ...(sourceChanged && sourceAtEnd !== undefined ? { sourceAtEnd } : {})
 }
-console.log(`\n${markdownTable(results)}\n\nOverlay targets (ratio: median over runs of overlay run i ÷ baseline run i; spread: their min – max):\n${targetsText(report.targets ?? [])}\n`)
+console.log(`\n${markdownTable(results)}\n\nOverlay targets (ratio: median over runs of overlay run i ÷ baseline run i; spread: their min – max):\n${targetsMarkdown(report.targets ?? [])}\n`)
 for (const f of writeResultFiles(report)) console.log(`wrote ${f}`)
 console.log(a.publish === true && failed === 0 ? `published: ${publish(report).join(', ')}` : 'docs not touched (--publish after a full run of every figure updates them)')
 console.log(`load average: start ${machine.loadAvgAtStart.join('/')}, end ${report.loadAvgAtEnd.join('/')}\nbench: done in ${report.durationSec.toFixed(1)} s${failed > 0 ? `, ${failed} figure(s) FAILED` : ''}`)

@@ -5,18 +5,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { stopAfter, type Msg, type WorkerHandle } from '../lib/proc.ts'
 import { figure, meshSizes, runCount, fmt, type Collector, type RunOpts } from '../lib/results.ts'
-import { diameter } from '../lib/topology.ts'
 import { mulberry32 } from '../lib/random.ts'
 import { quantile } from '../lib/stats.ts'
-import { GOSSIPSUB, OVERLAY, TOPOLOGY_SEED, ask, startHosts, buildMesh, type MeshSide } from '../lib/mesh.ts'
-
-type Counters = Record<string, number>
-
-async function sumCounters (ws: WorkerHandle[]): Promise<Counters> {
-  const out: Counters = {}
-  for (const c of await ask<Msg & Counters>(ws, { type: 'counters' }, 'counters')) for (const [k, v] of Object.entries(c)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v
-  return out
-}
+import { GOSSIPSUB, OVERLAY, TOPOLOGY_SEED, ask, startHosts, buildMesh, sumCounters, type Counters, type MeshSide } from '../lib/mesh.ts'
 
 const diff = (a: Counters, b: Counters): Counters => Object.fromEntries(Object.keys(b).map(k => [k, (b[k] ?? 0) - (a[k] ?? 0)]))
 
@@ -85,7 +76,7 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
     // overlay: stats().relayed counts frames passed on; idle = heartbeats only
     const idleRelaysPerSec = v === 'overlay' ? (idle.relayed ?? 0) / idleMs * 1000 : undefined
     const details = {
-      nodes: n, workers: ws.length, edges: mesh.topo.edges.length, diameter: diameter(mesh.topo), broadcasts: B, gapMs, perBroadcastTimeoutMs, payloadBytes: size,
+      nodes: n, workers: ws.length, edges: mesh.topo.edges.length, broadcasts: B, gapMs, perBroadcastTimeoutMs, payloadBytes: size,
       ready: mesh.ready, ...mesh.details, dialFailed: mesh.dialFailed, publishErrors, fullyDelivered: full, timedOutBroadcasts: timedOut,
       perReceiverLatencyMs: { p50: quantile(allMs, 0.5), p99: quantile(allMs, 0.99) },
       countersBroadcastPhase: used, countersIdleWindow: idle, idleWindowMs: idleMs, idleCpuPercentOfCore: idleCpu, idleRelaysPerSec, broadcastPhaseMs: phaseMs, setupSec: mesh.setupSec
@@ -102,8 +93,7 @@ async function runOnce (side: MeshSide, n: number, run: number, opts: RunOpts, c
   }, 5000)
 }
 
-// table only: msg copies repeat the overlay's frames; gross RPCs have no overlay counterpart
 export const broadcast = figure('broadcast', 'Broadcast to N nodes: overlay vs gossipsub (delivery, latency to last member, frames)', async (opts, col) => {
   const runs = runCount(opts, 3, 1)
   for (const n of meshSizes(opts, [10, 25, 50])) for (let r = 1; r <= runs; r++) for (const side of [GOSSIPSUB, OVERLAY]) await runOnce(side, n, r, opts, col)
-}, { tableOnly: ['msg copies/bcast', 'frames/bcast'] })
+})

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAfter, type Msg, type WorkerHandle } from '../lib/proc.ts'
 import { figure, meshSizes, runCount, fmt, type Collector, type RunOpts } from '../lib/results.ts'
 import { mulberry32 } from '../lib/random.ts'
-import { OVERLAY, TOPOLOGY_SEED, ask, hostOf, startHosts, buildMesh, status } from '../lib/mesh.ts'
+import { OVERLAY, TOPOLOGY_SEED, ask, hostOf, startHosts, buildMesh, status, sumCounters } from '../lib/mesh.ts'
 
 interface FalseEvents { suspect: number, failed: number, left: number }
 
@@ -59,8 +59,8 @@ export const soak = figure('soak', 'Soak: false suspect/failed events in an idle
     const mesh = await buildMesh(OVERLAY, ws, n, opts.log)
     await ask(ws, { type: 'reset' }, 'reset')
     opts.log(`N=${n}: ${mesh.ready ? 'ready' : 'NOT ready'} after ${mesh.setupSec.toFixed(1)} s (${mesh.text}); idle for ${seconds} s`)
-    const counters = async (): Promise<{ cpu: number, heap: number, t: number }> => (await ask<Msg & { cpuUs: number, heapUsed: number }>(ws, { type: 'counters' }, 'counters'))
-      .reduce((a, c) => ({ ...a, cpu: a.cpu + c.cpuUs, heap: a.heap + c.heapUsed }), { cpu: 0, heap: 0, t: Date.now() })
+    const counters = async (): Promise<{ cpuUs: number, heapUsed: number, t: number }> =>
+      ({ cpuUs: 0, heapUsed: 0, ...await sumCounters(ws), t: Date.now() })
     const first = await counters()
     const cpuPerInterval: number[] = []
     const heapPerInterval: number[] = []
@@ -68,13 +68,13 @@ export const soak = figure('soak', 'Soak: false suspect/failed events in an idle
       await sleep(Math.min(60_000, seconds * 1000 - (Date.now() - first.t)))
       const fe = await falseEvents(ws)
       const now = await counters()
-      cpuPerInterval.push((now.cpu - last.cpu) / 1000 / (now.t - last.t) * 100)
-      heapPerInterval.push(now.heap / 2 ** 20)
+      cpuPerInterval.push((now.cpuUs - last.cpuUs) / 1000 / (now.t - last.t) * 100)
+      heapPerInterval.push(now.heapUsed / 2 ** 20)
       last = now
-      opts.log(`${((now.t - first.t) / 1000).toFixed(0)} s: false suspect ${fe.suspect}, failed ${fe.failed}, left ${fe.left}; host CPU ${fmt(cpuPerInterval.at(-1) as number)} % of a core, host heapUsed ${fmt(now.heap / 2 ** 20)} MiB`)
+      opts.log(`${((now.t - first.t) / 1000).toFixed(0)} s: false suspect ${fe.suspect}, failed ${fe.failed}, left ${fe.left}; host CPU ${fmt(cpuPerInterval.at(-1) as number)} % of a core, host heapUsed ${fmt(now.heapUsed / 2 ** 20)} MiB`)
     }
     const end = await counters()
-    const cpuPct = (end.cpu - first.cpu) / 1000 / (end.t - first.t) * 100
+    const cpuPct = (end.cpuUs - first.cpuUs) / 1000 / (end.t - first.t) * 100
     const fe = await falseEvents(ws)
     const st = await status(ws)
     const c = `N=${n}, ${seconds} s idle`

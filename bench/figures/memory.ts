@@ -1,6 +1,7 @@
 /**
  * Memory and fan-in (docs/BENCHMARKS.md 6, 7). 'RSS / conn' is the growth from C/5 to C connections: it
  * leaves out what the first ones cost once (V8 compiling the listener's code, first page touches).
+ * Idle 'overlay' runs with the control API on, as users run it; 'overlay-api-off' without: the API's cost (issue 19).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAfter, type Msg, type WorkerHandle } from '../lib/proc.ts'
@@ -20,7 +21,7 @@ async function dialAll (ds: WorkerHandle[], target: Record<string, unknown>, cou
 }
 
 async function idle (opts: RunOpts, col: Collector, r: number, runs: number): Promise<void> {
-  const kinds = ['node-process', 'libp2p', 'overlay'] as const
+  const kinds = ['node-process', 'libp2p', 'overlay', 'overlay-api-off'] as const
   const ws = kinds.map(kind => startWorker('memory.ts', { label: `idle-${kind}`, ...gcArgs }))
   await stopAfter(ws, async () => {
     const rs = await Promise.all(ws.map(async (w, i) => { await w.next('ready', 15_000); return await w.request<Msg & { mem: Mem }>({ type: 'idle', kind: kinds[i] }, 'idle', 30_000) }))
@@ -28,8 +29,9 @@ async function idle (opts: RunOpts, col: Collector, r: number, runs: number): Pr
       const kind = kinds[i] as string
       col.add('idle process', 'RSS', 'MiB', 'lower', kind, 'node-process', mem.rss / MiB, { ...mem })
       col.add('idle process', 'heapUsed', 'MiB', 'lower', kind, 'node-process', mem.heapUsed / MiB)
-      opts.log(`idle run ${r + 1}/${runs} ${kind.padEnd(12)} RSS ${fmt(mem.rss / MiB)} MiB  heapUsed ${fmt(mem.heapUsed / MiB)} MiB${mem.gc ? '' : ' (no gc!)'}`)
+      opts.log(`idle run ${r + 1}/${runs} ${kind.padEnd(15)} RSS ${fmt(mem.rss / MiB)} MiB  heapUsed ${fmt(mem.heapUsed / MiB)} MiB${mem.gc ? '' : ' (no gc!)'}`)
     })
+    opts.log(`idle run ${r + 1}/${runs} the control API, idle: ${fmt(((rs[2]?.mem.rss ?? 0) - (rs[3]?.mem.rss ?? 0)) / MiB)} MiB RSS (overlay - overlay-api-off)`)
   })
 }
 

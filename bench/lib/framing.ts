@@ -37,18 +37,13 @@ export class FrameCounter {
   }
 }
 
-/** The chunks of a Uint8Array or a Uint8ArrayList, without copying. */
-export function * chunksOf (data: Uint8Array | Iterable<Uint8Array>): Iterable<Uint8Array> {
-  if (data instanceof Uint8Array) yield data
-  else yield * data
-}
-
 /** A sink's handler: counts bytes (or, with `frames`, complete frames); calls `ack` once all are in. */
 export function sink (exp: { bytes: number, frames: number }, ack: () => void): (data: Uint8Array | Iterable<Uint8Array> & { byteLength: number }) => void {
   const counter = new FrameCounter()
   let [bytes, acked] = [0, false]
   return (data) => {
-    if (exp.frames > 0) for (const c of chunksOf(data)) counter.push(c)
+    // a Uint8ArrayList is counted chunk by chunk, without copying
+    if (exp.frames > 0) for (const c of data instanceof Uint8Array ? [data] : data) counter.push(c)
     else bytes += data.byteLength
     if (!acked && (exp.frames > 0 ? counter.frames >= exp.frames : bytes >= exp.bytes)) { acked = true; ack() }
   }

@@ -4,7 +4,8 @@ import type { Libp2p, ServiceMap } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { onCleanup } from './worker.ts'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { assertLoopback, onCleanup } from './worker.ts'
 
 const nodes: Libp2p[] = []
 onCleanup(async () => { await Promise.allSettled(nodes.map(async n => { await n.stop() })) })
@@ -28,4 +29,10 @@ export function loopbackAddr (node: { getMultiaddrs: () => Array<{ toString: () 
   const ma = node.getMultiaddrs().map(String).find(s => s.startsWith('/ip4/127.0.0.1/'))
   if (ma == null) throw new Error('node has no 127.0.0.1 listen address')
   return ma
+}
+
+/** What every libp2p and overlay dialer dials: `addr`, refused unless loopback. */
+export function loopbackMultiaddr (addr: unknown): Multiaddr {
+  assertLoopback(String(addr))
+  return multiaddr(String(addr))
 }

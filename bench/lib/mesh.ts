@@ -54,6 +54,15 @@ export async function hostOf (side: MeshSide, host: WorkerHandle): Promise<void>
 export const ask = async <T extends Msg>(ws: WorkerHandle[], m: Msg, replyType: string, timeoutMs = 10_000): Promise<T[]> =>
   await Promise.all(ws.map(async w => await w.request<T>(m, replyType, timeoutMs)))
 
+export type Counters = Record<string, number>
+
+/** Every host's counters (its nodes' sums, its CPU time and heap), summed. */
+export async function sumCounters (ws: WorkerHandle[]): Promise<Counters> {
+  const out: Counters = {}
+  for (const c of await ask<Msg & Counters>(ws, { type: 'counters' }, 'counters')) for (const [k, v] of Object.entries(c)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v
+  return out
+}
+
 export async function status (ws: WorkerHandle[]): Promise<NodeStatus[]> {
   return (await ask<Msg & { nodes: NodeStatus[] }>(ws, { type: 'status' }, 'status')).flatMap(s => s.nodes).sort((a, b) => a.index - b.index)
 }

@@ -8,13 +8,10 @@ import type { TargetCheck } from './targets.ts'
 
 export type Better = 'higher' | 'lower'
 
-/**
- * `summary` is of the per-run values in `runs`; `details` holds settings and per-run sub-statistics
- * (`perRun[i]` belongs to `runs[i]`); `chart: false` marks a ratio that repeats another row's.
- */
-export interface Result { figure: string, case: string, metric: string, unit: string, better: Better, variant: string, reference: string, summary: Summary, runs: number[], details?: Record<string, unknown>, chart?: boolean }
+/** `summary` is of the per-run values in `runs`; `details` holds settings and per-run sub-statistics (`perRun[i]` of `runs[i]`). */
+export interface Result { figure: string, case: string, metric: string, unit: string, better: Better, variant: string, reference: string, summary: Summary, runs: number[], details?: Record<string, unknown> }
 
-export interface RunOpts { quick: boolean, runs?: number, soakSec?: number, log: (msg: string) => void, machine: MachineInfo }
+export interface RunOpts { quick: boolean, runs?: number, soakSec?: number, log: (msg: string) => void }
 
 export interface Figure { id: string, title: string, optIn?: boolean, run: (opts: RunOpts) => Promise<Result[]> }
 
@@ -32,7 +29,7 @@ export const onlyCase = <T>(cases: T[], name: (c: T) => string): T[] => cases.fi
 /** The mesh figures' sizes: N=10 in quick mode. */
 export const meshSizes = (opts: RunOpts, full: number[]): number[] => onlyCase(opts.quick ? [10] : full, n => `N=${n}`)
 
-export type ResultSpec = Omit<Result, 'summary' | 'chart'>
+export type ResultSpec = Omit<Result, 'summary'>
 
 export const makeResult = (spec: ResultSpec): Result => ({ ...spec, summary: summarize(spec.runs) })
 
@@ -54,24 +51,24 @@ export class Collector {
     perRun.push(details ?? null)
   }
 
-  setDetails (c: string, metric: string, variant: string, details: Record<string, unknown>): void {
-    const e = this.entries.get(JSON.stringify([c, metric, variant]))
-    if (e != null) e.details = { ...e.details, ...details }
+  /** Merges `details` (a figure's settings) into every row so far of case `c` and `variant`. */
+  setDetails (c: string, variant: string, details: Record<string, unknown>): void {
+    for (const e of this.entries.values()) if (e.case === c && e.variant === variant) e.details = { ...e.details, ...details }
   }
 
   results (): Result[] { return [...this.entries.values()].map(makeResult) }
 }
 
-/** A figure whose `body` adds its rows; `tableOnly` metrics stay out of the charts (their ratio repeats another row's). */
-export function figure (id: string, title: string, body: (opts: RunOpts, col: Collector) => Promise<void>, more: { optIn?: boolean, tableOnly?: string[] } = {}): Figure {
+/** A figure whose `body` adds its rows. */
+export function figure (id: string, title: string, body: (opts: RunOpts, col: Collector) => Promise<void>, { optIn = false } = {}): Figure {
   return {
     id,
     title,
-    ...(more.optIn === true ? { optIn: true } : {}),
+    optIn,
     async run (opts) {
       const col = new Collector(id)
       await body(opts, col)
-      return col.results().map(r => more.tableOnly?.includes(r.metric) === true ? { ...r, chart: false } : r)
+      return col.results()
     }
   }
 }
@@ -85,7 +82,7 @@ export function fmt (v: number, digits = 3): string {
   return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(digits)
 }
 
-/** Tables: any grid as plain text or Markdown, and the results in Markdown. */
+/** Tables: any grid, and the results, in Markdown. */
 const groupKey = (r: Result): string => JSON.stringify([r.figure, r.case, r.metric])
 
 /** median(variant) / median(reference) within the same figure, case and metric. */
@@ -94,24 +91,19 @@ function ratioOf (r: Result, all: Result[]): number | undefined {
   return ref == null || ref.summary.median === 0 ? undefined : r.summary.median / ref.summary.median
 }
 
-/** Columns padded to a common width, `right` ones aligned right; a dashed line under the head. */
-export function textGrid (head: string[], rows: string[][], right: number[] = []): string[] {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] as string).length)))
-  const line = (r: string[]): string => r.map((x, i) => right.includes(i) ? x.padStart(w[i] as number) : x.padEnd(w[i] as number)).join('  ')
-  return [line(head), w.map(n => '-'.repeat(n)).join('  '), ...rows.map(line)]
-}
-
 export function markdownGrid (head: string[], rows: string[][], right: number[] = []): string {
   const line = (r: string[]): string => `| ${r.map(x => x.replace(/\|/g, '\\|')).join(' | ')} |`
   return [line(head), `| ${head.map((_, i) => right.includes(i) ? '---:' : '---').join(' | ')} |`, ...rows.map(line)].join('\n')
 }
+
+export const unitOf = (r: Result): string => r.unit === 'ratio' ? '' : ` ${r.unit}`
 
 const HEAD = ['figure', 'case', 'metric', 'variant', 'median', 'min – max', 'IQR', 'vs ref', 'runs']
 
 function cells (r: Result, all: Result[]): string[] {
   const ratio = ratioOf(r, all)
   const s = r.summary
-  return [r.figure, r.case, r.metric, r.variant, `${fmt(s.median)}${r.unit === 'ratio' ? '' : ` ${r.unit}`}`, `${fmt(s.min)} – ${fmt(s.max)}`, `${fmt(s.p25)} – ${fmt(s.p75)}`,
+  return [r.figure, r.case, r.metric, r.variant, `${fmt(s.median)}${unitOf(r)}`, `${fmt(s.min)} – ${fmt(s.max)}`, `${fmt(s.p25)} – ${fmt(s.p75)}`,
     ratio == null ? '' : r.variant === r.reference ? '1 (ref)' : `${ratio.toFixed(2)}×`, String(s.n)]
 }
 

@@ -10,9 +10,8 @@ export function quantileSorted (sorted: ArrayLike<number>, q: number): number {
   return a + ((sorted[Math.ceil(pos)] as number) - a) * (pos - Math.floor(pos))
 }
 
-export function sortedCopy (values: ArrayLike<number>): Float64Array {
-  return Float64Array.from(values).sort()
-}
+/** Float64Array sorts numerically, not as strings. */
+export const sortedCopy = (values: ArrayLike<number>): Float64Array => Float64Array.from(values).sort()
 
 export const quantile = (values: ArrayLike<number>, q: number): number => quantileSorted(sortedCopy(values), q)
 export const median = (values: ArrayLike<number>): number => quantile(values, 0.5)

@@ -34,22 +34,3 @@ export function degrees (t: Topology): number[] {
   for (const [a, b] of t.edges) { d[a] = (d[a] ?? 0) + 1; d[b] = (d[b] ?? 0) + 1 }
   return d
 }
-
-/** Hop diameter (BFS from every node); Infinity if not connected. */
-export function diameter (t: Topology): number {
-  const adj: number[][] = Array.from({ length: t.n }, () => [])
-  for (const [a, b] of t.edges) { adj[a]?.push(b); adj[b]?.push(a) }
-  let best = 0
-  for (let s = 0; s < t.n; s++) {
-    const dist = new Array<number>(t.n).fill(-1)
-    dist[s] = 0
-    const q = [s]
-    for (let h = 0; h < q.length; h++) {
-      const u = q[h] as number
-      for (const v of adj[u] ?? []) if (dist[v] === -1) { dist[v] = (dist[u] as number) + 1; q.push(v) }
-    }
-    if (dist.includes(-1)) return Infinity
-    best = Math.max(best, ...dist)
-  }
-  return best
-}

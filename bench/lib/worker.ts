@@ -6,11 +6,9 @@ import type { Msg } from './proc.ts'
 import net, { type Socket } from 'node:net'
 import { once } from 'node:events'
 
-export type Reply = (m: Msg) => void
-
 const cleanups: Array<() => Promise<void> | void> = []
 export const onCleanup = (fn: () => Promise<void> | void): void => { cleanups.push(fn) }
-export const reply: Reply = (m) => { if (process.send != null && process.connected) process.send(m) }
+export const reply = (m: Msg): void => { if (process.send != null && process.connected) process.send(m) }
 
 async function shutdown (code: number): Promise<never> {
   setTimeout(() => process.exit(code), 3000).unref()
@@ -20,7 +18,7 @@ async function shutdown (code: number): Promise<never> {
   process.exit(code)
 }
 
-export function runWorker (handler: (msg: Msg, reply: Reply) => Promise<void> | void): void {
+export function runWorker (handler: (msg: Msg) => Promise<void> | void): void {
   if (process.send == null) {
     console.error('this is a benchmark worker: start it through bench/run.ts')
     process.exit(2)
@@ -34,7 +32,7 @@ export function runWorker (handler: (msg: Msg, reply: Reply) => Promise<void> | 
   let chain: Promise<void> = Promise.resolve()
   process.on('message', (msg: Msg) => {
     if (msg.type === 'exit') { void chain.finally(() => { void shutdown(0) }); return }
-    chain = chain.then(async () => { try { await handler(msg, reply) } catch (err) { fail(err) } })
+    chain = chain.then(async () => { try { await handler(msg) } catch (err) { fail(err) } })
   })
   reply({ type: 'ready', pid: process.pid })
 }
@@ -74,9 +72,7 @@ export function assertLoopback (addr: string): void {
   if (!(addr.startsWith('/ip4/127.') || addr.startsWith('/ip6/::1/'))) throw new Error(`refusing to dial non-loopback address ${addr}`)
 }
 
-export function payload (size: number): Uint8Array {
-  return Uint8Array.from({ length: size }, (_, i) => i & 0xff)
-}
+export const payload = (size: number): Uint8Array => Uint8Array.from({ length: size }, (_, i) => i & 0xff)
 
 /** gc() three times `pauseMs` apart (the process runs with --expose-gc), then process.memoryUsage(). */
 export async function settledMemory (pauseMs = 200): Promise<NodeJS.MemoryUsage & { gc: boolean }> {
@@ -119,7 +115,7 @@ export interface PairEnds {
 }
 
 export function runPairWorker (ends: PairEnds): void {
-  runWorker(async (msg, reply) => {
+  runWorker(async (msg) => {
     switch (msg.type) {
       case 'listen': return reply({ type: 'listening', ...await ends.listen(msg) })
       case 'expect': ends.expect(msg); return reply({ type: 'expecting' })

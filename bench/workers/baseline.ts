@@ -6,11 +6,10 @@ import type { Socket } from 'node:net'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { pEvent } from 'p-event'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { nowNs, usSince, payload, assertLoopback, connectTcp, listenTcp, runPairWorker } from '../lib/worker.ts'
-import { createBareNode, loopbackAddr } from '../lib/libp2p.ts'
+import { nowNs, usSince, payload, connectTcp, listenTcp, runPairWorker } from '../lib/worker.ts'
+import { createBareNode, loopbackAddr, loopbackMultiaddr } from '../lib/libp2p.ts'
 import { frame, sink } from '../lib/framing.ts'
 import type { Msg } from '../lib/proc.ts'
 
@@ -39,15 +38,10 @@ function streamLink (stream: Stream, r: Reader): Link {
   }
 }
 
-function target (msg: Msg): ReturnType<typeof multiaddr> {
-  assertLoopback(String(msg.addr))
-  return multiaddr(String(msg.addr))
-}
-
 /** A link to the pair's server: TCP to a port, a libp2p stream to an addr. */
 async function connect (msg: Msg, r: Reader): Promise<Link> {
   if (msg.port !== undefined) return tcpLink(await connectTcp(msg.port), r)
-  return streamLink(await (await (dialer ??= createBareNode(false))).dialProtocol(target(msg), PROTOCOL, { signal: AbortSignal.timeout(10_000) }), r)
+  return streamLink(await (await (dialer ??= createBareNode(false))).dialProtocol(loopbackMultiaddr(msg.addr), PROTOCOL, { signal: AbortSignal.timeout(10_000) }), r)
 }
 
 /** `roundTrip(buf)` writes and resolves once `reply` bytes (default: as many as sent) came back. */
@@ -131,7 +125,7 @@ runPairWorker({
         return [total, connected]
       }
       // force: never reuse a connection; every dial is a full TCP + Noise XX + yamux upgrade
-      const c = await d.dial(target(msg), { force: true, signal: AbortSignal.timeout(10_000) })
+      const c = await d.dial(loopbackMultiaddr(msg.addr), { force: true, signal: AbortSignal.timeout(10_000) })
       const connected = usSince(t0)
       await (await echoLink(async r => streamLink(await c.newStream(PROTOCOL, { signal: AbortSignal.timeout(10_000) }), r))).roundTrip(buf)
       const total = usSince(t0)

@@ -1,7 +1,7 @@
 /** The memory and fan-in worker; libp2p and the overlay load lazily, so the node-process reference does not pay for them. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Libp2p } from '@libp2p/interface'
-import { runWorker, nowNs, settledMemory, attempts, assertLoopback, connectTcp, listenTcp, trackedSockets } from '../lib/worker.ts'
+import { runWorker, reply, nowNs, settledMemory, attempts, connectTcp, listenTcp, trackedSockets } from '../lib/worker.ts'
 import type { OverlayNode } from '../lib/overlay.ts'
 
 const leaves: OverlayNode[] = []
@@ -49,8 +49,7 @@ async function hold (kind: unknown): Promise<{ port?: number, addr?: string }> {
 /** One connection of `connect` to `msg`'s listener: a raw TCP socket, an overlay leaf with its session, or a bare libp2p dial. */
 async function connector (msg: Record<string, unknown>): Promise<(i: number) => Promise<unknown>> {
   if (msg.kind === 'raw-tcp') return async () => await connectTcp(msg.port)
-  assertLoopback(String(msg.addr))
-  if (msg.kind === 'overlay') {
+  if (msg.kind === 'overlay') { // createBenchNode refuses a bootstrap address that is not loopback
     const { waitFor } = await import('../../test/helpers/wait-for.ts')
     return async (i) => {
       const l = await leaf(String(msg.addr), `${String(msg.prefix)}${i}`)
@@ -58,15 +57,16 @@ async function connector (msg: Record<string, unknown>): Promise<(i: number) => 
       await waitFor(() => l.sessions().length > 0, { timeout: 30_000, message: `leaf ${i} session` })
     }
   }
-  const { multiaddr } = await import('@multiformats/multiaddr')
-  return async () => await (await bareNode(false)).dial(multiaddr(String(msg.addr)), { signal: AbortSignal.timeout(20_000) })
+  const ma = (await import('../lib/libp2p.ts')).loopbackMultiaddr(msg.addr)
+  return async () => await (await bareNode(false)).dial(ma, { signal: AbortSignal.timeout(20_000) })
 }
 
-runWorker(async (msg, reply) => {
+runWorker(async (msg) => {
   switch (msg.type) {
     case 'idle':
       if (msg.kind === 'libp2p') await bareNode(true)
       else if (msg.kind === 'overlay') await (await import('../lib/overlay.ts')).startBenchNode({ mode: 'peer' })
+      else if (msg.kind === 'overlay-api-off') await (await import('../lib/overlay.ts')).startBenchNode({ mode: 'peer', api: { listen: 'off' } })
       await sleep(500)
       return reply({ type: 'idle', mem: await settledMemory() })
     case 'hold':

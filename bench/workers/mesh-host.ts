@@ -2,17 +2,17 @@
  * Nodes of one side (gossipsub or overlay) in one process. A payload carries its seq and the publisher's
  * clock; `local-done`: every node here but the publisher has it; `all-seen`: all saw a member event.
  */
-import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from '@libp2p/interface'
-import { runWorker, nowNs, attempts, assertLoopback, reply } from '../lib/worker.ts'
-import { loopbackAddr } from '../lib/libp2p.ts'
+import { runWorker, nowNs, attempts, reply } from '../lib/worker.ts'
+import { loopbackAddr, loopbackMultiaddr } from '../lib/libp2p.ts'
 import type { GossipServices } from '../lib/gossip.ts'
 import type { OverlayNode } from '../lib/overlay.ts'
 
 interface Node { start: () => Promise<void> | void, getMultiaddrs: () => Array<{ toString: () => string }> }
 /** A side's calls get the node itself; methods, so a side of a narrower node type is still a Side. */
 interface Side<N extends Node = Node> {
-  create (index: number, bootstrap: string[]): Promise<N>, dial (node: N, addr: string): Promise<unknown>
+  create (index: number, bootstrap: string[]): Promise<N>, dial (node: N, addr: Multiaddr): Promise<unknown>
   publish (node: N, seq: number, size: number): Promise<unknown>, status (node: N): Record<string, number>, counters (nodes: N[]): Record<string, number>
 }
 
@@ -34,7 +34,7 @@ function received (seq: number, index: number, sentNs: bigint, atNs: bigint): vo
   if (perSeq.get(seq) === nodes.size - (pub !== undefined && nodes.has(pub) ? 1 : 0)) reply({ type: 'local-done', seq })
 }
 
-const dialLibp2p = async (node: Libp2p, addr: string): Promise<unknown> => await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(20_000) })
+const dialLibp2p = async (node: Libp2p, addr: Multiaddr): Promise<unknown> => await node.dial(addr, { signal: AbortSignal.timeout(20_000) })
 
 // each side loads its own modules only
 async function gossipsubSide (): Promise<Side<Libp2p<GossipServices>>> {
@@ -95,7 +95,7 @@ async function overlaySide (): Promise<Side<OverlayNode>> {
       }
       return node
     },
-    dial: async (node, addr) => await node.openSession(multiaddr(addr), AbortSignal.timeout(20_000)),
+    dial: async (node, addr) => await node.openSession(addr, AbortSignal.timeout(20_000)),
     status (n) {
       const ms = n.members().filter(m => !m.self)
       return { degree: n.config.mesh.degree, sessions: n.sessions().length, present: ms.filter(m => m.state === 'alive' || m.state === 'suspect').length, suspect: ms.filter(m => m.state === 'suspect').length }
@@ -155,8 +155,7 @@ runWorker(async (msg) => {
           const [a, b] = mine[i] as [number, number]
           const addr = all[String(b)]
           if (addr === undefined) throw new Error(`no address for node ${b}`)
-          assertLoopback(addr)
-          await s.dial(nodes.get(a) as Node, addr)
+          await s.dial(nodes.get(a) as Node, loopbackMultiaddr(addr))
         })
       })
     }

@@ -1,11 +1,10 @@
 /** The overlay's ends, a hub and a leaf; maxFrameBytes 1 MiB, as a 64 KiB text and its envelope exceed the default. */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { multiaddr } from '@multiformats/multiaddr'
-import { nowNs, usSince, assertLoopback, reply, runPairWorker } from '../lib/worker.ts'
+import { nowNs, usSince, reply, runPairWorker } from '../lib/worker.ts'
 import { waitFor } from '../../test/helpers/wait-for.ts'
 import { isMember } from '../../test/helpers/create-nodes.ts'
 import { startBenchNode, textOf, directFrameSizes, type OverlayNode } from '../lib/overlay.ts'
-import { loopbackAddr } from '../lib/libp2p.ts'
+import { loopbackAddr, loopbackMultiaddr } from '../lib/libp2p.ts'
 
 const limits = { maxFrameBytes: 1024 * 1024 }
 let leaf: OverlayNode | undefined
@@ -48,8 +47,7 @@ runPairWorker({
     return { roundTrip: node.sendTo.bind(node, name), arg: text, close: async () => ({ wire: await directFrameSizes(node, async () => { await node.sendTo(name, text) }) }) }
   },
   async dialer (msg) {
-    assertLoopback(String(msg.addr))
-    const ma = multiaddr(String(msg.addr))
+    const ma = loopbackMultiaddr(msg.addr)
     const node = await startBenchNode({ mode: 'leaf', name: `dialer-${process.pid}`, listen: [] })
     let connOpenAt = 0n
     node.libp2p.addEventListener('connection:open', () => { connOpenAt = nowNs() })

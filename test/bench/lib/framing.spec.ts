@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { chunksOf, frame, FrameCounter } from '../../../bench/lib/framing.ts'
+import { frame, FrameCounter, sink } from '../../../bench/lib/framing.ts'
 
 function payloadOf (length: number, salt = 0): Uint8Array {
   return Uint8Array.from({ length }, (_, i) => (i * 31 + salt) & 0xff)
@@ -116,17 +116,27 @@ describe('framing FrameCounter', () => {
   })
 })
 
-describe('framing chunks', () => {
-  it('framing - chunksOf yields a Uint8Array itself and the chunks of a list without copying', () => {
-    const a = Uint8Array.of(1, 2)
-    const b = Uint8Array.of(3)
-    const one = [...chunksOf(a)]
-    assert.equal(one.length, 1)
-    assert.equal(one[0], a)
-    const list = new Uint8ArrayList(a, b)
-    const many = [...chunksOf(list)]
-    assert.equal(many.length, 2)
-    assert.equal(many[0], a)
-    assert.equal(many[1], b)
+describe('framing sink', () => {
+  it('framing - sink counts frames over Uint8Arrays and Uint8ArrayLists alike and acks once, when the last is in', () => {
+    const [a, b, c] = [frame(payloadOf(3)), frame(payloadOf(200)), frame(payloadOf(0))]
+    let acks = 0
+    const on = sink({ bytes: 0, frames: 3 }, () => { acks++ })
+    on(a.subarray(0, 2))
+    on(new Uint8ArrayList(a.subarray(2), b.subarray(0, 100)))
+    on(new Uint8ArrayList(b.subarray(100)))
+    assert.equal(acks, 0)
+    on(c)
+    on(frame(payloadOf(1)))
+    assert.equal(acks, 1)
+  })
+
+  it('framing - sink without frames counts bytes', () => {
+    let acks = 0
+    const on = sink({ bytes: 10, frames: 0 }, () => { acks++ })
+    on(new Uint8Array(4))
+    on(new Uint8ArrayList(new Uint8Array(5)))
+    assert.equal(acks, 0)
+    on(new Uint8Array(1))
+    assert.equal(acks, 1)
   })
 })

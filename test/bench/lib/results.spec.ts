@@ -2,10 +2,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Collector, fmt, makeResult, runCount, type RunOpts } from '../../../bench/lib/results.ts'
 import { summarize } from '../../../bench/lib/stats.ts'
-import type { MachineInfo } from '../../../bench/lib/report.ts'
 
-const machine: MachineInfo = { cpuModel: 'test', cores: 1, totalMemGiB: 1, platform: 'linux', kernel: '0', node: 'v22', loadAvgAtStart: [0, 0, 0], versions: {} }
-const opts = (quick: boolean, runs?: number): RunOpts => ({ quick, log: () => {}, machine, ...(runs === undefined ? {} : { runs }) })
+const opts = (quick: boolean, runs?: number): RunOpts => ({ quick, log: () => {}, ...(runs === undefined ? {} : { runs }) })
 
 describe('results Collector', () => {
   it('results - Collector groups values per (case, metric, variant) in insertion order', () => {
@@ -69,19 +67,23 @@ describe('results Collector', () => {
     assert.deepEqual(r?.details?.perRun, [null, { timedOut: true }, null])
   })
 
-  it('results - Collector.setDetails merges into the details of an existing entry', () => {
+  it('results - Collector.setDetails merges into the details of every existing row of that case and variant', () => {
     const col = new Collector('rtt')
     col.add('100 B', 'RTT median', 'ms', 'lower', 'overlay', 'libp2p', 1, { run: 1 })
-    col.setDetails('100 B', 'RTT median', 'overlay', { size: 100, count: 5 })
-    col.setDetails('100 B', 'RTT median', 'overlay', { count: 7, warmupMs: 50 })
+    col.add('100 B', 'RTT p99', 'ms', 'lower', 'overlay', 'libp2p', 3)
+    col.add('1 KiB', 'RTT median', 'ms', 'lower', 'overlay', 'libp2p', 4)
+    col.setDetails('100 B', 'overlay', { size: 100, count: 5 })
+    col.setDetails('100 B', 'overlay', { count: 7, warmupMs: 50 })
     col.add('100 B', 'RTT median', 'ms', 'lower', 'overlay', 'libp2p', 2, { run: 2 })
-    // no such entry: nothing is created
-    col.setDetails('100 B', 'RTT median', 'libp2p', { size: 100 })
-    col.setDetails('64 KiB', 'RTT median', 'overlay', { size: 65536 })
+    // no such rows: nothing is created
+    col.setDetails('100 B', 'libp2p', { size: 100 })
+    col.setDetails('64 KiB', 'overlay', { size: 65536 })
     const rs = col.results()
-    assert.equal(rs.length, 1)
+    assert.equal(rs.length, 3)
     assert.deepEqual(rs[0]?.details, { perRun: [{ run: 1 }, { run: 2 }], size: 100, count: 7, warmupMs: 50 })
     assert.deepEqual(rs[0]?.runs, [1, 2])
+    assert.deepEqual(rs[1]?.details, { size: 100, count: 7, warmupMs: 50 })
+    assert.deepEqual(rs[2]?.details, {})
   })
 
   it('results - Collector.results can be called again and reflects later adds', () => {

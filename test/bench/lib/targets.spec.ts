@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { makeResult, type Better, type Result } from '../../../bench/lib/results.ts'
-import { checkTargets, TARGETS, targetsMarkdown, targetsText } from '../../../bench/lib/targets.ts'
+import { checkTargets, TARGETS, targetsMarkdown } from '../../../bench/lib/targets.ts'
 import type { TargetCheck } from '../../../bench/lib/targets.ts'
 
 function row (figure: string, c: string, metric: string, variant: string, runs: number[], unit = 'ms', better: Better = 'lower', reference = 'libp2p'): Result {
@@ -173,21 +173,7 @@ describe('targets rendering', () => {
     ...checkTargets([row('dial', 'dial+RT', 'median', 'libp2p', [5])])
   ]
 
-  it('targets - targetsText marks a miss as MISSED, a pass as met and an unmeasured target with a dash', () => {
-    const text = targetsText(checks())
-    const lines = text.split('\n')
-    assert.equal(lines.length, 2 + 3)
-    assert.match(lines[0] as string, /^# +target +/)
-    assert.match(lines[1] as string, /^-+ {2}-+/)
-    assert.match(lines[2] as string, /^2 .*1\.20×.*MISSED\s*$/)
-    assert.match(lines[3] as string, /^7 .* met\s*$/)
-    assert.doesNotMatch(lines[3] as string, /MISSED/)
-    assert.match(lines[4] as string, /^3 .*not measured in this run.* –\s*$/)
-    // columns are padded to a common width
-    assert.equal(new Set(lines.map(l => l.length)).size, 1)
-  })
-
-  it('targets - targetsMarkdown marks a miss as **MISSED**', () => {
+  it('targets - targetsMarkdown marks a miss as **MISSED**, a pass as met and an unmeasured target with a dash', () => {
     const md = targetsMarkdown(checks())
     const lines = md.split('\n')
     assert.equal(lines.length, 2 + 3)
