@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startWorker, stopAfter, type Msg } from '../lib/proc.ts'
-import { figure, fmt, meshSizes } from '../lib/results.ts'
+import { figure, fmt, meshSizes, runCount } from '../lib/results.ts'
 import { median } from '../lib/stats.ts'
 import { BARE, OVERLAY, ask, buildMesh } from '../lib/mesh.ts'
 
@@ -13,9 +13,12 @@ import { BARE, OVERLAY, ask, buildMesh } from '../lib/mesh.ts'
 const SETTLE_MS = 10_000
 
 export const idle = figure('idle', 'Idle CPU per node: overlay vs bare libp2p, one process per node', async (opts, col) => {
-  const seconds = opts.quick ? 10 : 30
+  // Long enough that V8's one-off shrinking of the start-up heap (its memory reducer, 60-110 s after
+  // start, two full GCs a process) weighs what it would in a node that runs for hours: little.
+  const seconds = opts.quick ? 10 : 120
+  // With --runs, the sides alternate, so a noisy minute of the shared machine hits both.
   for (const n of meshSizes(opts, [10, 50])) {
-    for (const side of [OVERLAY, BARE]) {
+    for (const side of Array.from({ length: runCount(opts, 1, 1) }, () => [OVERLAY, BARE]).flat()) {
       const ws = Array.from({ length: n }, (_, i) => startWorker('mesh-host.ts', { label: `idle-${side.variant}-${i}`, maxLifetimeMs: 600_000 }))
       await stopAfter(ws, async () => {
         const mesh = await buildMesh(side, ws, n, opts.log, { loading: 4, connecting: 5 })

@@ -41,16 +41,16 @@ export class EventRing {
     for (const fn of this.subscribers) fn(entry)
   }
 
-  /**
-   * Entries after `lastId`. An id beyond the newest comes from an earlier run of the node (ids
-   * restart at 1): everything kept is sent. Entries that fell off the ring are lost.
-   */
   /** The kept entry with this id, if it is still kept. */
   get (id: number): RingEntry | undefined {
     const first = this.entries[0]
     return first === undefined ? undefined : this.entries[id - first.id]
   }
 
+  /**
+   * Entries after `lastId`. An id beyond the newest comes from an earlier run of the node (ids
+   * restart at 1): everything kept is sent. Entries that fell off the ring are lost.
+   */
   since (lastId: number | undefined): RingEntry[] {
     if (lastId === undefined) return []
     if (lastId > this.lastId) return [...this.entries]
