@@ -13,8 +13,8 @@ import { BARE, OVERLAY, ask, buildMesh } from '../lib/mesh.ts'
 const SETTLE_MS = 10_000
 
 export const idle = figure('idle', 'Idle CPU per node: overlay vs bare libp2p, one process per node', async (opts, col) => {
-  // Long enough that V8's one-off shrinking of the start-up heap (its memory reducer, 60-110 s after
-  // start, two full GCs a process) weighs what it would in a node that runs for hours: little.
+  // Long: V8's memory reducer shrinks the start-up heap once, 60-110 s after start (two full GCs a
+  // process), and 30 s windows read 0.43-0.78 % a node by whether they caught it; 120 s dilute it.
   const seconds = opts.quick ? 10 : 120
   // With --runs, the sides alternate, so a noisy minute of the shared machine hits both.
   for (const n of meshSizes(opts, [10, 50])) {

@@ -94,8 +94,9 @@ export class FailureDetector {
     // max(1, others / degree) a period on average: the fraction carries over, so a node a few
     // sessions past the degree does not probe twice as often as one at it.
     this.credit = others === 0 ? 0 : this.credit + Math.max(1, others / Math.max(1, ctx.cfg.degree))
-    const count = Math.floor(this.credit) + Math.ceil(leaves / LEAF_PROBE_PERIODS)
-    this.credit -= Math.floor(this.credit)
+    const whole = Math.floor(this.credit)
+    this.credit -= whole
+    const count = whole + Math.ceil(leaves / LEAF_PROBE_PERIODS)
     for (let i = 0; i < count; i++) {
       const target = this.nextTarget()
       if (target === undefined) break

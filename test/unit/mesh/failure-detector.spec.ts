@@ -32,16 +32,21 @@ function link (peer: string): FakeLink {
 }
 const alive = (peerId: string): MemberFrame => ({ type: 'MEMBER', peerId, name: peerId.slice(-6), state: 'alive', inc: 1, seq: 0, addrs: [], mode: 'peer', hops: 0 })
 
+/** `me`, a peer, on `clock`, with no links yet. */
+function meOn (clock: VirtualClock, config = defaultConfig().mesh): MeshContext {
+  const env = clock.env()
+  return new MeshContext({
+    peerId: me.peerId, name: 'me', mode: 'peer', privateKey: me.key,
+    behaviour: { relays: true, watchesLiveness: true, keepsDegree: false, dials: ['hub', 'peer'] },
+    config, maxFrameBytes: 1 << 20, addrs: () => [],
+    emit: () => {}, dialMember: () => {}, pendingDials: () => 0, env
+  }, env)
+}
+
 /** `me` holds a link to `helper` only; `target` is a member whose link closed, so it is probed through the helper. */
 function setup (): { clock: VirtualClock, ctx: MeshContext, detector: FailureDetector, via: FakeLink, probe: ProbeFrame } {
   const clock = new VirtualClock(3)
-  const env = clock.env()
-  const ctx = new MeshContext({
-    peerId: me.peerId, name: 'me', mode: 'peer', privateKey: me.key,
-    behaviour: { relays: true, watchesLiveness: true, keepsDegree: false, dials: ['hub', 'peer'] },
-    config: defaultConfig().mesh, maxFrameBytes: 1 << 20, addrs: () => [],
-    emit: () => {}, dialMember: () => {}, pendingDials: () => 0, env
-  }, env)
+  const ctx = meOn(clock)
   const via = link(helper.peerId)
   ctx.links.set(via.peer, via)
   ctx.roster.apply(alive(helper.peerId), clock.now())
@@ -122,14 +127,8 @@ describe('failure detector - probe rate', () => {
   /** Direct probes sent in `periods` periods by a node holding `sessions` sessions with peers, each answered at once. */
   async function probesSent (sessions: number, periods: number): Promise<number> {
     const clock = new VirtualClock(5)
-    const env = clock.env()
     const config = { ...defaultConfig().mesh, degree: 4 }
-    const ctx = new MeshContext({
-      peerId: me.peerId, name: 'me', mode: 'peer', privateKey: me.key,
-      behaviour: { relays: true, watchesLiveness: true, keepsDegree: false, dials: ['hub', 'peer'] },
-      config, maxFrameBytes: 1 << 20, addrs: () => [],
-      emit: () => {}, dialMember: () => {}, pendingDials: () => 0, env
-    }, env)
+    const ctx = meOn(clock, config)
     const links: FakeLink[] = []
     for (let i = 0; i < sessions; i++) {
       const l = link((await identity()).peerId)
